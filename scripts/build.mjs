@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// Bundles every runnable entry point (demo, benchmarks, CLIs) and each
+// package's public entry with esbuild. Workspace packages are bundled from
+// their TypeScript sources (the "skein-source" condition); npm dependencies
+// stay external and resolve from the package that declares them.
+import { build } from "esbuild";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** [source, output] pairs; missing sources are skipped so packages can grow. */
+const entries = [
+  ["packages/core/src/index.ts", "packages/core/dist/index.js"],
+  ["packages/core/bench/core.ts", "packages/core/dist/bench/core.js"],
+  ["packages/http/src/index.ts", "packages/http/dist/index.js"],
+  ["packages/http/bench/http.ts", "packages/http/dist/bench/http.js"],
+  ["packages/http/bench/load.ts", "packages/http/dist/bench/load.js"],
+  ["packages/http/src/load/cli.ts", "packages/http/dist/cli/skein-load.js"],
+  ["packages/websocket/src/index.ts", "packages/websocket/dist/index.js"],
+  ["packages/websocket/bench/ws.ts", "packages/websocket/dist/bench/ws.js"],
+  ["apps/demo/src/main.ts", "apps/demo/dist/main.js"],
+  ["apps/demo/bench/bench.ts", "apps/demo/dist/bench.js"],
+].filter(([src]) => existsSync(join(root, src)));
+
+await Promise.all(
+  entries.map(([src, out]) =>
+    build({
+      entryPoints: [join(root, src)],
+      outfile: join(root, out),
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      sourcemap: "linked",
+      conditions: ["skein-source"],
+      // Bundled CJS dependencies (ws, undici's wasm) need require().
+      banner: { js: "import { createRequire as __skeinRequire } from 'node:module'; const require = __skeinRequire(import.meta.url);" },
+      // ws tries these optional native add-ons inside try/catch.
+      external: ["bufferutil", "utf-8-validate", "effection", "autocannon", "playwright-core"],
+      logLevel: "warning",
+    }),
+  ),
+);
