@@ -1,0 +1,126 @@
+/**
+ * A parsed message head kept as offsets into the bytes it was parsed from.
+ * Nothing is decoded into strings until someone asks.
+ *
+ * @module
+ */
+import { methodName } from "./constants.js";
+
+/** ASCII lower-casing table for case-insensitive byte comparisons. */
+export const LOWER: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (let i = 0; i < 256; i++) t[i] = i >= 0x41 && i <= 0x5a ? i + 0x20 : i;
+  return t;
+})();
+
+/**
+ * True when `buf[start, start+len)` equals `lower` (an all-lower-case ASCII
+ * string) ignoring ASCII case.
+ *
+ * @example
+ * equalsIgnoreCase(buf, 0, 4, "host");
+ */
+export function equalsIgnoreCase(buf: Uint8Array, start: number, len: number, lower: string): boolean {
+  if (len !== lower.length) return false;
+  for (let i = 0; i < len; i++) if (LOWER[buf[start + i]!] !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
+/** `MessageHead.flags` bit: a Host header is present. */
+export const HEAD_HAS_HOST = 1;
+/** `MessageHead.flags` bit: a Transfer-Encoding header is present. */
+export const HEAD_HAS_TRANSFER_ENCODING = 2;
+
+/**
+ * The head of one request or response.
+ *
+ * `spans` holds `[targetStart, targetLen, name0Start, name0Len, value0Start,
+ * value0Len, …]` as offsets into `buf`: for a response the first pair is the
+ * reason phrase. `buf` is a view of the socket data when the head arrived in
+ * one read, or a private copy when it spanned reads.
+ *
+ * @example
+ * head.methodName;            // "GET"
+ * head.target;                // "/search?q=1" (decoded on first access)
+ */
+export class MessageHead {
+  /** The bytes the spans point into. */
+  readonly buf: Buffer;
+  /** Offsets, see the class comment. */
+  readonly spans: Int32Array;
+  /** Number of header fields. */
+  readonly headerCount: number;
+  /** llhttp's method number (requests). */
+  readonly method: number;
+  /** Status code (responses; 0 for requests). */
+  readonly status: number;
+  /** HTTP major version. */
+  readonly versionMajor: number;
+  /** HTTP minor version. */
+  readonly versionMinor: number;
+  /** llhttp's keep-alive verdict (version and Connection header). */
+  readonly keepAlive: boolean;
+  /** An Upgrade (or CONNECT) that llhttp will hand over after this head. */
+  readonly upgrade: boolean;
+  /** Declared Content-Length, or -1 when absent. */
+  readonly contentLength: number;
+  /** Index of the Expect header field, or -1. */
+  readonly expectIndex: number;
+  /** `HEAD_*` bits. */
+  readonly flags: number;
+  #target: string | undefined;
+
+  constructor(
+    buf: Buffer, spans: Int32Array, headerCount: number, method: number, status: number,
+    versionMajor: number, versionMinor: number, keepAlive: boolean, upgrade: boolean,
+    contentLength: number, expectIndex: number, flags: number,
+  ) {
+    this.buf = buf;
+    this.spans = spans;
+    this.headerCount = headerCount;
+    this.method = method;
+    this.status = status;
+    this.versionMajor = versionMajor;
+    this.versionMinor = versionMinor;
+    this.keepAlive = keepAlive;
+    this.upgrade = upgrade;
+    this.contentLength = contentLength;
+    this.expectIndex = expectIndex;
+    this.flags = flags;
+  }
+
+  /** The method token ("GET"); interned, no allocation. */
+  get methodName(): string {
+    return methodName(this.method);
+  }
+
+  /** The request target (requests) or reason phrase (responses), decoded once. */
+  get target(): string {
+    return (this.#target ??= this.buf.toString("latin1", this.spans[0]!, this.spans[0]! + this.spans[1]!));
+  }
+
+  /** Header field name `i` as written on the wire. */
+  name(i: number): string {
+    const s = this.spans[2 + 4 * i]!;
+    return this.buf.toString("latin1", s, s + this.spans[3 + 4 * i]!);
+  }
+
+  /** Header field value `i`, without trailing whitespace (RFC 9110 §5.5). */
+  value(i: number): string {
+    const s = this.spans[4 + 4 * i]!;
+    let e = s + this.spans[5 + 4 * i]!;
+    while (e > s && (this.buf[e - 1] === 0x20 || this.buf[e - 1] === 0x09)) e--;
+    return this.buf.toString("latin1", s, e);
+  }
+
+  /** True when header field name `i` equals `lower` (lower-case) ignoring case. */
+  nameIs(i: number, lower: string): boolean {
+    return equalsIgnoreCase(this.buf, this.spans[2 + 4 * i]!, this.spans[3 + 4 * i]!, lower);
+  }
+
+  /** Index of the first header named `lower` (lower-case), or -1. No strings are built. */
+  indexOf(lower: string, from = 0): number {
+    for (let i = from; i < this.headerCount; i++) if (this.nameIs(i, lower)) return i;
+    return -1;
+  }
+}

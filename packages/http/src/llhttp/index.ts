@@ -1,0 +1,10 @@
+/**
+ * A typed binding to llhttp (the parser inside Node) compiled to
+ * WebAssembly, as shipped inside the pinned undici package.
+ *
+ * @module
+ */
+export { HttpParser, PARSER_STATE, type ParserEvents, type ParserLimits, type ParserState } from "./parser.js";
+export { MessageHead, HEAD_HAS_HOST, HEAD_HAS_TRANSFER_ENCODING, LOWER, equalsIgnoreCase } from "./head.js";
+export { LLHTTP_METHOD, methodName, llhttpErrorName, type ParserKind } from "./constants.js";
+export { isSimdBuild } from "./wasm.js";

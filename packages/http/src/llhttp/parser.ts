@@ -1,0 +1,471 @@
+/**
+ * `HttpParser`: a pure state machine around one llhttp parser. Bytes in
+ * (`execute`), events out (`ParserEvents`), no socket. It can be fed one byte
+ * at a time and produces the same events as when fed the whole message.
+ *
+ * Heads are kept as offsets: when a head arrives in one chunk its spans point
+ * into that chunk (zero-copy); when it spans chunks, the pieces seen so far
+ * are "spilled" into a private buffer at the end of each `execute` and later
+ * pieces are appended there, so a span continued across reads stays
+ * contiguous.
+ *
+ * @module
+ */
+import { HttpError, HttpParseError, type HttpErrorCode } from "../errors.js";
+import {
+  LLHTTP_ERROR, LLHTTP_SKIP_BODY, LLHTTP_TYPE, llhttpErrorName, type ParserKind,
+} from "./constants.js";
+import { equalsIgnoreCase, HEAD_HAS_HOST, HEAD_HAS_TRANSFER_ENCODING, MessageHead } from "./head.js";
+import { copyIn, llhttp, readCString, setCurrent, type WasmSink } from "./wasm.js";
+
+/** What a parser reports. Handlers must not call back into the parser. */
+export interface ParserEvents {
+  /** A complete head. Return true to tell llhttp the message has no body (a response to HEAD). */
+  onHead(head: MessageHead): boolean | void;
+  /** A piece of the body: a view of the chunk being parsed (copy it to keep it past the call). */
+  onBody(chunk: Buffer): void;
+  /** The message ended. Return true to pause the parser right after it. */
+  onMessageComplete(): boolean | void;
+}
+
+/** The limits a parser enforces itself (see `HttpLimits`); 0 = no limit. */
+export interface ParserLimits {
+  maxHeadBytes: number;
+  maxHeaderCount: number;
+  maxBodyBytes: number;
+}
+
+/** Parser states (`HttpParser.state`). */
+export const PARSER_STATE = {
+  /** Ready for bytes. */
+  READY: 0,
+  /** Paused after a message because `onMessageComplete` returned true; call `resume()`. */
+  PAUSED: 1,
+  /** An Upgrade/CONNECT head was parsed; the bytes after it belong to the new protocol. */
+  UPGRADED: 2,
+  /** The last message said `Connection: close`; later bytes are ignored (RFC 9112 §9.6). */
+  CLOSED: 3,
+  /** The input was rejected; the parser is dead. */
+  FAILED: 4,
+} as const;
+
+/** One of {@link PARSER_STATE}. */
+export type ParserState = (typeof PARSER_STATE)[keyof typeof PARSER_STATE];
+
+const SPAN_NONE = 0;
+const SPAN_TARGET = 1;
+const SPAN_FIELD = 2;
+const SPAN_VALUE = 3;
+/** Bytes after the last header value that end a head (CRLF CRLF). */
+const HEAD_TERMINATOR_BYTES = 4;
+const EMPTY = Buffer.alloc(0);
+
+// Frees the llhttp struct of a parser that was dropped without destroy().
+const leaks = new FinalizationRegistry<number>((ptr) => llhttp().llhttp_free(ptr));
+
+/**
+ * An incremental HTTP/1.x parser for requests or responses.
+ *
+ * @example
+ * const parser = new HttpParser("request", {
+ *   onHead(head) { console.log(head.methodName, head.target); },
+ *   onBody(chunk) {},
+ *   onMessageComplete() {},
+ * });
+ * const used = parser.execute(Buffer.from("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+ */
+export class HttpParser implements WasmSink {
+  /** What this parser reads. */
+  readonly kind: ParserKind;
+  /** One of {@link PARSER_STATE}. */
+  state: ParserState = PARSER_STATE.READY;
+  #ptr: number;
+  readonly #events: ParserEvents;
+  readonly #limits: ParserLimits;
+  #error: HttpError | null = null;
+  // The chunk being executed and its address in wasm memory.
+  #chunk: Buffer = EMPTY;
+  #base = 0;
+  // The head being assembled.
+  #inHead = false;
+  #spans = new Int32Array(2 + 4 * 16);
+  #n = 2;
+  #headerCount = 0;
+  #last = SPAN_NONE;
+  #flags = 0;
+  #contentLengthIndex = -1;
+  #expectIndex = -1;
+  #spill: Buffer | null = null;
+  #spillLen = 0;
+  #spilled = false;
+  // Head byte accounting: bytes of earlier chunks, and the offsets in this one.
+  #headBytes = 0;
+  #mark = 0;
+  #pos = 0;
+  #bodyBytes = 0;
+  #trailerBytes = 0;
+
+  constructor(kind: ParserKind, events: ParserEvents, limits: Partial<ParserLimits> = {}) {
+    this.kind = kind;
+    this.#events = events;
+    this.#limits = { maxHeadBytes: 0, maxHeaderCount: 0, maxBodyBytes: 0, ...limits };
+    this.#ptr = llhttp().llhttp_alloc(kind === "request" ? LLHTTP_TYPE.REQUEST : LLHTTP_TYPE.RESPONSE);
+    leaks.register(this, this.#ptr, this);
+  }
+
+  /**
+   * Parses `chunk` and returns how many of its bytes were consumed: all of
+   * them unless the parser paused, upgraded or closed, in which case the
+   * rest (`chunk.subarray(consumed)`) is the caller's — e.g. the first bytes
+   * of a WebSocket stream. In the CLOSED state everything counts as consumed:
+   * bytes after a `Connection: close` message are discarded. Throws {@link HttpError} when the input is bad.
+   */
+  execute(chunk: Buffer): number {
+    if (this.state !== PARSER_STATE.READY) return this.#notReady();
+    if (chunk.length === 0) return 0;
+    const ll = llhttp();
+    this.#chunk = chunk;
+    this.#base = copyIn(chunk);
+    this.#pos = 0;
+    this.#mark = 0;
+    let ret: number;
+    setCurrent(this);
+    try {
+      ret = ll.llhttp_execute(this.#ptr, this.#base, chunk.length);
+    } finally {
+      setCurrent(null);
+    }
+    if (this.#error !== null) return this.#fail(this.#error);
+    if (ret === LLHTTP_ERROR.OK) {
+      if (this.#inHead) this.#endChunkInHead(chunk.length);
+      this.#chunk = EMPTY;
+      return chunk.length;
+    }
+    this.#chunk = EMPTY;
+    const consumed = ll.llhttp_get_error_pos(this.#ptr) - this.#base;
+    if (ret === LLHTTP_ERROR.PAUSED) this.state = PARSER_STATE.PAUSED;
+    else if (ret === LLHTTP_ERROR.PAUSED_UPGRADE) this.state = PARSER_STATE.UPGRADED;
+    else if (ret === LLHTTP_ERROR.CLOSED_CONNECTION) {
+      // Bytes after a `Connection: close` message are discarded, not returned.
+      this.state = PARSER_STATE.CLOSED;
+      return chunk.length;
+    } else return this.#fail(this.#parseError(ret, consumed));
+    return consumed;
+  }
+
+  /**
+   * Tells the parser the stream ended. Completes a response delimited by
+   * connection close; throws `HTTP_ERR_UNEXPECTED_EOF` when a message was
+   * cut short.
+   */
+  finish(): void {
+    if (this.state !== PARSER_STATE.READY) return;
+    const ll = llhttp();
+    let ret: number;
+    setCurrent(this);
+    try {
+      ret = ll.llhttp_finish(this.#ptr);
+    } finally {
+      setCurrent(null);
+    }
+    if (this.#error !== null) this.#fail(this.#error);
+    else if (ret === LLHTTP_ERROR.PAUSED) this.state = PARSER_STATE.PAUSED;
+    else if (ret !== LLHTTP_ERROR.OK) this.#fail(this.#parseError(ret, 0));
+  }
+
+  /** Leaves the PAUSED state; the caller then executes the unconsumed bytes. */
+  resume(): void {
+    if (this.state !== PARSER_STATE.PAUSED) return;
+    llhttp().llhttp_resume(this.#ptr);
+    this.state = PARSER_STATE.READY;
+  }
+
+  /** True while a message head has started but not completed. */
+  get inHead(): boolean {
+    return this.#inHead;
+  }
+
+  /** Frees the wasm-side parser. The parser must not be used afterwards. */
+  destroy(): void {
+    if (this.#ptr === 0) return;
+    leaks.unregister(this);
+    llhttp().llhttp_free(this.#ptr);
+    this.#ptr = 0;
+    this.state = PARSER_STATE.FAILED;
+    this.#spill = null;
+  }
+
+  // ---- wasm callbacks (WasmSink) -------------------------------------
+
+  /** @internal */
+  onMessageBegin(): number {
+    this.#inHead = true;
+    this.#n = 2;
+    this.#spans[0] = 0;
+    this.#spans[1] = 0;
+    this.#headerCount = 0;
+    this.#last = SPAN_NONE;
+    this.#flags = 0;
+    this.#contentLengthIndex = -1;
+    this.#expectIndex = -1;
+    this.#headBytes = 0;
+    this.#mark = this.#pos;
+    this.#bodyBytes = 0;
+    this.#trailerBytes = 0;
+    return 0;
+  }
+
+  /** @internal */
+  onUrl(at: number, len: number): number {
+    return this.#span(SPAN_TARGET, at, len);
+  }
+
+  /** @internal */
+  onStatus(at: number, len: number): number {
+    return this.#span(SPAN_TARGET, at, len);
+  }
+
+  /** @internal */
+  onHeaderField(at: number, len: number): number {
+    return this.#span(SPAN_FIELD, at, len);
+  }
+
+  /** @internal */
+  onHeaderValue(at: number, len: number): number {
+    return this.#span(SPAN_VALUE, at, len);
+  }
+
+  /** @internal */
+  onHeadersComplete(status: number, upgrade: number, keepAlive: number): number {
+    const limits = this.#limits;
+    const ll = llhttp();
+    this.#headBytes += this.#pos - this.#mark + HEAD_TERMINATOR_BYTES;
+    if (limits.maxHeadBytes > 0 && this.#headBytes > limits.maxHeadBytes) {
+      return this.#reject("HTTP_ERR_HEADERS_TOO_LARGE", `request head exceeds ${limits.maxHeadBytes} bytes`);
+    }
+    const major = ll.llhttp_get_http_major(this.#ptr);
+    const minor = ll.llhttp_get_http_minor(this.#ptr);
+    if (this.kind === "request" && !(major === 1 && (minor === 0 || minor === 1))) {
+      return this.#reject("HTTP_ERR_VERSION_NOT_SUPPORTED", `HTTP/${major}.${minor} is not supported`);
+    }
+    const buf = this.#spilled ? this.#spill! : this.#chunk;
+    const contentLength = this.#contentLengthIndex < 0 ? -1 : this.#declaredLength(buf);
+    if (limits.maxBodyBytes > 0 && contentLength > limits.maxBodyBytes) {
+      return this.#reject("HTTP_ERR_BODY_TOO_LARGE", `Content-Length ${contentLength} exceeds ${limits.maxBodyBytes}`);
+    }
+    const head = new MessageHead(
+      buf, this.#spans.slice(0, this.#n), this.#headerCount,
+      this.kind === "request" ? ll.llhttp_get_method(this.#ptr) : -1, status, major, minor,
+      keepAlive === 1, upgrade === 1, contentLength, this.#expectIndex, this.#flags,
+    );
+    if (this.#spilled) {
+      // The spill buffer now belongs to the head; the next one gets a new one.
+      this.#spill = null;
+      this.#spillLen = 0;
+      this.#spilled = false;
+    }
+    this.#inHead = false;
+    try {
+      return this.#events.onHead(head) === true ? LLHTTP_SKIP_BODY : 0;
+    } catch (err) {
+      return this.#sinkThrew(err);
+    }
+  }
+
+  /** @internal */
+  onBody(at: number, len: number): number {
+    const off = at - this.#base;
+    this.#pos = off + len;
+    this.#bodyBytes += len;
+    const max = this.#limits.maxBodyBytes;
+    if (max > 0 && this.#bodyBytes > max) {
+      return this.#reject("HTTP_ERR_BODY_TOO_LARGE", `body exceeds ${max} bytes`);
+    }
+    try {
+      this.#events.onBody(this.#chunk.subarray(off, off + len));
+    } catch (err) {
+      return this.#sinkThrew(err);
+    }
+    return 0;
+  }
+
+  /** @internal */
+  onMessageComplete(): number {
+    this.#inHead = false;
+    try {
+      return this.#events.onMessageComplete() === true ? LLHTTP_ERROR.PAUSED : 0;
+    } catch (err) {
+      return this.#sinkThrew(err);
+    }
+  }
+
+  // ---- internals -----------------------------------------------------
+
+  /** Records one span reported by llhttp (possibly the continuation of the previous one). */
+  #span(kind: number, at: number, len: number): number {
+    const off = at - this.#base;
+    this.#pos = off + len;
+    if (!this.#inHead) return this.#trailer(len);
+    const limits = this.#limits;
+    if (limits.maxHeadBytes > 0 && this.#headBytes + this.#pos - this.#mark > limits.maxHeadBytes) {
+      return this.#reject("HTTP_ERR_HEADERS_TOO_LARGE", `request head exceeds ${limits.maxHeadBytes} bytes`);
+    }
+    // llhttp reports a span that is cut by the end of the input, then the rest
+    // of it from the next input: two reports of one kind in a row are one span.
+    // That only happens across executes, i.e. after a spill, where appended
+    // pieces are contiguous.
+    const start = this.#spilled ? this.#append(off, len) : off;
+    const spans = this.#spans;
+    if (kind === this.#last) {
+      // The length slot of the span being continued: target, field name, value.
+      spans[kind === SPAN_TARGET ? 1 : kind === SPAN_FIELD ? this.#n - 3 : this.#n - 1]! += len;
+      return 0;
+    }
+    this.#last = kind;
+    if (kind === SPAN_TARGET) {
+      spans[0] = start;
+      spans[1] = len;
+      return 0;
+    }
+    if (kind === SPAN_FIELD) {
+      if (limits.maxHeaderCount > 0 && this.#headerCount >= limits.maxHeaderCount) {
+        return this.#reject("HTTP_ERR_TOO_MANY_HEADERS", `more than ${limits.maxHeaderCount} header fields`);
+      }
+      if (this.#n + 4 > spans.length) this.#growSpans();
+      const s = this.#spans;
+      s[this.#n] = start;
+      s[this.#n + 1] = len;
+      s[this.#n + 2] = start + len;
+      s[this.#n + 3] = 0;
+      this.#n += 4;
+      this.#headerCount++;
+      return 0;
+    }
+    // First piece of a value: the field name before it is complete.
+    spans[this.#n - 2] = start;
+    spans[this.#n - 1] = len;
+    this.#classify(this.#headerCount - 1);
+    return 0;
+  }
+
+  /** Notes the header fields the server needs without building strings. */
+  #classify(i: number): void {
+    const buf = this.#spilled ? this.#spill! : this.#chunk;
+    const s = this.#spans[2 + 4 * i]!;
+    const len = this.#spans[3 + 4 * i]!;
+    switch (len) {
+      case 4:
+        if (equalsIgnoreCase(buf, s, len, "host")) this.#flags |= HEAD_HAS_HOST;
+        break;
+      case 6:
+        if (this.#expectIndex < 0 && equalsIgnoreCase(buf, s, len, "expect")) this.#expectIndex = i;
+        break;
+      case 14:
+        if (equalsIgnoreCase(buf, s, len, "content-length")) this.#contentLengthIndex = i;
+        break;
+      case 17:
+        if (equalsIgnoreCase(buf, s, len, "transfer-encoding")) this.#flags |= HEAD_HAS_TRANSFER_ENCODING;
+        break;
+    }
+  }
+
+  /** The Content-Length value (llhttp has validated it is digits). */
+  #declaredLength(buf: Buffer): number {
+    const i = this.#contentLengthIndex;
+    const s = this.#spans[4 + 4 * i]!;
+    const e = s + this.#spans[5 + 4 * i]!;
+    let n = 0;
+    for (let p = s; p < e; p++) {
+      const c = buf[p]!;
+      if (c >= 0x30 && c <= 0x39) n = n * 10 + (c - 0x30);
+    }
+    return n;
+  }
+
+  /** Trailer fields (after a chunked body) are skipped but count against maxHeadBytes. */
+  #trailer(len: number): number {
+    this.#trailerBytes += len;
+    const max = this.#limits.maxHeadBytes;
+    if (max > 0 && this.#trailerBytes > max) {
+      return this.#reject("HTTP_ERR_HEADERS_TOO_LARGE", `trailer section exceeds ${max} bytes`);
+    }
+    return 0;
+  }
+
+  /** The chunk ended inside a head: count its bytes and move the spans out of it. */
+  #endChunkInHead(chunkLength: number): void {
+    this.#headBytes += chunkLength - this.#mark;
+    const max = this.#limits.maxHeadBytes;
+    if (max > 0 && this.#headBytes > max) {
+      this.#fail(new HttpError("HTTP_ERR_HEADERS_TOO_LARGE", `request head exceeds ${max} bytes`));
+    }
+    if (this.#spilled) return;
+    const spans = this.#spans;
+    let total = 0;
+    for (let k = 1; k < this.#n; k += 2) total += spans[k]!;
+    this.#spill = Buffer.allocUnsafe(Math.max(1024, total * 2));
+    this.#spillLen = 0;
+    this.#spilled = true;
+    for (let k = 0; k < this.#n; k += 2) spans[k] = this.#append(spans[k]!, spans[k + 1]!);
+  }
+
+  /** Copies `chunk[off, off+len)` to the end of the spill buffer; returns its offset there. */
+  #append(off: number, len: number): number {
+    let spill = this.#spill!;
+    const start = this.#spillLen;
+    if (start + len > spill.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(spill.length * 2, start + len));
+      spill.copy(bigger, 0, 0, start);
+      this.#spill = spill = bigger;
+    }
+    this.#chunk.copy(spill, start, off, off + len);
+    this.#spillLen = start + len;
+    return start;
+  }
+
+  #growSpans(): void {
+    const bigger = new Int32Array(this.#spans.length * 2);
+    bigger.set(this.#spans);
+    this.#spans = bigger;
+  }
+
+  /** Stops llhttp from a callback with our own error. */
+  #reject(code: HttpErrorCode, message: string): number {
+    this.#error ??= new HttpError(code, message);
+    return LLHTTP_ERROR.USER;
+  }
+
+  #sinkThrew(err: unknown): number {
+    this.#error ??= err instanceof HttpError ? err : new HttpError("HTTP_ERR_HANDLER", "parser event handler threw", { cause: err });
+    return LLHTTP_ERROR.USER;
+  }
+
+  #parseError(errno: number, offset: number): HttpParseError {
+    const ll = llhttp();
+    const reason = readCString(ll.llhttp_get_error_reason(this.#ptr));
+    const name = llhttpErrorName(errno);
+    let code: HttpErrorCode = "HTTP_ERR_PARSE";
+    if (name === "HPE_INVALID_EOF_STATE") code = "HTTP_ERR_UNEXPECTED_EOF";
+    else if (errno === LLHTTP_ERROR.INVALID_VERSION && this.kind === "request") {
+      // llhttp stores the digits before rejecting them: a well-formed but
+      // unsupported version (HTTP/1.2, HTTP/3.0) is a 505, garbage is a 400.
+      const major = ll.llhttp_get_http_major(this.#ptr);
+      const minor = ll.llhttp_get_http_minor(this.#ptr);
+      if (!(major === 1 && (minor === 0 || minor === 1))) code = "HTTP_ERR_VERSION_NOT_SUPPORTED";
+    }
+    return new HttpParseError(code, errno, name, reason, offset);
+  }
+
+  #fail(err: HttpError): never {
+    this.state = PARSER_STATE.FAILED;
+    this.#error = err;
+    this.#chunk = EMPTY;
+    throw err;
+  }
+
+  #notReady(): number {
+    if (this.state === PARSER_STATE.FAILED && this.#error !== null) throw this.#error;
+    if (this.state === PARSER_STATE.PAUSED) throw new Error("HttpParser: execute() while paused; call resume() first");
+    return 0;
+  }
+}

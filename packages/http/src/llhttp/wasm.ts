@@ -1,0 +1,163 @@
+/**
+ * Loads llhttp compiled to WebAssembly, exactly as shipped inside the pinned
+ * `undici` package, and instantiates it once per process.
+ *
+ * One instance serves every parser: llhttp keeps all parser state in the
+ * `llhttp_t` struct it allocates for each parser, and the wasm module's
+ * callbacks (`wasm_on_url`, …) receive that struct's pointer. Because
+ * `llhttp_execute` is synchronous and JavaScript is single-threaded, the
+ * binding routes every callback to "the parser that is executing right now"
+ * ({@link setCurrent}) instead of looking the pointer up in a map.
+ *
+ * Input bytes are copied into one shared scratch region of wasm memory
+ * ({@link inputPtr}) before each execute; callbacks report positions in that
+ * region, which the parser converts back into offsets of the caller's Buffer
+ * (so body chunks and header slices are zero-copy views of the socket data).
+ *
+ * @module
+ */
+// Static imports (not a createRequire at run time) so that esbuild bundles
+// the wasm bytes into every dist entry that uses @skein/http: pnpm does not
+// hoist undici, so a bundle under apps/ could not resolve it at run time.
+import portableWasm from "undici/lib/llhttp/llhttp-wasm.js";
+import simdWasm from "undici/lib/llhttp/llhttp_simd-wasm.js";
+
+// The workspace compiles without the DOM lib, so the few WebAssembly globals
+// used here are typed locally.
+interface WasmGlobal {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmGlobal }).WebAssembly;
+
+/** The exports of undici's llhttp wasm build that this binding uses. */
+export interface LlhttpExports {
+  readonly memory: { readonly buffer: ArrayBuffer };
+  malloc(size: number): number;
+  free(ptr: number): void;
+  llhttp_alloc(type: number): number;
+  llhttp_free(parser: number): void;
+  llhttp_execute(parser: number, data: number, len: number): number;
+  llhttp_finish(parser: number): number;
+  llhttp_resume(parser: number): void;
+  llhttp_resume_after_upgrade(parser: number): void;
+  llhttp_reset(parser: number): void;
+  llhttp_get_error_reason(parser: number): number;
+  llhttp_get_error_pos(parser: number): number;
+  llhttp_get_method(parser: number): number;
+  llhttp_get_http_major(parser: number): number;
+  llhttp_get_http_minor(parser: number): number;
+  llhttp_get_status_code(parser: number): number;
+  llhttp_should_keep_alive(parser: number): number;
+}
+
+/**
+ * What the wasm callbacks call into: implemented by `HttpParser`. Each method
+ * returns llhttp's callback result (0 = continue).
+ */
+export interface WasmSink {
+  onMessageBegin(): number;
+  onUrl(at: number, len: number): number;
+  onStatus(at: number, len: number): number;
+  onHeaderField(at: number, len: number): number;
+  onHeaderValue(at: number, len: number): number;
+  onHeadersComplete(status: number, upgrade: number, keepAlive: number): number;
+  onBody(at: number, len: number): number;
+  onMessageComplete(): number;
+}
+
+let current: WasmSink | null = null;
+
+/** Routes wasm callbacks to `sink` until the next call (null after execute). */
+export function setCurrent(sink: WasmSink | null): void {
+  current = sink;
+}
+
+// The callbacks are tiny trampolines: `current` is always set while
+// llhttp_execute/llhttp_finish run, which are the only callers.
+const imports = {
+  env: {
+    wasm_on_message_begin: (_p: number) => current!.onMessageBegin(),
+    wasm_on_url: (_p: number, at: number, len: number) => current!.onUrl(at, len),
+    wasm_on_status: (_p: number, at: number, len: number) => current!.onStatus(at, len),
+    wasm_on_header_field: (_p: number, at: number, len: number) => current!.onHeaderField(at, len),
+    wasm_on_header_value: (_p: number, at: number, len: number) => current!.onHeaderValue(at, len),
+    wasm_on_headers_complete: (_p: number, status: number, upgrade: number, keepAlive: number) =>
+      current!.onHeadersComplete(status, upgrade, keepAlive),
+    wasm_on_body: (_p: number, at: number, len: number) => current!.onBody(at, len),
+    wasm_on_message_complete: (_p: number) => current!.onMessageComplete(),
+  },
+};
+
+function compile(): { module: object; simd: boolean } {
+  // The SIMD build is faster; engines without wasm SIMD reject it at compile
+  // time, in which case the portable build is used (as undici does).
+  if (process.env.SKEIN_NO_WASM_SIMD !== "1") {
+    try {
+      return { module: new WA.Module(simdWasm), simd: true };
+    } catch {
+      // fall through to the portable build
+    }
+  }
+  return { module: new WA.Module(portableWasm), simd: false };
+}
+
+let instance: LlhttpExports | null = null;
+let simdBuild = false;
+let inputBase = 0;
+let inputSize = 0;
+let heap: Uint8Array | null = null;
+
+/**
+ * The shared llhttp instance, instantiated on first use.
+ *
+ * @example
+ * const ll = llhttp();
+ * const parser = ll.llhttp_alloc(LLHTTP_TYPE.REQUEST);
+ */
+export function llhttp(): LlhttpExports {
+  if (instance === null) {
+    const { module, simd } = compile();
+    instance = new WA.Instance(module, imports).exports as unknown as LlhttpExports;
+    simdBuild = simd;
+  }
+  return instance;
+}
+
+/** Whether the SIMD build of llhttp was loaded (for diagnostics and benchmarks). */
+export function isSimdBuild(): boolean {
+  llhttp();
+  return simdBuild;
+}
+
+/** A byte view of wasm memory, refreshed when memory grows (malloc may grow it). */
+export function wasmHeap(): Uint8Array {
+  const ll = llhttp();
+  if (heap === null || heap.buffer !== ll.memory.buffer) heap = new Uint8Array(ll.memory.buffer);
+  return heap;
+}
+
+/**
+ * Copies `bytes` into the shared input region (grown in 4 KiB steps) and
+ * returns its address in wasm memory.
+ */
+export function copyIn(bytes: Uint8Array): number {
+  const ll = llhttp();
+  if (bytes.length > inputSize) {
+    if (inputBase !== 0) ll.free(inputBase);
+    inputSize = Math.ceil(bytes.length / 4096) * 4096;
+    inputBase = ll.malloc(inputSize);
+    if (inputBase === 0) throw new RangeError(`llhttp: cannot allocate ${inputSize} bytes of wasm memory`);
+  }
+  wasmHeap().set(bytes, inputBase);
+  return inputBase;
+}
+
+/** Reads a NUL-terminated C string (an error reason) out of wasm memory. */
+export function readCString(ptr: number): string {
+  if (ptr === 0) return "";
+  const mem = wasmHeap();
+  let end = ptr;
+  while (end < mem.length && mem[end] !== 0) end++;
+  return Buffer.from(mem.buffer, ptr, end - ptr).toString("latin1");
+}
