@@ -1,0 +1,127 @@
+/**
+ * Clocks. The kernel asks its clock for the time and for one wake-up at the
+ * earliest timer deadline; swapping in a {@link VirtualClock} makes every
+ * sleep and timeout run on simulated time, so timeout tests never wait on the
+ * wall clock (trio's `MockClock`).
+ */
+
+/** What the kernel needs from a clock. */
+export interface Clock {
+  /** Current time in milliseconds (monotonic; the origin is arbitrary). */
+  now(): number;
+  /** Arranges for `wake` to be called at (or soon after) absolute time `at`, replacing any earlier request. */
+  wakeAt(at: number, wake: () => void): void;
+  /** Cancels the pending wake-up, if any. */
+  cancelWake(): void;
+  /** Called by the kernel whenever it runs out of ready tasks (used by the virtual clock's auto-jump). */
+  idle?(): void;
+}
+
+/** The real monotonic clock, driving one Node timer at a time. */
+export class RealClock implements Clock {
+  private timer: NodeJS.Timeout | undefined;
+  private armedAt = Infinity;
+  private wake: (() => void) | undefined;
+  private readonly fire = () => {
+    this.timer = undefined;
+    this.armedAt = Infinity;
+    this.wake?.();
+  };
+
+  now(): number {
+    return performance.now();
+  }
+
+  wakeAt(at: number, wake: () => void): void {
+    this.wake = wake;
+    // Re-arming costs a timer-list insertion in Node; skip it when the
+    // armed wake-up is already early enough (timers are mostly cancelled
+    // before they fire, so an early spurious wake is cheap and rare).
+    if (this.timer !== undefined && this.armedAt <= at) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.armedAt = at;
+    this.timer = setTimeout(this.fire, Math.max(0, Math.ceil(at - this.now())));
+  }
+
+  cancelWake(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedAt = Infinity;
+  }
+}
+
+/** Options for {@link VirtualClock}. */
+export interface VirtualClockOptions {
+  /** Start time in ms. Default 0. */
+  startMs?: number;
+  /**
+   * When true, whenever every task is blocked the clock jumps straight to the
+   * next timer deadline (after letting pending I/O callbacks run once), so a
+   * test of a 30-second timeout finishes at once. Default false: time moves
+   * only through {@link VirtualClock.advance}.
+   */
+  autoJump?: boolean;
+}
+
+/**
+ * Simulated time for tests. `advance(ms)` moves time forward, firing due
+ * timers in deadline order and running the tasks they wake before moving on.
+ *
+ * @example
+ * const clock = new VirtualClock({ autoJump: true });
+ * await run(function* () { yield* sleep(60_000); }, { clock }); // returns at once
+ */
+export class VirtualClock implements Clock {
+  private t: number;
+  private wakeTime = Infinity;
+  private wake: (() => void) | undefined;
+  private readonly autoJump: boolean;
+  private jumpPending = false;
+
+  constructor(options: VirtualClockOptions = {}) {
+    this.t = options.startMs ?? 0;
+    this.autoJump = options.autoJump ?? false;
+  }
+
+  now(): number {
+    return this.t;
+  }
+
+  wakeAt(at: number, wake: () => void): void {
+    this.wakeTime = at;
+    this.wake = wake;
+  }
+
+  cancelWake(): void {
+    this.wakeTime = Infinity;
+  }
+
+  /** Moves time forward by `ms`, firing every timer that falls due on the way, in order. */
+  advance(ms: number): void {
+    const target = this.t + ms;
+    while (this.wakeTime <= target) {
+      this.t = Math.max(this.t, this.wakeTime);
+      this.wakeTime = Infinity;
+      this.wake?.();
+    }
+    this.t = target;
+  }
+
+  /** Jumps to the next timer deadline, if any, and fires it. Returns false when no timer is pending. */
+  jump(): boolean {
+    if (this.wakeTime === Infinity) return false;
+    this.advance(this.wakeTime - this.t);
+    return true;
+  }
+
+  idle(): void {
+    if (!this.autoJump || this.jumpPending || this.wakeTime === Infinity) return;
+    this.jumpPending = true;
+    // Let already-queued I/O callbacks run first: a jump must not overtake
+    // an event that is due now.
+    setImmediate(() => {
+      this.jumpPending = false;
+      this.jump();
+    });
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Structured concurrency helpers built on tasks: `group` (a nursery),
+ * `all`, `race`, and `runAll` (Blackmamba's "run thousands of protocol
+ * coroutines with a bound").
+ */
+import { currentTaskSync } from "./kernel.js";
+import { Instruction, type Operation } from "./operation.js";
+import { join, spawn } from "./ops/spawn.js";
+import { Queue } from "./sync/queue.js";
+import { Semaphore } from "./sync/semaphore.js";
+import type { SpawnOptions, Task } from "./task.js";
+
+class GroupSpawn<T> extends Instruction<Task<T>> {
+  constructor(
+    private readonly owner: Task<unknown>,
+    private readonly op: Operation<T> | (() => Operation<T>),
+    private readonly options: SpawnOptions | undefined,
+  ) {
+    super();
+  }
+  get description(): string {
+    return "group.spawn()";
+  }
+  enter(task: Task<unknown>): void {
+    task.resume(task.kernel.spawn(this.op, this.owner, this.options?.name));
+  }
+}
+
+/** A nursery handle: tasks spawned through it belong to the group. */
+export class Group {
+  /** @internal */
+  constructor(readonly task: Task<unknown>) {}
+  /** Starts `op` as a member of this group. */
+  spawn<T>(op: Operation<T> | (() => Operation<T>), options?: SpawnOptions): Instruction<Task<T>> {
+    return new GroupSpawn(this.task, op, options);
+  }
+  /** Cancels every member still running (and the group body). */
+  cancel(): void {
+    this.task.cancel();
+  }
+}
+
+/**
+ * Runs `body` as a nursery (Giambio's task group, trio's nursery): it returns
+ * only when every task spawned through the group has finished. If any member
+ * fails, the others and the body are cancelled and the error is rethrown
+ * here — an `AggregateError` if several failed.
+ *
+ * @example
+ * yield* group(function* (g) {
+ *   yield* g.spawn(fetch("/a"));
+ *   yield* g.spawn(fetch("/b"));
+ * }); // both done here
+ */
+export function* group<T>(body: (g: Group) => Operation<T>, options?: SpawnOptions): Generator<unknown, T, any> {
+  const t = yield* spawn(function* () {
+    return yield* body(new Group(currentTaskSync()));
+  }, { name: options?.name ?? "group" });
+  return yield* join(t);
+}
+
+/**
+ * Runs every operation concurrently and returns their results in order.
+ * If one fails, the rest are cancelled and its error is thrown.
+ *
+ * @example
+ * const [a, b] = yield* all([fetchA(), fetchB()]);
+ */
+export function all<T extends readonly Operation<unknown>[]>(ops: T): Generator<unknown, { -readonly [K in keyof T]: T[K] extends Operation<infer R> ? R : never }, any>;
+export function* all(ops: readonly Operation<unknown>[]): Generator<unknown, unknown[], any> {
+  return yield* group(function* (g) {
+    const tasks: Task<unknown>[] = [];
+    for (const op of ops) tasks.push(yield* g.spawn(op));
+    const results: unknown[] = [];
+    for (const t of tasks) results.push(yield* join(t));
+    return results;
+  }, { name: "all" });
+}
+
+/**
+ * Runs the operations concurrently; the first to finish wins: its result is
+ * returned (or its error thrown) and the others are cancelled and awaited.
+ *
+ * @example
+ * const msg = yield* race([conn.recv(), sleep(1000)]);
+ */
+export function race<T extends readonly Operation<unknown>[]>(ops: T): Generator<unknown, T[number] extends Operation<infer R> ? R : never, any>;
+export function* race(ops: readonly Operation<unknown>[]): Generator<unknown, unknown, any> {
+  if (ops.length === 0) throw new TypeError("race() needs at least one operation");
+  return yield* group(function* (g) {
+    const finished = new Queue<Task<unknown>>(Infinity, "race");
+    const tasks: Task<unknown>[] = [];
+    for (const op of ops) {
+      tasks.push(
+        yield* g.spawn(function* () {
+          try {
+            return yield* op;
+          } finally {
+            finished.tryPut(currentTaskSync());
+          }
+        }),
+      );
+    }
+    const winner = yield* finished.get();
+    for (const t of tasks) if (t !== winner) t.cancel();
+    return yield* join(winner);
+  }, { name: "race" });
+}
+
+/** Options for {@link runAll}. */
+export interface RunAllOptions {
+  /** Most operations running at once. Default 1000. */
+  concurrency?: number;
+}
+
+/**
+ * Runs every operation a source yields, at most `concurrency` at a time,
+ * and returns how many ran once all are done (Blackmamba's `run(generate())`).
+ * A failure cancels the rest and is rethrown.
+ *
+ * @example
+ * function* jobs() { for (let i = 0; i < 10_000; i++) yield download(i); }
+ * yield* runAll(jobs(), { concurrency: 500 });
+ */
+export function* runAll(source: Iterable<Operation<unknown>>, options: RunAllOptions = {}): Generator<unknown, number, any> {
+  const sem = new Semaphore(options.concurrency ?? 1000, "runAll");
+  return yield* group(function* (g) {
+    let count = 0;
+    for (const op of source) {
+      yield* sem.acquire();
+      count++;
+      yield* g.spawn(function* () {
+        try {
+          yield* op;
+        } finally {
+          sem.release();
+        }
+      });
+    }
+    return count;
+  }, { name: "runAll" });
+}

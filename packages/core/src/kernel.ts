@@ -1,0 +1,480 @@
+/**
+ * The Skein microkernel.
+ *
+ * It knows only: a ready queue, timers, the task lifecycle, and "suspend this
+ * task until resumed, with this teardown". It knows nothing about sockets,
+ * HTTP or queues; every blocking operation lives in an {@link Instruction}
+ * outside this file (curio's microkernel idea: decoupling).
+ *
+ * Speed: a task is resumed synchronously from the callback that unblocks it —
+ * no Promise and no microtask per operation. The ready queue is a ring
+ * buffer. Operations that complete at once continue in the same step, up to
+ * a budget, after which the task goes to the back of the queue so a task that
+ * never blocks cannot starve the others.
+ */
+import { RealClock, type Clock } from "./clock.js";
+import { Cancelled, KernelError } from "./errors.js";
+import { foreignYieldError, Instruction, isIterableOperation, type Operation } from "./operation.js";
+import { Ring } from "./ring.js";
+import { CancelScope, pendingCancellation } from "./scope-state.js";
+import {
+  DONE,
+  ENTERING,
+  GraceTimer,
+  NEXT,
+  READY,
+  RESOLVED,
+  RUNNING,
+  SUSPENDED,
+  Task,
+  THROW,
+  WAITING_CHILDREN,
+  type JoinLike,
+} from "./task.js";
+import { TimerHeap, type TimerEntry } from "./timers.js";
+
+/** Operations completed synchronously in one step before the task yields its turn. */
+const STEP_BUDGET = 128;
+/** Task steps per drain before the kernel lets the event loop run I/O. */
+const DRAIN_BUDGET = 4096;
+
+/** Work to run once the ready queue is empty (corked socket writes). */
+export interface Flushable {
+  /** @internal set while queued for the next flush */
+  flushQueued: boolean;
+  flush(): void;
+}
+
+/** Options shared by `run` and `main`. */
+export interface KernelOptions {
+  /** Time source; pass a `VirtualClock` in tests. Default: the real monotonic clock. */
+  clock?: Clock;
+  /**
+   * How long a cancelled task's cleanup (`finally` blocks that yield) may run
+   * before cancellation is delivered again at every yield point. Default 5000 ms;
+   * `Infinity` disables the hard deadline.
+   */
+  graceMs?: number;
+  /** Where uncaught errors of detached work are reported. Default `console.error`. */
+  log?: (message: string, error?: unknown) => void;
+}
+
+let current: Task<unknown> | null = null;
+
+/** The task whose code is running now. Throws outside a Skein task. */
+export function currentTaskSync(): Task<unknown> {
+  if (current === null) throw new TypeError("not inside a Skein task: operations must be yielded from a coroutine run by run()/main()");
+  return current;
+}
+
+/** Like {@link currentTaskSync} but returns null outside a task. */
+export function maybeCurrentTask(): Task<unknown> | null {
+  return current;
+}
+
+/** One scheduler: its tasks, timers and clock. `run()` creates one. */
+export class Kernel {
+  readonly clock: Clock;
+  readonly graceMs: number;
+  readonly log: (message: string, error?: unknown) => void;
+  /** @internal */ readonly timers = new TimerHeap();
+  private readonly ready = new Ring<Task<unknown>>(1024);
+  private readonly flushers: Flushable[] = [];
+  private draining = false;
+  private batching = false;
+  private drainDeferred = false;
+  private nextId = 1;
+  /** Tasks alive (not done), for insight and leak checks. */
+  liveTasks = 0;
+  /** The root task, once started. */
+  root: Task<unknown> | null = null;
+
+  constructor(options: KernelOptions = {}) {
+    this.clock = options.clock ?? new RealClock();
+    this.graceMs = options.graceMs ?? 5000;
+    this.log = options.log ?? ((message, error) => console.error(message, error ?? ""));
+  }
+
+  /** Current time in ms, from this kernel's clock. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  // ---- task lifecycle -------------------------------------------------
+
+  /** Creates a task (linked under `parent`) and queues it to run. */
+  spawn<T>(op: Operation<T> | (() => Operation<T>), parent: Task<unknown> | null, name?: string, joiner?: JoinLike): Task<T> {
+    const operation = typeof op === "function" ? op() : op;
+    if (!isIterableOperation(operation)) throw foreignYieldError(operation);
+    const task = new Task<T>(this, this.nextId++, parent, operation[Symbol.iterator](), name);
+    if (parent !== null) {
+      const first = parent.firstChild;
+      task.nextSibling = first;
+      if (first !== null) first.prevSibling = task;
+      parent.firstChild = task;
+      parent.childCount++;
+      if (parent.cancelled) task.cancelled = task.cancelHint = true;
+    }
+    if (joiner !== undefined) task.joiners = joiner;
+    this.liveTasks++;
+    this.schedule(task);
+    return task;
+  }
+
+  /** Makes `task` runnable with a value or error (called through `task.resume/fail`). */
+  resume(task: Task<unknown>, mode: number, value: unknown): void {
+    if (task.st === ENTERING) {
+      task.mode = mode;
+      task.value = value;
+      task.st = RESOLVED;
+      return;
+    }
+    if (task.st !== SUSPENDED) {
+      throw new KernelError(`task ${task.name} resumed while ${task.state} (an operation completed twice or after its teardown)`);
+    }
+    task.teardown = undefined;
+    task.waitingOn = null;
+    task.mode = mode;
+    task.value = value;
+    this.schedule(task);
+  }
+
+  /** Puts a runnable task on the ready queue, and runs the queue if nothing is running it. */
+  private schedule(task: Task<unknown>): void {
+    task.st = READY;
+    this.ready.push(task);
+    if (!this.draining && !this.batching) this.drain();
+  }
+
+  /** Sends the running task to the back of the ready queue (let others run). */
+  yieldTask(task: Task<unknown>): void {
+    task.mode = NEXT;
+    task.value = undefined;
+    task.st = READY;
+    this.ready.push(task);
+  }
+
+  /** Runs ready tasks until none are left (or the budget says let I/O in). */
+  drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    const prev = current;
+    const ready = this.ready;
+    let steps = 0;
+    try {
+      let task: Task<unknown> | undefined;
+      while ((task = ready.shift()) !== undefined) {
+        if (task.st !== READY) continue;
+        this.step(task);
+        if (++steps === DRAIN_BUDGET && ready.length > 0) {
+          this.deferDrain();
+          break;
+        }
+      }
+    } finally {
+      current = prev;
+      this.draining = false;
+    }
+    this.flush();
+    if (ready.length === 0) this.clock.idle?.();
+  }
+
+  private deferDrain(): void {
+    if (this.drainDeferred) return;
+    this.drainDeferred = true;
+    setImmediate(() => {
+      this.drainDeferred = false;
+      this.drain();
+    });
+  }
+
+  /** Registers work to run when the ready queue next empties (at most once per drain). */
+  deferFlush(f: Flushable): void {
+    if (f.flushQueued) return;
+    f.flushQueued = true;
+    this.flushers.push(f);
+    if (!this.draining && !this.batching) this.flush();
+  }
+
+  private flush(): void {
+    const list = this.flushers;
+    // Index loop: a flush may queue another flusher.
+    for (let i = 0; i < list.length; i++) {
+      const f = list[i]!;
+      f.flushQueued = false;
+      try {
+        f.flush();
+      } catch (e) {
+        this.log("skein: flush failed", e);
+      }
+    }
+    list.length = 0;
+  }
+
+  /** Advances one task until it suspends, finishes, or spends its budget. */
+  private step(task: Task<unknown>): void {
+    current = task;
+    task.st = RUNNING;
+    let mode = task.mode;
+    let value = task.value;
+    task.value = undefined;
+    let budget = STEP_BUDGET;
+    for (;;) {
+      let r: IteratorResult<unknown, unknown>;
+      const frame = task.frame;
+      try {
+        if (mode === NEXT) r = frame.next(value);
+        else if (frame.throw !== undefined) r = frame.throw(value);
+        else {
+          frame.return?.();
+          throw value;
+        }
+      } catch (error) {
+        if (task.frames !== null && task.frames.length > 0) {
+          task.frame = task.frames.pop()!;
+          mode = THROW;
+          value = error;
+          continue;
+        }
+        this.finishBody(task, true, error);
+        return;
+      }
+      if (r.done === true) {
+        if (task.frames !== null && task.frames.length > 0) {
+          task.frame = task.frames.pop()!;
+          mode = NEXT;
+          value = r.value;
+          continue;
+        }
+        this.finishBody(task, false, r.value);
+        return;
+      }
+      const y = r.value;
+      // Every yield is a cancellation checkpoint.
+      if (task.cancelHint) {
+        const scope = pendingCancellation(task);
+        if (scope !== null) {
+          mode = THROW;
+          value = this.deliver(task, scope);
+          continue;
+        }
+      }
+      if (y instanceof Instruction) {
+        task.st = ENTERING;
+        let teardown;
+        try {
+          teardown = y.enter(task);
+        } catch (error) {
+          task.st = RUNNING;
+          mode = THROW;
+          value = error;
+          continue;
+        }
+        const st = task.st;
+        if (st === ENTERING) {
+          task.st = SUSPENDED;
+          task.teardown = teardown;
+          task.waitingOn = y;
+          return;
+        }
+        if (st === READY) return; // the instruction requeued the task (yieldNow)
+        // RESOLVED: completed synchronously.
+        mode = task.mode;
+        value = task.value;
+        task.value = undefined;
+        task.st = RUNNING;
+        if (--budget === 0) {
+          task.mode = mode;
+          task.value = value;
+          task.st = READY;
+          this.ready.push(task);
+          return;
+        }
+        continue;
+      }
+      if (y === null || y === undefined) {
+        this.yieldTask(task);
+        return;
+      }
+      if (isIterableOperation(y)) {
+        (task.frames ??= []).push(frame);
+        task.frame = y[Symbol.iterator]();
+        mode = NEXT;
+        value = undefined;
+        continue;
+      }
+      mode = THROW;
+      value = foreignYieldError(y);
+    }
+  }
+
+  // ---- finishing --------------------------------------------------------
+
+  private finishBody(task: Task<unknown>, failed: boolean, outcome: unknown): void {
+    task.frame = FINISHED;
+    task.frames = null;
+    task.failed = failed;
+    task.outcome = outcome;
+    if (task.childCount > 0) {
+      task.st = WAITING_CHILDREN;
+      if (failed) for (let c = task.firstChild; c !== null; c = c.nextSibling) this.cancelTask(c);
+      return;
+    }
+    this.complete(task);
+  }
+
+  private complete(task: Task<unknown>): void {
+    const errors = task.childErrors;
+    if (errors !== null) {
+      if (task.failed && !(task.outcome instanceof Cancelled)) errors.unshift(task.outcome);
+      task.failed = true;
+      task.outcome = errors.length === 1 ? errors[0] : new AggregateError(errors, `${errors.length} tasks under ${task.name} failed`);
+      task.childErrors = null;
+    }
+    task.st = DONE;
+    this.liveTasks--;
+    if (task.grace !== null) {
+      this.timers.remove(task.grace);
+      task.grace = null;
+    }
+    const parent = task.parent;
+    if (parent !== null) {
+      const prev = task.prevSibling;
+      const next = task.nextSibling;
+      if (prev !== null) prev.nextSibling = next;
+      else parent.firstChild = next;
+      if (next !== null) next.prevSibling = prev;
+      task.prevSibling = task.nextSibling = null;
+      parent.childCount--;
+    }
+    let handled = false;
+    const joiners = task.joiners;
+    task.joiners = null;
+    if (joiners !== null) {
+      if (Array.isArray(joiners)) for (const j of joiners) handled = this.settleJoiner(j, task) || handled;
+      else handled = this.settleJoiner(joiners, task);
+    }
+    if (task.failed && !handled && parent !== null && !(task.outcome instanceof Cancelled)) {
+      // Structured concurrency: an unobserved failure cancels the parent
+      // (and so the failed task's siblings) and is rethrown by the parent.
+      (parent.childErrors ??= []).push(task.outcome);
+      this.cancelTask(parent);
+    }
+    if (parent !== null && parent.st === WAITING_CHILDREN && parent.childCount === 0) this.complete(parent);
+  }
+
+  private settleJoiner(j: JoinLike, task: Task<unknown>): boolean {
+    j.settle(task.failed, task.outcome);
+    return !j.quiet;
+  }
+
+  // ---- cancellation -----------------------------------------------------
+
+  /** Cancels `task` and all its descendants (see `Task.cancel`). */
+  cancelTask(task: Task<unknown>): void {
+    if (task.st === DONE) return;
+    if (!task.cancelled) {
+      task.cancelled = true;
+      task.cancelHint = true;
+    }
+    for (let c = task.firstChild; c !== null; c = c.nextSibling) this.cancelTask(c);
+    if (task.st === SUSPENDED) this.abort(task);
+  }
+
+  /** Cancels one scope of a task (a deadline passed). */
+  cancelScope(scope: CancelScope): void {
+    if (scope.cancelled) return;
+    scope.cancelled = true;
+    const task = scope.task;
+    task.cancelHint = true;
+    if (task.st === SUSPENDED) this.abort(task);
+  }
+
+  /** Escalates a cancelled task whose cleanup overran the grace period. */
+  hardCancel(task: Task<unknown>): void {
+    task.grace = null;
+    task.hardCancel = true;
+    task.cancelHint = true;
+    if (task.st === SUSPENDED) this.abort(task);
+  }
+
+  /** Interrupts a suspended task with Cancelled, if a cancellation is pending for it. */
+  private abort(task: Task<unknown>): void {
+    const scope = pendingCancellation(task);
+    if (scope === null) return;
+    const teardown = task.teardown;
+    const on = task.waitingOn;
+    task.teardown = undefined;
+    task.waitingOn = null;
+    if (teardown) teardown.call(on);
+    task.mode = THROW;
+    task.value = this.deliver(task, scope);
+    this.schedule(task);
+  }
+
+  /** Marks a scope's cancellation as delivered and builds the error to throw. */
+  private deliver(task: Task<unknown>, scope: CancelScope | Task<unknown>): Cancelled {
+    if (scope instanceof CancelScope) {
+      scope.delivered = true;
+      return new Cancelled(scope, scope.reason);
+    }
+    if (!task.cancelDelivered) {
+      task.cancelDelivered = true;
+      if (Number.isFinite(this.graceMs)) {
+        const grace = new GraceTimer(task);
+        task.grace = grace;
+        this.addTimer(grace, this.now() + this.graceMs);
+      }
+    }
+    return new Cancelled(task, task.hardCancel ? "task was cancelled (grace period over)" : "task was cancelled");
+  }
+
+  /** Opens a cancel scope on the running task (used by timeout, moveOnAfter, shield). */
+  openScope(task: Task<unknown>, shield: boolean, deadline: number, reason: string): CancelScope {
+    const scope = new CancelScope(task, task.scope, shield, reason);
+    task.scope = scope;
+    if (deadline !== Infinity) this.addTimer(scope, deadline);
+    return scope;
+  }
+
+  /** Closes the innermost scope. */
+  closeScope(scope: CancelScope): void {
+    if (scope.heapIndex !== -1) this.timers.remove(scope);
+    if (scope.task.scope !== scope) throw new KernelError("cancel scopes closed out of order");
+    scope.task.scope = scope.parent;
+  }
+
+  // ---- timers -----------------------------------------------------------
+
+  /** Schedules `entry.onTimer()` at absolute time `at`. */
+  addTimer(entry: TimerEntry, at: number): void {
+    entry.at = at;
+    this.timers.insert(entry);
+    if (entry.heapIndex === 0) this.clock.wakeAt(at, this.onWake);
+  }
+
+  /** Cancels a scheduled timer (no-op if it already fired). */
+  removeTimer(entry: TimerEntry): void {
+    this.timers.remove(entry);
+    if (this.timers.size === 0) this.clock.cancelWake();
+  }
+
+  private readonly onWake = (): void => {
+    const now = this.clock.now();
+    this.batching = true;
+    try {
+      let due: TimerEntry | undefined;
+      while ((due = this.timers.popDue(now)) !== undefined) due.onTimer();
+    } finally {
+      this.batching = false;
+    }
+    if (this.timers.size > 0) this.clock.wakeAt(this.timers.nextAt, this.onWake);
+    this.drain();
+  };
+}
+
+const FINISHED: Iterator<unknown, unknown, unknown> = {
+  next() {
+    throw new KernelError("stepped a finished task");
+  },
+};

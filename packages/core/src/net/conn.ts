@@ -1,0 +1,432 @@
+/**
+ * A connection as operations. Reads are buffered per connection (the socket
+ * is paused once `highWaterMark` bytes wait unread, so a slow reader bounds
+ * memory). Writes are corked: everything `send` queues while tasks run goes
+ * to the socket in one write when the kernel's ready queue empties (uWS's
+ * cork buffer), so a handler that answers 16 pipelined requests produces one
+ * syscall.
+ */
+import type { Socket } from "node:net";
+import { ConnectionClosedError, ProtocolError, toConnectionError } from "../errors.js";
+import type { Flushable, Kernel } from "../kernel.js";
+import { Instruction, type Teardown } from "../operation.js";
+import { timeout } from "../scope.js";
+import type { Operation } from "../operation.js";
+import type { Task } from "../task.js";
+
+const EMPTY = Buffer.alloc(0);
+
+/** Options for reads with a deadline. */
+export interface RecvOptions {
+  /** Throw `TimeoutError` if nothing arrives within this many ms. */
+  timeoutMs?: number;
+}
+
+/** Tuning for a {@link Conn}. */
+export interface ConnOptions {
+  /** Unread bytes above which the socket is paused. Default 64 KiB. */
+  readHighWaterMark?: number;
+  /** Queued outbound bytes above which `sendAll` suspends. Default 64 KiB. */
+  writeHighWaterMark?: number;
+}
+
+class Recv extends Instruction<Buffer> {
+  task: Task<unknown> | null = null;
+  constructor(
+    private readonly conn: Conn,
+    readonly max: number,
+  ) {
+    super();
+  }
+  get description(): string {
+    return `recv(${this.conn.remote})`;
+  }
+  enter(task: Task<unknown>): Teardown | void {
+    return this.conn.enterRecv(this, task);
+  }
+  cancel(this: Recv): void {
+    this.task = null;
+    this.conn.reader = null;
+  }
+}
+
+class Drain extends Instruction<void> {
+  task: Task<unknown> | null = null;
+  constructor(private readonly conn: Conn) {
+    super();
+  }
+  get description(): string {
+    return `sendAll(${this.conn.remote})`;
+  }
+  enter(task: Task<unknown>): Teardown | void {
+    return this.conn.enterDrain(this, task);
+  }
+  cancel(this: Drain): void {
+    this.task = null;
+    this.conn.drainer = null;
+  }
+}
+
+/**
+ * One TCP, TLS or Unix-socket connection.
+ *
+ * @example
+ * function* echo(conn: Conn) {
+ *   for (;;) {
+ *     const data = yield* conn.recv();
+ *     if (data.length === 0) return; // EOF
+ *     yield* conn.sendAll(data);
+ *   }
+ * }
+ */
+export class Conn implements Flushable {
+  readonly socket: Socket;
+  /** `host:port` of the peer (or the socket path). */
+  readonly remote: string;
+  /** @internal */ reader: Recv | null = null;
+  /** @internal */ drainer: Drain | null = null;
+  /** @internal */ flushQueued = false;
+  private readonly kernel: Kernel;
+  private readonly readHwm: number;
+  private readonly writeHwm: number;
+  // Read side: leftover of a partly consumed chunk, then whole chunks.
+  private chunks: Buffer[] = [];
+  private chunkHead = 0;
+  private buffered = 0;
+  private paused = false;
+  private eof = false;
+  private error: Error | null = null;
+  // Write side.
+  private out: Buffer[] = [];
+  private outBytes = 0;
+  private writeClosed = false;
+  private detached = false;
+
+  constructor(socket: Socket, kernel: Kernel, options: ConnOptions = {}) {
+    this.socket = socket;
+    this.kernel = kernel;
+    this.readHwm = options.readHighWaterMark ?? 64 * 1024;
+    this.writeHwm = options.writeHighWaterMark ?? 64 * 1024;
+    this.remote = socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : (socket.localAddress ?? "unix");
+    socket.on("data", this.onData);
+    socket.on("end", this.onEnd);
+    socket.on("error", this.onError);
+    socket.on("close", this.onClose);
+    socket.on("drain", this.onDrain);
+  }
+
+  /** Peer address, when it is an IP socket. */
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+  get remotePort(): number | undefined {
+    return this.socket.remotePort;
+  }
+  get localAddress(): string | undefined {
+    return this.socket.localAddress;
+  }
+  get localPort(): number | undefined {
+    return this.socket.localPort;
+  }
+  /** True when the peer has finished sending (EOF seen) or the connection failed. */
+  get readClosed(): boolean {
+    return this.eof || this.error !== null;
+  }
+  /** True after `close`, `shutdown` or `abort`, or once the socket is gone. */
+  get isClosed(): boolean {
+    return this.writeClosed;
+  }
+  /** Bytes received and not yet consumed. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  // ---- reading ----------------------------------------------------------
+
+  /**
+   * The next bytes from the peer (at most `max`), suspending until some
+   * arrive. Returns an empty buffer at EOF. Data received before a reset is
+   * returned first; then the typed error is thrown.
+   */
+  recv(options?: RecvOptions & { max?: number }): Operation<Buffer> {
+    const op = new Recv(this, options?.max ?? Infinity);
+    return options?.timeoutMs !== undefined ? timeout(options.timeoutMs, op) : op;
+  }
+
+  /** Exactly `n` bytes; throws `ProtocolError` (code SKEIN_ERR_SHORT_READ) on EOF first. */
+  *recvExactly(n: number, options?: RecvOptions): Generator<unknown, Buffer, any> {
+    const parts: Buffer[] = [];
+    let got = 0;
+    while (got < n) {
+      const chunk = yield* this.recv({ ...options, max: n - got });
+      if (chunk.length === 0) throw new ProtocolError("SKEIN_ERR_SHORT_READ", `connection closed after ${got} of ${n} bytes`);
+      parts.push(chunk);
+      got += chunk.length;
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+  }
+
+  /**
+   * One line, including its `\n`. Returns what remains (possibly empty) at
+   * EOF. Throws `ProtocolError` (code SKEIN_ERR_LINE_TOO_LONG) past `maxBytes`
+   * (default 64 KiB) — the rest of the input stays unread.
+   */
+  *readLine(options?: RecvOptions & { maxBytes?: number }): Generator<unknown, Buffer, any> {
+    const max = options?.maxBytes ?? 64 * 1024;
+    const parts: Buffer[] = [];
+    let got = 0;
+    for (;;) {
+      const chunk = yield* this.recv(options);
+      if (chunk.length === 0) return Buffer.concat(parts, got);
+      const nl = chunk.indexOf(10);
+      const take = nl === -1 ? chunk.length : nl + 1;
+      if (got + take > max) {
+        this.unshift(chunk);
+        for (let i = parts.length - 1; i >= 0; i--) this.unshift(parts[i]!);
+        throw new ProtocolError("SKEIN_ERR_LINE_TOO_LONG", `line longer than ${max} bytes`);
+      }
+      if (take < chunk.length) this.unshift(chunk.subarray(take));
+      parts.push(take < chunk.length ? chunk.subarray(0, take) : chunk);
+      got += take;
+      if (nl !== -1) return parts.length === 1 ? parts[0]! : Buffer.concat(parts, got);
+    }
+  }
+
+  /** Puts bytes back at the front of the read buffer (a parser read too far). */
+  unshift(data: Buffer): void {
+    if (data.length === 0) return;
+    if (this.chunkHead > 0) this.chunks[--this.chunkHead] = data;
+    else this.chunks.unshift(data);
+    this.buffered += data.length;
+  }
+
+  /** @internal */
+  enterRecv(op: Recv, task: Task<unknown>): Teardown | void {
+    if (this.reader !== null) throw new TypeError(`two tasks cannot recv() from ${this.remote} at once`);
+    if (this.buffered > 0) return task.resume(this.take(op.max));
+    if (this.error !== null) return task.fail(this.error);
+    if (this.eof || this.detached) return task.resume(EMPTY);
+    op.task = task;
+    this.reader = op;
+    if (this.paused) this.resumeSocket();
+    return op.cancel;
+  }
+
+  private take(max: number): Buffer {
+    const chunk = this.chunks[this.chunkHead]!;
+    let out: Buffer;
+    if (chunk.length <= max) {
+      out = chunk;
+      this.chunks[this.chunkHead++] = EMPTY;
+      if (this.chunkHead === this.chunks.length) {
+        this.chunks.length = 0;
+        this.chunkHead = 0;
+      }
+    } else {
+      out = chunk.subarray(0, max);
+      this.chunks[this.chunkHead] = chunk.subarray(max);
+    }
+    this.buffered -= out.length;
+    if (this.paused && this.buffered < this.readHwm) this.resumeSocket();
+    return out;
+  }
+
+  private resumeSocket(): void {
+    this.paused = false;
+    this.socket.resume();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    const reader = this.reader;
+    if (reader !== null && this.buffered === 0) {
+      this.reader = null;
+      const task = reader.task!;
+      reader.task = null;
+      if (chunk.length <= reader.max) return task.resume(chunk);
+      this.chunks.push(chunk.subarray(reader.max));
+      this.buffered += chunk.length - reader.max;
+      return task.resume(chunk.subarray(0, reader.max));
+    }
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (this.buffered >= this.readHwm && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  };
+
+  private readonly onEnd = (): void => {
+    this.eof = true;
+    this.wakeReader();
+  };
+
+  private readonly onError = (err: Error): void => {
+    if (this.error === null) this.error = toConnectionError(err as NodeJS.ErrnoException);
+    this.writeClosed = true;
+    this.wakeReader();
+    this.wakeDrainer();
+  };
+
+  private readonly onClose = (): void => {
+    this.eof = true;
+    this.writeClosed = true;
+    this.wakeReader();
+    this.wakeDrainer();
+    this.removeListeners();
+  };
+
+  private wakeReader(): void {
+    const reader = this.reader;
+    if (reader === null) return;
+    this.reader = null;
+    const task = reader.task!;
+    reader.task = null;
+    if (this.error !== null) task.fail(this.error);
+    else task.resume(EMPTY);
+  }
+
+  // ---- writing ----------------------------------------------------------
+
+  /**
+   * Queues `data` for the peer without waiting. Bytes queued by all tasks
+   * before the kernel next goes idle leave in one write. Throws
+   * `ConnectionClosedError` after close, or the connection's error.
+   */
+  send(data: Buffer | Uint8Array | string): void {
+    if (this.writeClosed) throw this.error ?? new ConnectionClosedError(`connection to ${this.remote} is closed`);
+    const buf = typeof data === "string" ? Buffer.from(data) : (data as Buffer);
+    if (buf.length === 0) return;
+    this.out.push(buf);
+    this.outBytes += buf.length;
+    this.kernel.deferFlush(this);
+  }
+
+  /**
+   * Queues `data` and suspends while the outbound buffer is above the
+   * write high-water mark (the peer reads slowly), so a sender cannot
+   * buffer without bound.
+   */
+  sendAll(data: Buffer | Uint8Array | string): Instruction<void> {
+    this.send(data);
+    return new Drain(this);
+  }
+
+  /** Outbound bytes not yet taken by the operating system. */
+  get pendingBytes(): number {
+    return this.outBytes + this.socket.writableLength;
+  }
+
+  /** @internal */
+  enterDrain(op: Drain, task: Task<unknown>): Teardown | void {
+    if (this.outBytes + this.socket.writableLength <= this.writeHwm) return task.resume();
+    if (this.error !== null) return task.fail(this.error);
+    if (this.writeClosed) return task.fail(new ConnectionClosedError());
+    this.flush();
+    if (!this.socket.writableNeedDrain) return task.resume();
+    op.task = task;
+    this.drainer = op;
+    return op.cancel;
+  }
+
+  private readonly onDrain = (): void => this.wakeDrainer();
+
+  private wakeDrainer(): void {
+    const d = this.drainer;
+    if (d === null) return;
+    this.drainer = null;
+    const task = d.task!;
+    d.task = null;
+    if (this.error !== null) task.fail(this.error);
+    else if (this.socket.destroyed) task.fail(new ConnectionClosedError());
+    else task.resume();
+  }
+
+  /** Writes everything queued by `send` now, in one write. Called by the kernel. */
+  flush(): void {
+    const out = this.out;
+    if (out.length === 0) return;
+    const bytes = this.outBytes;
+    this.out = [];
+    this.outBytes = 0;
+    if (this.socket.destroyed) return;
+    if (out.length === 1) this.socket.write(out[0]!);
+    else if (bytes <= 64 * 1024) this.socket.write(Buffer.concat(out, bytes));
+    else {
+      // Large payloads: let the stream gather them with writev, no copy.
+      this.socket.cork();
+      for (const b of out) this.socket.write(b);
+      this.socket.uncork();
+    }
+  }
+
+  // ---- closing ----------------------------------------------------------
+
+  /** Sends queued data, then FIN: the peer reads EOF; we can still read. */
+  shutdown(): void {
+    if (this.writeClosed) return;
+    this.flush();
+    this.writeClosed = true;
+    this.socket.end();
+  }
+
+  /**
+   * Closes the connection gracefully: queued data is sent, then FIN; the
+   * socket is destroyed once the peer closes too (or after `lingerMs`,
+   * default 5000). Idempotent.
+   */
+  close(lingerMs = 5000): void {
+    if (this.detached) return;
+    if (!this.writeClosed) {
+      this.flush();
+      this.writeClosed = true;
+      this.socket.end();
+    }
+    if (!this.socket.destroyed) {
+      // Read and discard until the peer's FIN; nothing will consume it now.
+      this.socket.off("data", this.onData);
+      this.socket.on("data", ignore);
+      this.socket.resume();
+      this.socket.setTimeout(lingerMs, () => this.socket.destroy());
+    }
+  }
+
+  /** Closes at once, discarding queued data (TCP RST when possible). */
+  abort(): void {
+    this.out = [];
+    this.outBytes = 0;
+    this.writeClosed = true;
+    if (typeof this.socket.resetAndDestroy === "function" && !this.socket.destroyed && this.socket.remoteAddress !== undefined) this.socket.resetAndDestroy();
+    else this.socket.destroy();
+  }
+
+  /**
+   * Hands the raw socket to other code (an HTTP Upgrade, a WebSocket): flushes
+   * queued output, removes Skein's listeners and returns the socket paused,
+   * with the bytes read but not consumed as `head`. The Conn is unusable after.
+   */
+  detach(): { socket: Socket; head: Buffer } {
+    this.flush();
+    this.detached = true;
+    this.writeClosed = true;
+    const head = this.buffered === 0 ? EMPTY : Buffer.concat(this.chunks.slice(this.chunkHead), this.buffered);
+    this.chunks = [];
+    this.chunkHead = 0;
+    this.buffered = 0;
+    this.removeListeners();
+    this.socket.pause();
+    return { socket: this.socket, head };
+  }
+
+  private removeListeners(): void {
+    const s = this.socket;
+    s.off("data", this.onData);
+    s.off("end", this.onEnd);
+    s.off("close", this.onClose);
+    s.off("drain", this.onDrain);
+    // Keep an error listener: an unhandled 'error' would crash the process.
+    s.off("error", this.onError);
+    if (!this.detached) s.on("error", ignore);
+  }
+}
+
+function ignore(): void {}

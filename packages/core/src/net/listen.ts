@@ -1,0 +1,183 @@
+import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type TlsOptions } from "node:tls";
+import { ConnectionError, SkeinError } from "../errors.js";
+import type { Kernel } from "../kernel.js";
+import { Instruction, type Teardown } from "../operation.js";
+import { Ring } from "../ring.js";
+import type { Task } from "../task.js";
+import { Conn, type ConnOptions } from "./conn.js";
+
+/** Where and how to listen. */
+export interface ListenOptions extends ConnOptions {
+  /** TCP port; 0 picks a free one. */
+  port?: number;
+  /** Interface to bind. Default "127.0.0.1". */
+  host?: string;
+  /** Unix socket path (instead of host/port). */
+  path?: string;
+  /** TLS: key, cert and any other `tls.createServer` options. */
+  tls?: TlsOptions;
+  /** Kernel listen backlog. Default 511. */
+  backlog?: number;
+  /** Disable Nagle's algorithm on accepted sockets. Default true. */
+  noDelay?: boolean;
+  /** Let several processes bind the same port (node:cluster does this for you). */
+  exclusive?: boolean;
+}
+
+/** Where a listener ended up. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+  /** Set for Unix sockets. */
+  path?: string;
+  /** `http://host:port`-style label, or the socket path. */
+  toString(): string;
+}
+
+class Accept extends Instruction<Conn> {
+  task: Task<unknown> | null = null;
+  constructor(private readonly listener: Listener) {
+    super();
+  }
+  get description(): string {
+    return `accept(${this.listener.address})`;
+  }
+  enter(task: Task<unknown>): Teardown | void {
+    return this.listener.enterAccept(this, task);
+  }
+  cancel(this: Accept): void {
+    this.task = null;
+    this.listener.acceptor = null;
+  }
+}
+
+/** A listening socket; `accept()` yields connections. */
+export class Listener {
+  readonly server: Server;
+  readonly address: ListenAddress;
+  /** @internal */ acceptor: Accept | null = null;
+  private readonly backlog = new Ring<Socket>(16);
+  private readonly kernel: Kernel;
+  private readonly options: ListenOptions;
+  private closed = false;
+
+  /** @internal */
+  constructor(server: Server, kernel: Kernel, options: ListenOptions) {
+    this.server = server;
+    this.kernel = kernel;
+    this.options = options;
+    const a = server.address();
+    if (typeof a === "string" || a === null) {
+      const path = a ?? options.path ?? "";
+      this.address = { host: "", port: 0, path, toString: () => path };
+    } else {
+      const info = a as AddressInfo;
+      const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
+      this.address = { host: info.address, port: info.port, toString: () => `${host}:${info.port}` };
+    }
+    server.on(options.tls ? "secureConnection" : "connection", this.onConnection);
+    server.on("error", (err) => kernel.log(`skein: listener ${this.address} error`, err));
+  }
+
+  /** Connections accepted by the OS and not yet taken by `accept()`. */
+  get pending(): number {
+    return this.backlog.length;
+  }
+
+  /** Waits for the next connection. */
+  accept(): Instruction<Conn> {
+    return new Accept(this);
+  }
+
+  /** Stops listening. Accepted connections stay open. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.server.close();
+    let s;
+    while ((s = this.backlog.shift()) !== undefined) s.destroy();
+    const a = this.acceptor;
+    if (a !== null) {
+      this.acceptor = null;
+      const task = a.task!;
+      a.task = null;
+      task.fail(new ConnectionError("SKEIN_ERR_LISTENER_CLOSED", "listener closed"));
+    }
+  }
+
+  /** @internal */
+  enterAccept(op: Accept, task: Task<unknown>): Teardown | void {
+    if (this.acceptor !== null) throw new TypeError("two tasks cannot accept() on one listener at once");
+    const socket = this.backlog.shift();
+    if (socket !== undefined) return task.resume(this.wrap(socket));
+    if (this.closed) return task.fail(new ConnectionError("SKEIN_ERR_LISTENER_CLOSED", "listener closed"));
+    op.task = task;
+    this.acceptor = op;
+    return op.cancel;
+  }
+
+  private wrap(socket: Socket): Conn {
+    if (this.options.noDelay !== false) socket.setNoDelay(true);
+    return new Conn(socket, this.kernel, this.options);
+  }
+
+  private readonly onConnection = (socket: Socket): void => {
+    // Until a Conn owns it, a socket error must not crash the process.
+    const a = this.acceptor;
+    if (a !== null) {
+      this.acceptor = null;
+      const task = a.task!;
+      a.task = null;
+      task.resume(this.wrap(socket));
+      return;
+    }
+    socket.on("error", noop);
+    this.backlog.push(socket);
+  };
+}
+
+function noop(): void {}
+
+class Listen extends Instruction<Listener> {
+  constructor(private readonly options: ListenOptions) {
+    super();
+  }
+  get description(): string {
+    const o = this.options;
+    return `listen(${o.path ?? `${o.host ?? "127.0.0.1"}:${o.port ?? 0}`})`;
+  }
+  enter(task: Task<unknown>): Teardown {
+    const o = this.options;
+    const server = o.tls ? createTlsServer({ ...o.tls, allowHalfOpen: true } as TlsOptions) : createServer({ allowHalfOpen: true });
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off("listening", onListening);
+      task.fail(new SkeinError("SKEIN_ERR_LISTEN", `cannot listen on ${this.description.slice(7, -1)}: ${err.code ?? err.message}`, { cause: err }));
+    };
+    const onListening = () => {
+      server.off("error", onError);
+      task.resume(new Listener(server, task.kernel, o));
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    if (o.path !== undefined) server.listen({ path: o.path, backlog: o.backlog ?? 511 });
+    else server.listen({ port: o.port ?? 0, host: o.host ?? "127.0.0.1", backlog: o.backlog ?? 511, exclusive: o.exclusive ?? false });
+    return () => {
+      server.off("error", onError);
+      server.off("listening", onListening);
+      server.close();
+    };
+  }
+}
+
+/**
+ * Opens a listening socket (TCP, TLS with `tls`, or Unix with `path`).
+ *
+ * @example
+ * const listener = yield* listen({ port: 0 });
+ * console.log(`listening on ${listener.address}`);
+ * const conn = yield* listener.accept();
+ */
+export function listen(options: ListenOptions = {}): Instruction<Listener> {
+  return new Listen(options);
+}

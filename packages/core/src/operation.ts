@@ -1,0 +1,99 @@
+/**
+ * Operations: what a Skein task yields to the kernel.
+ *
+ * An `Operation<T>` is anything whose `yield*` produces a `T`: a generator
+ * (a sub-coroutine) or an {@link Instruction} (a primitive the kernel runs).
+ * The same object may also be yielded plainly — `yield sleep(5)`, the style
+ * of Bluelet and the other seeds — in which case the result is untyped.
+ */
+import type { Task } from "./task.js";
+
+/** Something a task can `yield*` to get a `T`. Generators returning `T` are operations. */
+export interface Operation<T> {
+  [Symbol.iterator](): Iterator<unknown, T, any>;
+}
+
+/** The result type of an operation. */
+export type Result<O> = O extends Operation<infer T> ? T : never;
+
+/** Undoes a suspension: removes listeners, clears timers. Must not throw. */
+export type Teardown = () => void;
+
+/**
+ * A primitive operation, run by the kernel itself. Subclasses describe what
+ * they wait for and implement {@link Instruction.enter}: either complete at
+ * once (call `task.resume(value)` / `task.fail(error)` before returning) or
+ * register a wake-up and return its {@link Teardown}, which the kernel calls
+ * if the task is cancelled while suspended (curio's `suspend_task(state,
+ * cancel_func)`, trio's `abort_func`). A teardown returned together with a
+ * synchronous completion is ignored.
+ *
+ * The instance is its own iterator, so `yield* op` costs no extra objects:
+ * the first `next()` hands the instruction to the kernel, the second returns
+ * the value the kernel resumed the task with.
+ */
+export abstract class Instruction<T> implements Operation<T>, Iterator<unknown, T, any> {
+  private stepped = false;
+
+  /** What a task suspended here is waiting for, e.g. `sleep(50)`; shown by `tasks()`. */
+  abstract get description(): string;
+
+  /** Runs the primitive for `task`; see the class comment. */
+  abstract enter(task: Task): Teardown | void;
+
+  [Symbol.iterator](): this {
+    this.stepped = false;
+    return this;
+  }
+
+  next(value?: any): IteratorResult<unknown, T> {
+    if (!this.stepped) {
+      this.stepped = true;
+      return { done: false, value: this };
+    }
+    this.stepped = false;
+    return { done: true, value: value as T };
+  }
+
+  throw(error: unknown): IteratorResult<unknown, T> {
+    this.stepped = false;
+    throw error;
+  }
+
+  return(value?: any): IteratorResult<unknown, T> {
+    this.stepped = false;
+    return { done: true, value: value as T };
+  }
+}
+
+/** True for values a task may yield plainly as a sub-coroutine (generators and other operations). */
+export function isIterableOperation(value: unknown): value is Operation<unknown> {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function" &&
+    !Array.isArray(value) &&
+    !(value instanceof Map) &&
+    !(value instanceof Set)
+  );
+}
+
+/** The TypeError thrown into a task that yielded something the kernel cannot run. */
+export function foreignYieldError(value: unknown): TypeError {
+  if (value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as PromiseLike<unknown>).then === "function") {
+    return new TypeError(
+      "a Skein task yielded a Promise. Tasks do not await promises: write `yield* wait(promise)` " +
+        "to suspend until it settles (are you calling an async library from a coroutine?)",
+    );
+  }
+  if (typeof value === "function") {
+    return new TypeError(
+      "a Skein task yielded a function. Call it and yield its operation instead: `yield* fn()`",
+    );
+  }
+  const shown = typeof value === "string" ? JSON.stringify(value) : Array.isArray(value) ? "an array" : String(value);
+  return new TypeError(
+    `a Skein task yielded ${shown}, which is not an operation. Yield operations (\`yield* sleep(10)\`), ` +
+      "generators (`yield* child()`), or `null` to let other tasks run; use `all([...])` for several operations",
+  );
+}

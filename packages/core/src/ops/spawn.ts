@@ -1,0 +1,67 @@
+import { Instruction, type Operation } from "../operation.js";
+import { Join, type SpawnOptions, type Task } from "../task.js";
+
+class Spawn<T> extends Instruction<Task<T>> {
+  constructor(
+    private readonly op: Operation<T> | (() => Operation<T>),
+    private readonly options: SpawnOptions | undefined,
+  ) {
+    super();
+  }
+  get description(): string {
+    return "spawn()";
+  }
+  enter(task: Task<unknown>): void {
+    task.resume(task.kernel.spawn(this.op, task, this.options?.name));
+  }
+}
+
+/**
+ * Starts `op` as a child task of the current task and returns it at once.
+ * The parent does not finish until the child has; if the child fails and
+ * nobody is joining it, the parent (and so the child's siblings) is
+ * cancelled and the parent rethrows the child's error.
+ *
+ * @example
+ * const t = yield* spawn(worker(queue), { name: "worker-1" });
+ * const result = yield* join(t);
+ */
+export function spawn<T>(op: Operation<T> | (() => Operation<T>), options?: SpawnOptions): Instruction<Task<T>> {
+  return new Spawn(op, options);
+}
+
+/**
+ * Waits for `task` to finish and returns its result, or rethrows its error
+ * (a cancelled task raises `TaskCancelledError`). Same as `yield* task`.
+ * A failure observed by a join is handled: it does not cancel the parent.
+ */
+export function join<T>(task: Task<T>): Instruction<T> {
+  return new Join(task, false);
+}
+
+class Cancel extends Instruction<void> {
+  private inner: Join<unknown>;
+  constructor(private readonly target: Task<unknown>) {
+    super();
+    this.inner = new Join(target, true);
+  }
+  get description(): string {
+    return `cancel(${this.target.name})`;
+  }
+  enter(task: Task<unknown>) {
+    this.target.cancel();
+    return this.inner.enter(task);
+  }
+}
+
+/**
+ * Cancels `task` (and its descendants) and waits until it has finished,
+ * its `finally` blocks included. Never throws the task's own error.
+ * Bluelet's `kill`.
+ */
+export function cancel(task: Task<unknown>): Instruction<void> {
+  return new Cancel(task);
+}
+
+/** Alias of {@link cancel}, after Bluelet's `kill`. */
+export const kill = cancel;

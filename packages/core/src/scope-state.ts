@@ -1,0 +1,39 @@
+/**
+ * Cancel scopes: a region of one task's execution that can be cancelled on
+ * its own (by a deadline), or that shields its contents from cancellation
+ * from outside (trio's `CancelScope`). The task itself is the outermost scope.
+ */
+import type { Task } from "./task.js";
+import type { TimerEntry } from "./timers.js";
+
+export class CancelScope implements TimerEntry {
+  at = Infinity;
+  heapIndex = -1;
+  heapSeq = 0;
+  cancelled = false;
+  /** Cancelled has been thrown into the task once; cleanup may now yield. */
+  delivered = false;
+  constructor(
+    readonly task: Task<unknown>,
+    readonly parent: CancelScope | null,
+    readonly shield: boolean,
+    readonly reason: string,
+  ) {}
+
+  onTimer(): void {
+    this.task.kernel.cancelScope(this);
+  }
+}
+
+/**
+ * The scope whose cancellation should be delivered at the task's next yield
+ * point, or null. Walks outwards from the innermost scope and stops at a shield.
+ */
+export function pendingCancellation(task: Task<unknown>): CancelScope | Task<unknown> | null {
+  for (let s = task.scope; s !== null; s = s.parent) {
+    if (s.cancelled && !s.delivered) return s;
+    if (s.shield) return null;
+  }
+  if (task.cancelled && (!task.cancelDelivered || task.hardCancel)) return task;
+  return null;
+}

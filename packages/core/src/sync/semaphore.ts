@@ -1,0 +1,112 @@
+import { Instruction, type Operation, type Teardown } from "../operation.js";
+import type { Task } from "../task.js";
+import { WaitList, type Waiter } from "./wait-list.js";
+
+class Acquire extends Instruction<void> implements Waiter {
+  task: Task<unknown> | null = null;
+  constructor(private readonly sem: Semaphore) {
+    super();
+  }
+  get description(): string {
+    return `${this.sem.name}.acquire()`;
+  }
+  enter(task: Task<unknown>): Teardown | void {
+    return this.sem.enterAcquire(this, task);
+  }
+  cancel(this: Acquire): void {
+    this.sem.waiters.cancel(this);
+  }
+}
+
+/**
+ * A counting semaphore: at most `permits` holders at once, FIFO wake-ups.
+ *
+ * @example
+ * const sem = new Semaphore(10);
+ * yield* sem.with(download(url)); // at most 10 downloads at a time
+ */
+export class Semaphore {
+  name: string;
+  private free: number;
+  /** @internal */ readonly waiters = new WaitList<Acquire>();
+
+  constructor(
+    readonly permits: number,
+    name = "semaphore",
+  ) {
+    if (!(permits >= 1)) throw new RangeError(`semaphore permits must be >= 1, got ${permits}`);
+    this.free = permits;
+    this.name = name;
+  }
+
+  /** Permits not held. */
+  get available(): number {
+    return this.free;
+  }
+
+  /** Tasks waiting to acquire. */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
+  /** Takes a permit, suspending until one is free. */
+  acquire(): Instruction<void> {
+    return new Acquire(this);
+  }
+
+  /** Takes a permit if one is free now. */
+  tryAcquire(): boolean {
+    if (this.free === 0) return false;
+    this.free--;
+    return true;
+  }
+
+  /** Returns a permit, handing it straight to the oldest waiter. */
+  release(): void {
+    const w = this.waiters.shift();
+    if (w !== undefined) {
+      const task = w.task!;
+      w.task = null;
+      task.resume();
+      return;
+    }
+    if (this.free === this.permits) throw new RangeError(`${this.name}: release() without a matching acquire()`);
+    this.free++;
+  }
+
+  /** Runs `op` holding a permit; the permit is returned however `op` ends. */
+  *with<T>(op: Operation<T>): Generator<unknown, T, any> {
+    yield* this.acquire();
+    try {
+      return yield* op;
+    } finally {
+      this.release();
+    }
+  }
+
+  /** @internal */
+  enterAcquire(op: Acquire, task: Task<unknown>): Teardown | void {
+    if (this.free > 0 && this.waiters.size === 0) {
+      this.free--;
+      return task.resume();
+    }
+    op.task = task;
+    this.waiters.push(op);
+    return op.cancel;
+  }
+}
+
+/**
+ * A mutual-exclusion lock (a semaphore of one).
+ *
+ * @example
+ * yield* lock.with(updateSharedState());
+ */
+export class Lock extends Semaphore {
+  constructor(name = "lock") {
+    super(1, name);
+  }
+  get locked(): boolean {
+    return this.available === 0;
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * Tasks: the unit of concurrency. A task runs one coroutine (a generator, and
+ * the sub-generators it yields), lives in a tree under the task that spawned
+ * it, and does not finish until its children have (a task is a nursery).
+ */
+import type { Kernel } from "./kernel.js";
+import { Instruction, type Operation, type Teardown } from "./operation.js";
+import type { CancelScope } from "./scope-state.js";
+import { Cancelled, SkeinError } from "./errors.js";
+
+/** Scheduler states. Numbers, not strings: they are compared on every step. */
+export const READY = 0;
+export const RUNNING = 1;
+/** Inside an instruction's `enter`; a resume now is a synchronous completion. */
+export const ENTERING = 2;
+/** Completed synchronously during `enter`; the step loop picks the value up. */
+export const RESOLVED = 3;
+export const SUSPENDED = 4;
+/** The body finished; waiting for children before settling. */
+export const WAITING_CHILDREN = 5;
+export const DONE = 6;
+
+/** How a task is resumed. */
+export const NEXT = 0;
+export const THROW = 1;
+
+const STATE_NAMES = ["ready", "running", "running", "ready", "suspended", "waiting for children", "done"] as const;
+
+/** A task's state as shown by `tasks()` and `Task.state`. */
+export type TaskStateName = (typeof STATE_NAMES)[number];
+
+/** Options accepted by `spawn`. */
+export interface SpawnOptions {
+  /** Shown by `tasks()` and in error logs. Default `task-<id>`. */
+  name?: string;
+}
+
+/** Raised by `join` when the joined task was cancelled rather than finishing. */
+export class TaskCancelledError extends SkeinError {
+  readonly task: Task<unknown>;
+  constructor(task: Task<unknown>) {
+    super("SKEIN_ERR_TASK_CANCELLED", `task ${task.name} was cancelled`);
+    this.task = task;
+  }
+}
+
+/**
+ * A running coroutine. `yield* task` (or `yield* join(task)`) waits for its
+ * result and rethrows its error; `task.cancel()` requests cancellation.
+ *
+ * @example
+ * const t = yield* spawn(fetchPage(url), { name: "fetch" });
+ * const page = yield* t;
+ */
+export class Task<T = unknown> implements Operation<T> {
+  readonly id: number;
+  name: string;
+  readonly kernel: Kernel;
+  parent: Task<unknown> | null;
+
+  // Children: an intrusive doubly linked list, O(1) link/unlink, no allocation.
+  /** @internal */ firstChild: Task<unknown> | null = null;
+  /** @internal */ prevSibling: Task<unknown> | null = null;
+  /** @internal */ nextSibling: Task<unknown> | null = null;
+  /** Number of children not yet done. */
+  childCount = 0;
+
+  // The coroutine: the running frame and, for plainly yielded sub-generators, the frames below it.
+  /** @internal */ frame: Iterator<unknown, unknown, unknown>;
+  /** @internal */ frames: Iterator<unknown, unknown, unknown>[] | null = null;
+
+  // Scheduling.
+  /** @internal */ st = READY;
+  /** @internal */ mode = NEXT;
+  /** @internal */ value: unknown = undefined;
+  /** @internal */ teardown: Teardown | void = undefined;
+  /** The instruction this task is suspended in, if any. */
+  waitingOn: Instruction<unknown> | null = null;
+
+  // Cancellation.
+  /** @internal */ scope: CancelScope | null = null;
+  /** @internal */ cancelled = false;
+  /** @internal */ cancelDelivered = false;
+  /** @internal */ hardCancel = false;
+  /** @internal */ cancelHint = false;
+  /** @internal */ grace: GraceTimer | null = null;
+
+  // Outcome.
+  /** @internal */ failed = false;
+  /** @internal */ outcome: unknown = undefined;
+  /** @internal */ joiners: JoinLike | JoinLike[] | null = null;
+  /** @internal */ childErrors: unknown[] | null = null;
+
+  constructor(kernel: Kernel, id: number, parent: Task<unknown> | null, frame: Iterator<unknown, unknown, unknown>, name: string | undefined) {
+    this.kernel = kernel;
+    this.id = id;
+    this.parent = parent;
+    this.frame = frame;
+    this.name = name ?? `task-${id}`;
+  }
+
+  /** Human-readable state. */
+  get state(): TaskStateName {
+    return STATE_NAMES[this.st]!;
+  }
+
+  /** True once the task and all its children have finished. */
+  get isDone(): boolean {
+    return this.st === DONE;
+  }
+
+  /** True if the task has been asked to cancel. */
+  get isCancelled(): boolean {
+    return this.cancelled;
+  }
+
+  /** What the task is blocked on, e.g. `recv(127.0.0.1:5123)`, or its state. */
+  get blockedOn(): string {
+    if (this.st === SUSPENDED && this.waitingOn) return this.waitingOn.description;
+    return this.state;
+  }
+
+  /** The result of a finished task (throws its error if it failed). */
+  get result(): T {
+    if (this.st !== DONE) throw new SkeinError("SKEIN_ERR_NOT_DONE", `task ${this.name} has not finished`);
+    if (this.failed) throw this.outcome;
+    return this.outcome as T;
+  }
+
+  /**
+   * Completes the instruction this task is suspended in with `value`.
+   * For use by {@link Instruction} implementations.
+   */
+  resume(value?: unknown): void {
+    this.kernel.resume(this, NEXT, value);
+  }
+
+  /** Completes the instruction this task is suspended in by throwing `error` into the task. */
+  fail(error: unknown): void {
+    this.kernel.resume(this, THROW, error);
+  }
+
+  /**
+   * Requests cancellation: `Cancelled` is thrown at the task's current (or
+   * next) yield point and into every descendant. Returns at once; use
+   * `yield* cancel(task)` to also wait until it has finished.
+   */
+  cancel(): void {
+    this.kernel.cancelTask(this);
+  }
+
+  [Symbol.iterator](): Iterator<unknown, T, any> {
+    return new Join(this, false) as unknown as Iterator<unknown, T, any>;
+  }
+
+  toString(): string {
+    return `Task(${this.id} ${this.name}: ${this.blockedOn})`;
+  }
+}
+
+/** Something waiting for a task to finish. */
+export interface JoinLike {
+  settle(failed: boolean, outcome: unknown): void;
+  /** A quiet waiter (used by `cancel`) does not consume the task's error. */
+  readonly quiet: boolean;
+}
+
+/** Waits for a task; rethrows its error unless quiet. */
+export class Join<T> extends Instruction<T> implements JoinLike {
+  private waiter: Task<unknown> | null = null;
+  constructor(
+    readonly target: Task<T>,
+    readonly quiet: boolean,
+  ) {
+    super();
+  }
+
+  get description(): string {
+    return `join(${this.target.name})`;
+  }
+
+  enter(task: Task<unknown>): Teardown | void {
+    const target = this.target;
+    if (target === task) throw new SkeinError("SKEIN_ERR_SELF_JOIN", `task ${task.name} cannot join itself`);
+    if (target.st === DONE) {
+      this.settleTask(task, target.failed, target.outcome);
+      return;
+    }
+    this.waiter = task;
+    const j = target.joiners;
+    if (j === null) target.joiners = this;
+    else if (Array.isArray(j)) j.push(this);
+    else target.joiners = [j, this];
+    return this.detach;
+  }
+
+  settle(failed: boolean, outcome: unknown): void {
+    const waiter = this.waiter;
+    if (waiter === null) return;
+    this.waiter = null;
+    this.settleTask(waiter, failed, outcome);
+  }
+
+  private settleTask(task: Task<unknown>, failed: boolean, outcome: unknown): void {
+    if (this.quiet || !failed) task.resume(this.quiet ? undefined : outcome);
+    else if (outcome instanceof Cancelled) task.fail(new TaskCancelledError(this.target));
+    else task.fail(outcome);
+  }
+
+  private detach(this: Join<T>): void {
+    this.waiter = null;
+    const j = this.target.joiners;
+    if (j === this) this.target.joiners = null;
+    else if (Array.isArray(j)) {
+      const i = j.indexOf(this);
+      if (i >= 0) j.splice(i, 1);
+    }
+  }
+}
+
+/** Fires when a cancelled task's cleanup overruns its grace period. */
+export class GraceTimer {
+  at = 0;
+  heapIndex = -1;
+  heapSeq = 0;
+  constructor(readonly task: Task<unknown>) {}
+  onTimer(): void {
+    this.task.kernel.hardCancel(this.task);
+  }
+}
