@@ -52,9 +52,16 @@ export class TaskCancelledError extends SkeinError {
  * const t = yield* spawn(fetchPage(url), { name: "fetch" });
  * const page = yield* t;
  */
+const F_CANCELLED = 1;
+const F_CANCEL_DELIVERED = 2;
+const F_HARD_CANCEL = 4;
+const F_CANCEL_HINT = 8;
+const F_FAILED = 16;
+
 export class Task<T = unknown> implements Operation<T> {
   readonly id: number;
-  name: string;
+  // Named lazily: building "task-<id>" for every spawn is measurable garbage.
+  private label: string | undefined;
   readonly kernel: Kernel;
   parent: Task<unknown> | null;
 
@@ -77,16 +84,13 @@ export class Task<T = unknown> implements Operation<T> {
   /** The instruction this task is suspended in, if any. */
   waitingOn: Instruction<unknown> | null = null;
 
-  // Cancellation.
+  // Cancellation and outcome flags, packed into one field to keep tasks small
+  // (a server may hold 100k of them); see the accessors below.
+  /** @internal */ flags = 0;
   /** @internal */ scope: CancelScope | null = null;
-  /** @internal */ cancelled = false;
-  /** @internal */ cancelDelivered = false;
-  /** @internal */ hardCancel = false;
-  /** @internal */ cancelHint = false;
   /** @internal */ grace: GraceTimer | null = null;
 
   // Outcome.
-  /** @internal */ failed = false;
   /** @internal */ outcome: unknown = undefined;
   /** @internal */ joiners: JoinLike | JoinLike[] | null = null;
   /** @internal */ childErrors: unknown[] | null = null;
@@ -96,7 +100,51 @@ export class Task<T = unknown> implements Operation<T> {
     this.id = id;
     this.parent = parent;
     this.frame = frame;
-    this.name = name ?? `task-${id}`;
+    this.label = name;
+  }
+
+  /** Shown by `tasks()` and in error logs; `task-<id>` unless given at spawn. */
+  get name(): string {
+    return this.label ?? `task-${this.id}`;
+  }
+  set name(value: string) {
+    this.label = value;
+  }
+
+  /** @internal cancellation was requested for the whole task */
+  get cancelled(): boolean {
+    return (this.flags & F_CANCELLED) !== 0;
+  }
+  set cancelled(v: boolean) {
+    this.flags = v ? this.flags | F_CANCELLED : this.flags & ~F_CANCELLED;
+  }
+  /** @internal the task-level Cancelled has been thrown once */
+  get cancelDelivered(): boolean {
+    return (this.flags & F_CANCEL_DELIVERED) !== 0;
+  }
+  set cancelDelivered(v: boolean) {
+    this.flags = v ? this.flags | F_CANCEL_DELIVERED : this.flags & ~F_CANCEL_DELIVERED;
+  }
+  /** @internal the grace period is over: deliver at every yield */
+  get hardCancel(): boolean {
+    return (this.flags & F_HARD_CANCEL) !== 0;
+  }
+  set hardCancel(v: boolean) {
+    this.flags = v ? this.flags | F_HARD_CANCEL : this.flags & ~F_HARD_CANCEL;
+  }
+  /** @internal some scope of this task may be cancelled: check at yields */
+  get cancelHint(): boolean {
+    return (this.flags & F_CANCEL_HINT) !== 0;
+  }
+  set cancelHint(v: boolean) {
+    this.flags = v ? this.flags | F_CANCEL_HINT : this.flags & ~F_CANCEL_HINT;
+  }
+  /** @internal the outcome is an error */
+  get failed(): boolean {
+    return (this.flags & F_FAILED) !== 0;
+  }
+  set failed(v: boolean) {
+    this.flags = v ? this.flags | F_FAILED : this.flags & ~F_FAILED;
   }
 
   /** Human-readable state. */
@@ -111,7 +159,7 @@ export class Task<T = unknown> implements Operation<T> {
 
   /** True if the task has been asked to cancel. */
   get isCancelled(): boolean {
-    return this.cancelled;
+    return (this.flags & F_CANCELLED) !== 0;
   }
 
   /** What the task is blocked on, e.g. `recv(127.0.0.1:5123)`, or its state. */
