@@ -3,6 +3,7 @@
 // curl, Chromium and Python's websockets (Debian packages). Runs apt-get only
 // when something is missing; prints what it did. Set SKEIN_SKIP_SYSTEM_DEPS=1
 // to skip (the tests that need a missing tool then fail and say which).
+// Arguments narrow the set: `node scripts/system-deps.mjs wrk` only sees to wrk.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
@@ -21,7 +22,13 @@ function has(cmd) {
 }
 
 if (process.env.SKEIN_SKIP_SYSTEM_DEPS === "1") process.exit(0);
-const missing = wanted.filter((w) => !w.present()).map((w) => w.pkg);
+const only = process.argv.slice(2);
+const unknown = only.filter((name) => !wanted.some((w) => w.pkg === name));
+if (unknown.length) {
+  console.error(`system-deps: unknown package(s) ${unknown.join(", ")}; known: ${wanted.map((w) => w.pkg).join(", ")}`);
+  process.exit(2);
+}
+const missing = wanted.filter((w) => (only.length === 0 || only.includes(w.pkg)) && !w.present()).map((w) => w.pkg);
 if (missing.length === 0) process.exit(0);
 
 console.log(`system-deps: installing ${missing.join(", ")} with apt-get`);
