@@ -51,6 +51,15 @@ export const HTTP_ERROR_STATUS = {
   HTTP_ERR_CLIENT_GONE: 0,
   /** The request was taken over (Upgrade) or the body was already consumed. */
   HTTP_ERR_BODY_UNAVAILABLE: 500,
+  // Client side (the HTTP client and load generator): nothing goes on the wire.
+  /** Client: the connection could not be opened (refused, DNS, TLS handshake). */
+  HTTP_ERR_CONNECT_FAILED: 0,
+  /** Client: the connection was reset or closed before the response was complete. */
+  HTTP_ERR_RESPONSE_RESET: 0,
+  /** Client: a phase of a request (connect, head, body) or the whole request timed out. */
+  HTTP_ERR_RESPONSE_TIMEOUT: 0,
+  /** Client: more redirects than the request allows. */
+  HTTP_ERR_TOO_MANY_REDIRECTS: 0,
 } as const;
 
 /** A stable error code of `@skein/http`. */
