@@ -1,0 +1,146 @@
+import { describe, expect, test } from "vitest";
+import { runChild } from "./support/child.js";
+import { call, end, Event, Queue, run, sleep, spawn, VirtualClock, wait, yieldNow, type Operation } from "@skein/core";
+
+describe("the kernel", () => {
+  test("runs spawned tasks in FIFO order, interleaving at each yield point", async () => {
+    const log: string[] = [];
+    function* worker(name: string): Operation<void> {
+      for (let i = 0; i < 3; i++) {
+        log.push(`${name}${i}`);
+        yield* yieldNow();
+      }
+    }
+    await run(function* () {
+      yield* spawn(worker("a"));
+      yield* spawn(worker("b"));
+    });
+    expect(log).toEqual(["a0", "b0", "a1", "b1", "a2", "b2"]);
+  });
+
+  test("accepts the seeds' plain yields: yield op, yield generator, yield null, end(value)", async () => {
+    const clock = new VirtualClock({ autoJump: true });
+    function* add(a: number, b: number): Generator<unknown, number, any> {
+      yield sleep(10); // plain yield of an instruction
+      return a + b;
+    }
+    function* early(): Generator<unknown, string, any> {
+      yield end("ended");
+      return "not reached";
+    }
+    const result = await run(function* () {
+      const sum = (yield add(1, 2)) as number; // Bluelet's call by yielding a generator
+      yield null; // let others run
+      const viaCall = yield* call(add(3, 4));
+      const ended = (yield early()) as string;
+      return [sum, viaCall, ended, clock.now()];
+    }, { clock });
+    expect(result).toEqual([3, 7, "ended", 20]);
+  });
+
+  test("end(value) runs the coroutine's finally blocks", async () => {
+    const log: string[] = [];
+    const out = await run(function* () {
+      try {
+        yield end(5);
+      } finally {
+        log.push("finally");
+      }
+      return 0;
+    });
+    expect(out).toBe(5);
+    expect(log).toEqual(["finally"]);
+  });
+
+  test("a yielded Promise throws a TypeError naming the fix", async () => {
+    const err = await run(function* () {
+      try {
+        yield Promise.resolve(1) as never;
+      } catch (e) {
+        return e;
+      }
+    });
+    expect(err).toBeInstanceOf(TypeError);
+    expect(String((err as Error).message)).toContain("yield* wait(promise)");
+  });
+
+  test("yielding a number or a function throws a TypeError at the yield point", async () => {
+    const errs = await run(function* () {
+      const out: unknown[] = [];
+      for (const bad of [42, () => 1, "text"]) {
+        try {
+          yield bad as never;
+        } catch (e) {
+          out.push(e);
+        }
+      }
+      return out;
+    });
+    expect(errs).toHaveLength(3);
+    for (const e of errs) expect(e).toBeInstanceOf(TypeError);
+  });
+
+  test("wait(promise) bridges to promises, values and rejections alike", async () => {
+    const out = await run(function* () {
+      const v = yield* wait(Promise.resolve(41));
+      let reason: unknown;
+      try {
+        yield* wait(Promise.reject(new Error("no")));
+      } catch (e) {
+        reason = e;
+      }
+      return [v + 1, (reason as Error).message];
+    });
+    expect(out).toEqual([42, "no"]);
+  });
+
+  test("a task that never blocks cannot starve the others", async () => {
+    const log: string[] = [];
+    await run(function* () {
+      const q = new Queue<number>();
+      const busy = yield* spawn(function* () {
+        // Every put completes at once: without a budget this loop would run to the end first.
+        for (let i = 0; i < 10_000; i++) yield* q.put(i);
+        log.push("busy done");
+      });
+      yield* spawn(function* () {
+        log.push("other ran");
+      });
+      yield* busy;
+    });
+    expect(log).toEqual(["other ran", "busy done"]);
+  });
+
+  test("resumes a task synchronously from the callback that unblocks it", async () => {
+    const order: string[] = [];
+    await run(function* () {
+      const ev = new Event();
+      yield* spawn(function* () {
+        yield* ev.wait();
+        order.push("woken");
+      });
+      yield* yieldNow();
+      setTimeout(() => {
+        order.push("before set");
+        ev.set();
+        order.push("after set"); // the waiter ran inside set()
+      }, 1);
+      yield* sleep(5);
+    });
+    expect(order).toEqual(["before set", "woken", "after set"]);
+  });
+
+  test("reports a deadlock instead of hanging when nothing can wake any task", async () => {
+    // Detection rides on the process running out of work, so it runs in a real child process.
+    const result = await runChild(`
+      import { run, Queue, DeadlockError } from "@skein/core";
+      run(function* () { yield* new Queue<number>(10, "jobs").get(); }).catch((e) => {
+        console.log(e instanceof DeadlockError, e.code);
+        console.log(e.message);
+      });
+    `);
+    expect(result.stdout).toContain("true SKEIN_ERR_DEADLOCK");
+    expect(result.stdout).toContain("main: jobs.get()");
+    expect(result.code).toBe(0);
+  });
+});

@@ -1,0 +1,110 @@
+import { describe, expect, test } from "vitest";
+import { moveOnAfter, run, shield, sleep, spawn, cancel, timeout, TimeoutError, VirtualClock, Queue } from "@skein/core";
+
+const virtual = () => new VirtualClock({ autoJump: true });
+
+describe("timeouts and shields", () => {
+  test("timeout throws TimeoutError when the operation overruns, after its finally ran", async () => {
+    const clock = virtual();
+    const log: string[] = [];
+    const err = await run(function* () {
+      try {
+        yield* timeout(30_000, (function* () {
+          try {
+            yield* sleep(60_000);
+          } finally {
+            log.push(`inner finally at ${clock.now()}`);
+          }
+        })());
+      } catch (e) {
+        return e;
+      }
+    }, { clock });
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as TimeoutError).code).toBe("SKEIN_ERR_TIMEOUT");
+    expect(log).toEqual(["inner finally at 30000"]);
+  });
+
+  test("timeout returns the value when the operation finishes in time, and leaves no timer", async () => {
+    await run(function* () {
+      const v = yield* timeout(100, (function* () {
+        yield* sleep(10);
+        return "ok";
+      })());
+      expect(v).toBe("ok");
+    }, { clock: virtual() });
+  });
+
+  test("moveOnAfter returns undefined instead of throwing", async () => {
+    const clock = virtual();
+    const out = await run(function* () {
+      const q = new Queue<string>();
+      const a = yield* moveOnAfter(50, q.get());
+      q.tryPut("x");
+      const b = yield* moveOnAfter(50, q.get());
+      return [a, b, clock.now()];
+    }, { clock });
+    expect(out).toEqual([undefined, "x", 50]);
+  });
+
+  test("nested deadlines: the earlier one wins, whichever is outer", async () => {
+    const clock = virtual();
+    const out = await run(function* () {
+      const r: string[] = [];
+      try {
+        yield* timeout(100, timeout(5_000, sleep(10_000)));
+      } catch (e) {
+        r.push(`outer fired: ${(e as TimeoutError).timeoutMs} at ${clock.now()}`);
+      }
+      try {
+        yield* timeout(5_000, timeout(100, sleep(10_000)));
+      } catch (e) {
+        r.push(`inner fired: ${(e as TimeoutError).timeoutMs} at ${clock.now()}`);
+      }
+      return r;
+    }, { clock });
+    expect(out).toEqual(["outer fired: 100 at 100", "inner fired: 100 at 200"]);
+  });
+
+  test("an inner moveOnAfter does not swallow an outer timeout", async () => {
+    const clock = virtual();
+    const err = await run(function* () {
+      try {
+        yield* timeout(10, moveOnAfter(1000, sleep(5000)));
+      } catch (e) {
+        return e;
+      }
+    }, { clock });
+    expect(err).toBeInstanceOf(TimeoutError);
+  });
+
+  test("shield defers an outside cancellation until the section is done", async () => {
+    const clock = virtual();
+    const log: string[] = [];
+    await run(function* () {
+      const t = yield* spawn(function* () {
+        yield* shield((function* () {
+          yield* sleep(100);
+          log.push(`shielded work done at ${clock.now()}`);
+        })());
+        yield* sleep(1); // the first yield point after the shield delivers the cancel
+        log.push("not reached");
+      });
+      yield* sleep(10);
+      yield* cancel(t);
+      log.push(`cancelled at ${clock.now()}`);
+    }, { clock });
+    expect(log).toEqual(["shielded work done at 100", "cancelled at 100"]);
+  });
+
+  test("a deadline inside a shield still applies", async () => {
+    const err = await run(function* () {
+      try {
+        yield* shield(timeout(10, sleep(1000)));
+      } catch (e) {
+        return e;
+      }
+    }, { clock: virtual() });
+    expect(err).toBeInstanceOf(TimeoutError);
+  });
+});

@@ -1,0 +1,201 @@
+import { describe, expect, test } from "vitest";
+import { cancel, Cancelled, currentTask, Event, join, kill, run, sleep, spawn, TaskCancelledError, VirtualClock, yieldNow } from "@skein/core";
+
+const virtual = () => new VirtualClock({ autoJump: true });
+
+describe("tasks", () => {
+  test("join returns a child's result and yield* task does the same", async () => {
+    const out = await run(function* () {
+      const a = yield* spawn(function* () {
+        yield* sleep(5);
+        return "a";
+      });
+      const b = yield* spawn(function* () {
+        return "b";
+      });
+      return [yield* join(a), yield* b];
+    }, { clock: virtual() });
+    expect(out).toEqual(["a", "b"]);
+  });
+
+  test("a task does not finish until its children have (a task is a nursery)", async () => {
+    const log: string[] = [];
+    await run(function* () {
+      yield* spawn(function* () {
+        yield* sleep(100);
+        log.push("child done");
+      });
+      log.push("body done");
+    }, { clock: virtual() });
+    expect(log).toEqual(["body done", "child done"]);
+  });
+
+  test("an unjoined child's error cancels its siblings and is rethrown by the parent", async () => {
+    const log: string[] = [];
+    const err = await run(function* () {
+      yield* spawn(function* () {
+        try {
+          yield* sleep(1000);
+        } finally {
+          log.push("sibling cancelled");
+        }
+      });
+      yield* spawn(function* () {
+        yield* sleep(1);
+        throw new Error("child failed");
+      });
+      try {
+        yield* sleep(10_000);
+      } finally {
+        log.push("parent body cancelled");
+      }
+    }, { clock: virtual() }).catch((e) => e);
+    expect(err.message).toBe("child failed");
+    expect(log.sort()).toEqual(["parent body cancelled", "sibling cancelled"]);
+  });
+
+  test("concurrent failures arrive together as an AggregateError", async () => {
+    const err = await run(function* () {
+      for (const name of ["x", "y"]) {
+        yield* spawn(function* () {
+          throw new Error(name);
+        });
+      }
+      yield* sleep(10);
+    }, { clock: virtual() }).catch((e) => e);
+    expect(err).toBeInstanceOf(AggregateError);
+    expect(err.errors.map((e: Error) => e.message).sort()).toEqual(["x", "y"]);
+  });
+
+  test("a failure observed by join is handled and does not cancel the parent", async () => {
+    const out = await run(function* () {
+      const t = yield* spawn(function* () {
+        yield* sleep(1);
+        throw new Error("handled");
+      });
+      try {
+        yield* join(t);
+      } catch (e) {
+        return `caught ${(e as Error).message}`;
+      }
+    }, { clock: virtual() });
+    expect(out).toBe("caught handled");
+  });
+
+  test("cancel throws Cancelled at the yield point, runs finally blocks, and waits", async () => {
+    const log: string[] = [];
+    await run(function* () {
+      const t = yield* spawn(function* () {
+        try {
+          yield* sleep(1_000_000);
+        } catch (e) {
+          log.push(e instanceof Cancelled ? "Cancelled" : "other");
+          throw e;
+        } finally {
+          yield* sleep(5); // cleanup may yield (within the grace period)
+          log.push("cleaned up");
+        }
+      });
+      yield* sleep(1);
+      yield* cancel(t);
+      log.push(`after cancel: ${t.state}`);
+    }, { clock: virtual() });
+    expect(log).toEqual(["Cancelled", "cleaned up", "after cancel: done"]);
+  });
+
+  test("joining a cancelled task raises TaskCancelledError", async () => {
+    const err = await run(function* () {
+      const t = yield* spawn(sleep(100));
+      t.cancel();
+      return yield* join(t);
+    }, { clock: virtual() }).catch((e) => e);
+    expect(err).toBeInstanceOf(TaskCancelledError);
+    expect(err.code).toBe("SKEIN_ERR_TASK_CANCELLED");
+  });
+
+  test("kill is Bluelet's name for cancel", async () => {
+    await run(function* () {
+      const t = yield* spawn(sleep(1e9));
+      yield* kill(t);
+      expect(t.isDone).toBe(true);
+    }, { clock: virtual() });
+  });
+
+  test("cancelling a parent cancels its whole subtree", async () => {
+    const log: string[] = [];
+    await run(function* () {
+      const parent = yield* spawn(function* () {
+        yield* spawn(function* () {
+          yield* spawn(function* () {
+            try {
+              yield* sleep(1e9);
+            } finally {
+              log.push("grandchild");
+            }
+          });
+          try {
+            yield* sleep(1e9);
+          } finally {
+            log.push("child");
+          }
+        });
+        yield* sleep(1e9);
+      });
+      yield* sleep(1);
+      yield* cancel(parent);
+    }, { clock: virtual() });
+    expect(log.sort()).toEqual(["child", "grandchild"]);
+  });
+
+  test("cleanup that overruns the grace period is cancelled again at every yield", async () => {
+    const clock = virtual();
+    const log: string[] = [];
+    await run(function* () {
+      const t = yield* spawn(function* () {
+        try {
+          yield* sleep(1e9);
+        } finally {
+          try {
+            yield* sleep(60_000); // longer than graceMs
+            log.push("cleanup finished");
+          } catch (e) {
+            log.push(`cleanup interrupted at ${clock.now()}`);
+          }
+        }
+      });
+      yield* sleep(10);
+      yield* cancel(t);
+    }, { clock, graceMs: 100 });
+    expect(log).toEqual(["cleanup interrupted at 110"]);
+  });
+
+  test("a task that is cancelled while ready still receives the value it was woken with", async () => {
+    const got: unknown[] = [];
+    await run(function* () {
+      const ev = new Event();
+      const t = yield* spawn(function* () {
+        yield* ev.wait();
+        got.push("woken");
+        yield* yieldNow(); // the cancellation arrives here
+        got.push("not reached");
+      });
+      yield* yieldNow();
+      ev.set(); // t is now ready
+      t.cancel(); // and cancelled before it runs
+      yield* cancel(t);
+    });
+    expect(got).toEqual(["woken"]);
+  });
+
+  test("tasks have names and say what they are blocked on", async () => {
+    await run(function* () {
+      const t = yield* spawn(sleep(50), { name: "napper" });
+      yield* yieldNow();
+      expect(t.name).toBe("napper");
+      expect(t.blockedOn).toBe("sleep(50)");
+      const me = yield* currentTask();
+      expect(me.name).toBe("main");
+      t.cancel();
+    }, { clock: virtual() });
+  });
+});
