@@ -15,7 +15,8 @@ export function hasSignalWaiters(name: NodeJS.Signals): boolean {
 /**
  * Suspends until the process next receives signal `name`, and returns its
  * name. While a task waits here the signal's default action (usually:
- * terminate) is suppressed; cancelling the wait removes the listener.
+ * terminate) is suppressed and the process stays alive; cancelling the
+ * wait removes the listener.
  * Under {@link main}, a task waiting for SIGINT or SIGTERM takes that signal
  * instead of it cancelling the root task.
  *
@@ -31,10 +32,14 @@ export function signal(name: NodeJS.Signals): Instruction<NodeJS.Signals> {
       remove();
       resolve(received);
     };
+    // A signal listener does not keep Node's event loop alive; a waiting
+    // task should (or the process would exit, or run() report a deadlock).
+    const keepAlive = setInterval(noop, 1 << 30);
     let listening = true;
     const remove = () => {
       if (!listening) return;
       listening = false;
+      clearInterval(keepAlive);
       process.off(name, onSignal);
       const n = (waiting.get(name) ?? 1) - 1;
       if (n === 0) waiting.delete(name);
@@ -45,3 +50,5 @@ export function signal(name: NodeJS.Signals): Instruction<NodeJS.Signals> {
     return remove;
   });
 }
+
+function noop(): void {}

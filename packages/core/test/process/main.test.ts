@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { main, sleep, spawn } from "@skein/core";
+import { bundleCore, runScript, type Fixture } from "./child.js";
+
+let fx: Fixture;
+beforeAll(async () => {
+  fx = await bundleCore();
+});
+afterAll(() => fx?.cleanup());
+
+const sleeper = (signalName: string) => `
+import { main, sleep, spawn } from CORE;
+await main(function* () {
+  yield* spawn(function* () {
+    try { yield* sleep(1e9); } finally { console.log("child finally"); }
+  }, { name: "worker" });
+  try {
+    console.log("ready");
+    yield* sleep(1e9);
+  } finally {
+    yield* sleep(5); // cleanup may yield
+    console.log("cleanup done after ${signalName}");
+  }
+});
+console.log("not reached: main exits the process");
+`;
+
+describe("main", () => {
+  test("SIGTERM cancels the root task: finally blocks run, and the exit code is 0", async () => {
+    const child = runScript(fx, "term.mjs", sleeper("SIGTERM"));
+    await child.waitFor("ready");
+    child.proc.kill("SIGTERM");
+    const { code } = await child.exited;
+    expect(child.stdout()).toContain("child finally");
+    expect(child.stdout()).toContain("cleanup done after SIGTERM");
+    expect(child.stdout()).not.toContain("not reached");
+    expect(child.stderr()).toBe("");
+    expect(code).toBe(0);
+  });
+
+  test("SIGINT cancels the root task the same way", async () => {
+    const child = runScript(fx, "int.mjs", sleeper("SIGINT"));
+    await child.waitFor("ready");
+    child.proc.kill("SIGINT");
+    const { code } = await child.exited;
+    expect(child.stdout()).toContain("cleanup done after SIGINT");
+    expect(code).toBe(0);
+  });
+
+  test("an error from the root task is printed and the exit code is 1", async () => {
+    const child = runScript(
+      fx,
+      "fail.mjs",
+      `import { main, sleep } from CORE;
+       await main(function* () { yield* sleep(1); throw new RangeError("the widget broke"); });`,
+    );
+    const { code } = await child.exited;
+    expect(code).toBe(1);
+    expect(child.stderr()).toContain("RangeError: the widget broke");
+  });
+
+  test("an error raised during signal-triggered cleanup still exits 1", async () => {
+    const child = runScript(
+      fx,
+      "cleanup-fails.mjs",
+      `import { main, sleep } from CORE;
+       await main(function* () {
+         try { console.log("ready"); yield* sleep(1e9); }
+         finally { throw new Error("cleanup failed"); }
+       });`,
+    );
+    await child.waitFor("ready");
+    child.proc.kill("SIGTERM");
+    const { code } = await child.exited;
+    expect(code).toBe(1);
+    expect(child.stderr()).toContain("cleanup failed");
+  });
+
+  test("a second signal while cleanup runs forces exit with 128 + the signal number and lists the stuck tasks", async () => {
+    const child = runScript(
+      fx,
+      "stuck.mjs",
+      `import { main, sleep } from CORE;
+       await main(function* () {
+         try { console.log("ready"); yield* sleep(1e9); }
+         finally { console.log("cleaning"); yield* sleep(1e9); console.log("never"); }
+       }, { graceMs: Infinity, name: "stubborn" });`,
+    );
+    await child.waitFor("ready");
+    child.proc.kill("SIGTERM");
+    await child.waitFor("cleaning");
+    child.proc.kill("SIGTERM");
+    const { code } = await child.exited;
+    expect(code).toBe(128 + 15);
+    expect(child.stdout()).not.toContain("never");
+    expect(child.stderr()).toContain("1 stubborn: sleep(1000000000)");
+  });
+
+  test("a task waiting in signal() takes SIGTERM instead of the root being cancelled", async () => {
+    const child = runScript(
+      fx,
+      "takes-signal.mjs",
+      `import { main, signal } from CORE;
+       const code = await main(function* () {
+         console.log("ready");
+         const got = yield* signal("SIGTERM");
+         console.log("handled " + got);
+         return "done";
+       }, { exit: false });
+       console.log("exit code " + code + ", SIGTERM listeners " + process.listenerCount("SIGTERM"));`,
+    );
+    await child.waitFor("ready");
+    child.proc.kill("SIGTERM");
+    const { code } = await child.exited;
+    expect(child.stdout()).toContain("handled SIGTERM");
+    expect(child.stdout()).toContain("exit code 0, SIGTERM listeners 0");
+    expect(code).toBe(0);
+  });
+
+  test("resolves with the exit code and removes its signal handlers (exit: false)", async () => {
+    const before = { int: process.listenerCount("SIGINT"), term: process.listenerCount("SIGTERM") };
+    let during = 0;
+    const code = await main(
+      function* () {
+        during = process.listenerCount("SIGTERM");
+        yield* spawn(sleep(1));
+        return 42;
+      },
+      { exit: false },
+    );
+    expect(code).toBe(0);
+    expect(during).toBe(before.term + 1);
+    expect(process.listenerCount("SIGINT")).toBe(before.int);
+    expect(process.listenerCount("SIGTERM")).toBe(before.term);
+  });
+
+  test("a failing root resolves with 1 and reports the error (exit: false)", async () => {
+    const reports: unknown[] = [];
+    const code = await main(
+      function* () {
+        throw new TypeError("bad input");
+      },
+      { exit: false, report: (_message, error) => reports.push(error) },
+    );
+    expect(code).toBe(1);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toBeInstanceOf(TypeError);
+  });
+});
