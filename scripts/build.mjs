@@ -3,10 +3,14 @@
 // package's public entry with esbuild. Workspace packages are bundled from
 // their TypeScript sources (the "skein-source" condition); npm dependencies
 // stay external and resolve from the package that declares them.
+//
+// Also importable: `bundleAtomically(src, out)` builds one entry into a temp
+// file and renames it into place, so test files running in parallel can each
+// make sure the demo is built without ever exposing a half-written bundle.
 import { build } from "esbuild";
-import { existsSync } from "node:fs";
+import { existsSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -24,22 +28,32 @@ const entries = [
   ["apps/demo/bench/bench.ts", "apps/demo/dist/bench.js"],
 ].filter(([src]) => existsSync(join(root, src)));
 
-await Promise.all(
-  entries.map(([src, out]) =>
-    build({
-      entryPoints: [join(root, src)],
-      outfile: join(root, out),
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      sourcemap: "linked",
-      conditions: ["skein-source"],
-      // Bundled CJS dependencies (ws, undici's wasm) need require().
-      banner: { js: "import { createRequire as __skeinRequire } from 'node:module'; const require = __skeinRequire(import.meta.url);" },
-      // ws tries these optional native add-ons inside try/catch.
-      external: ["bufferutil", "utf-8-validate", "effection", "autocannon", "playwright-core"],
-      logLevel: "warning",
-    }),
-  ),
-);
+/** esbuild options for one entry (paths relative to the repository root). */
+export function bundleOptions(src, out) {
+  return {
+    entryPoints: [join(root, src)],
+    outfile: join(root, out),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    sourcemap: "linked",
+    conditions: ["skein-source"],
+    // Bundled CJS dependencies (ws, undici's wasm) need require().
+    banner: { js: "import { createRequire as __skeinRequire } from 'node:module'; const require = __skeinRequire(import.meta.url);" },
+    // ws tries these optional native add-ons inside try/catch.
+    external: ["bufferutil", "utf-8-validate", "effection", "autocannon", "playwright-core"],
+    logLevel: "warning",
+  };
+}
+
+/** Builds one entry to `out` via a temp file and an atomic rename. */
+export async function bundleAtomically(src, out) {
+  const tmp = `${out}.${process.pid}.${Date.now()}.tmp.js`;
+  await build({ ...bundleOptions(src, out), outfile: join(root, tmp), sourcemap: false });
+  renameSync(join(root, tmp), join(root, out));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await Promise.all(entries.map(([src, out]) => build(bundleOptions(src, out))));
+}
