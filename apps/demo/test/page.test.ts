@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { loadPage } from "../src/page/page.js";
+import { loadPage, PageNotFoundError } from "../src/page/page.js";
 
 describe("the demo page", () => {
   const html = loadPage();
@@ -41,6 +41,12 @@ describe("the demo page", () => {
 
   it("says where it looked when the file is missing", () => {
     const root = mkdtempSync(join(tmpdir(), "skein-page-"));
-    expect(() => loadPage(pathToFileURL(join(root, "dist/main.js")))).toThrow(/demo page not found; looked at .*index\.html/);
+    try {
+      loadPage(pathToFileURL(join(root, "dist/main.js")));
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(PageNotFoundError);
+      expect((e as PageNotFoundError).tried).toEqual([join(root, "dist/index.html"), join(root, "src/page/index.html")]);
+    }
   });
 });

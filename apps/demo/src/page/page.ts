@@ -20,7 +20,16 @@ export const PAGE_CONTENT_TYPE = "text/html; charset=utf-8";
  */
 const CANDIDATES = ["./index.html", "../src/page/index.html"];
 
-/** Reads the page's HTML; throws naming the paths tried when it is missing. */
+/** Thrown by {@link loadPage} when index.html is in none of the places it looks. */
+export class PageNotFoundError extends Error {
+  readonly code = "DEMO_ERR_PAGE_NOT_FOUND";
+  constructor(readonly tried: string[]) {
+    super(`demo page not found; looked at ${tried.join(", ")}`);
+    this.name = "PageNotFoundError";
+  }
+}
+
+/** Reads the page's HTML; throws {@link PageNotFoundError} when it is missing. */
 export function loadPage(base: string | URL = import.meta.url): string {
   const tried: string[] = [];
   for (const rel of CANDIDATES) {
@@ -28,5 +37,5 @@ export function loadPage(base: string | URL = import.meta.url): string {
     tried.push(url.pathname);
     if (existsSync(url)) return readFileSync(url, "utf8");
   }
-  throw new Error(`demo page not found; looked at ${tried.join(", ")}`);
+  throw new PageNotFoundError(tried);
 }
