@@ -1,0 +1,377 @@
+import { execFileSync } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import {
+  cancel, connect, ConnectError, ConnectionClosedError, ConnectionResetError, Event, ProtocolError, run, sleep, spawn, TimeoutError, wait, type Conn,
+} from "@skein/core";
+import { rawClient, startServer } from "./support.js";
+
+function* echo(conn: Conn) {
+  for (;;) {
+    const data = yield* conn.recv();
+    if (data.length === 0) return;
+    yield* conn.sendAll(data);
+  }
+}
+
+describe("Conn over TCP", () => {
+  test("echoes exact bytes to a raw net client and closes after the client's EOF", async () => {
+    await run(function* () {
+      const server = yield* startServer(echo);
+      const client = yield* wait(rawClient(server.port));
+      const payload = Buffer.from([0, 1, 2, 255, 13, 10, 65]);
+      client.socket.end(payload);
+      yield* wait(client.ended);
+      expect(client.received()).toEqual(payload);
+      yield* cancel(server.task);
+    });
+  });
+
+  test("a Skein client and server talk line by line; readLine keeps the rest for the next read", async () => {
+    await run(function* () {
+      const server = yield* startServer(function* (conn) {
+        conn.send("one\ntwo\nthree");
+        conn.shutdown();
+        yield* conn.recv();
+      });
+      const c = yield* connect({ port: server.port });
+      const lines = [yield* c.readLine(), yield* c.readLine(), yield* c.readLine(), yield* c.readLine()];
+      expect(lines.map(String)).toEqual(["one\n", "two\n", "three", ""]);
+      c.close();
+      yield* cancel(server.task);
+    });
+  });
+
+  test("readLine over maxBytes raises ProtocolError and leaves the input unread", async () => {
+    await run(function* () {
+      const server = yield* startServer(function* (conn) {
+        conn.send("0123456789\n");
+        yield* conn.recv();
+      });
+      const c = yield* connect({ port: server.port });
+      yield* sleep(20);
+      let err: unknown;
+      try {
+        yield* c.readLine({ maxBytes: 4 });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ProtocolError);
+      expect((err as ProtocolError).code).toBe("SKEIN_ERR_LINE_TOO_LONG");
+      expect(String(yield* c.recvExactly(11))).toBe("0123456789\n");
+      c.close();
+      yield* cancel(server.task);
+    });
+  });
+
+  test("recvExactly reassembles split input and fails typed on an early EOF", async () => {
+    await run(function* () {
+      const server = yield* startServer(function* (conn) {
+        for (const part of ["ab", "cd", "e"]) {
+          conn.send(part);
+          yield* sleep(5);
+        }
+        conn.shutdown();
+        yield* conn.recv();
+      });
+      const c = yield* connect({ port: server.port });
+      expect(String(yield* c.recvExactly(4))).toBe("abcd");
+      let err: unknown;
+      try {
+        yield* c.recvExactly(2);
+      } catch (e) {
+        err = e;
+      }
+      expect((err as ProtocolError).code).toBe("SKEIN_ERR_SHORT_READ");
+      c.close();
+      yield* cancel(server.task);
+    });
+  });
+
+  test("data received before a peer reset is returned first, then ConnectionResetError", async () => {
+    await run(function* () {
+      const results: unknown[] = [];
+      const done = new Event();
+      const server = yield* startServer(function* (conn) {
+        yield* sleep(50); // let the data and the reset both arrive
+        try {
+          for (;;) results.push(String(yield* conn.recv()));
+        } catch (e) {
+          results.push(e);
+        }
+        done.set();
+      });
+      const client = yield* wait(rawClient(server.port));
+      client.socket.write("last words");
+      yield* sleep(10);
+      client.socket.resetAndDestroy();
+      yield* done.wait();
+      expect(results[0]).toBe("last words");
+      expect(results[1]).toBeInstanceOf(ConnectionResetError);
+      expect((results[1] as ConnectionResetError).code).toBe("SKEIN_ERR_CONN_RESET");
+      yield* cancel(server.task);
+    });
+  });
+
+  test("half-close: the peer's EOF ends recv, and we can still answer", async () => {
+    await run(function* () {
+      const server = yield* startServer(function* (conn) {
+        const parts: Buffer[] = [];
+        for (;;) {
+          const d = yield* conn.recv();
+          if (d.length === 0) break;
+          parts.push(d);
+        }
+        yield* conn.sendAll(`got ${Buffer.concat(parts).length} bytes`);
+      });
+      const client = yield* wait(rawClient(server.port));
+      client.socket.end("12345");
+      yield* wait(client.ended);
+      expect(String(client.received())).toBe("got 5 bytes");
+      yield* cancel(server.task);
+    });
+  });
+
+  test("shutdown sends FIN while the connection keeps reading", async () => {
+    await run(function* () {
+      const server = yield* startServer(function* (conn) {
+        conn.send("bye");
+        conn.shutdown();
+        const d = yield* conn.recv();
+        conn.socket.end(); // already ended; harmless
+        expect(String(d)).toBe("still here");
+      });
+      const client = yield* wait(rawClient(server.port));
+      yield* wait(client.ended);
+      expect(String(client.received())).toBe("bye");
+      client.socket.end("still here");
+      yield* sleep(20);
+      yield* cancel(server.task);
+    });
+  });
+
+  test("sending after close raises ConnectionClosedError", async () => {
+    await run(function* () {
+      const server = yield* startServer(echo);
+      const c = yield* connect({ port: server.port });
+      c.close();
+      expect(() => c.send("x")).toThrow(ConnectionClosedError);
+      try {
+        c.send("x");
+      } catch (e) {
+        expect((e as ConnectionClosedError).code).toBe("SKEIN_ERR_CONN_CLOSED");
+      }
+      yield* cancel(server.task);
+    });
+  });
+
+  test("writing to a reset peer raises a typed connection error, never a crash", async () => {
+    await run(function* () {
+      let err: unknown;
+      const done = new Event();
+      const server = yield* startServer(function* (conn) {
+        yield* sleep(30);
+        try {
+          for (let i = 0; i < 100; i++) {
+            yield* conn.sendAll(Buffer.alloc(64 * 1024));
+            yield* sleep(1);
+          }
+        } catch (e) {
+          err = e;
+        }
+        done.set();
+      });
+      const client = yield* wait(rawClient(server.port));
+      client.socket.resetAndDestroy();
+      yield* done.wait();
+      expect(err).toBeInstanceOf(Error);
+      expect(["SKEIN_ERR_CONN_RESET", "SKEIN_ERR_CONN_CLOSED"]).toContain((err as ConnectionResetError).code);
+      yield* cancel(server.task);
+    });
+  });
+
+  test("recv with timeoutMs raises TimeoutError when the peer is silent", async () => {
+    await run(function* () {
+      const server = yield* startServer(function* (conn) {
+        yield* conn.recv();
+      });
+      const c = yield* connect({ port: server.port });
+      let err: unknown;
+      try {
+        yield* c.recv({ timeoutMs: 30 });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(TimeoutError);
+      c.close();
+      yield* cancel(server.task);
+    });
+  });
+
+  test("sendAll suspends while a slow reader lets the buffer fill, and resumes when it reads", async () => {
+    await run(function* () {
+      const progress: number[] = [];
+      const server = yield* startServer(function* (conn) {
+        for (let i = 0; i < 64; i++) {
+          yield* conn.sendAll(Buffer.alloc(256 * 1024, i));
+          progress.push(i);
+        }
+        conn.shutdown();
+        yield* conn.recv();
+      }, { writeHighWaterMark: 64 * 1024 });
+      const client = yield* wait(rawClient(server.port));
+      client.socket.pause();
+      yield* sleep(100);
+      const stalledAt = progress.length;
+      expect(stalledAt).toBeLessThan(64); // 16 MiB cannot all be buffered by the kernel
+      client.socket.resume();
+      yield* wait(client.ended);
+      expect(progress.length).toBe(64);
+      expect(client.received().length).toBe(64 * 256 * 1024);
+      yield* cancel(server.task);
+    });
+  });
+
+  test("a slow reader pauses the socket instead of buffering without bound", async () => {
+    await run(function* () {
+      let conn!: Conn;
+      const got = new Event();
+      const server = yield* startServer(function* (c) {
+        conn = c;
+        got.set();
+        yield* sleep(200); // not reading
+        let total = 0;
+        for (;;) {
+          const d = yield* c.recv();
+          if (d.length === 0) break;
+          total += d.length;
+        }
+        yield* c.sendAll(String(total));
+      }, { readHighWaterMark: 16 * 1024 });
+      const client = yield* wait(rawClient(server.port));
+      const big = Buffer.alloc(8 * 1024 * 1024, 7);
+      client.socket.end(big);
+      yield* got.wait();
+      yield* sleep(100);
+      expect(conn.bufferedBytes).toBeLessThan(16 * 1024 + 128 * 1024);
+      yield* wait(client.ended);
+      expect(String(client.received())).toBe(String(big.length));
+      yield* cancel(server.task);
+    });
+  });
+
+  test("everything sent while tasks run leaves in one socket write (corking)", async () => {
+    await run(function* () {
+      const server = yield* startServer(function* (conn) {
+        let writes = 0;
+        const original = conn.socket.write.bind(conn.socket);
+        conn.socket.write = ((...args: Parameters<typeof original>) => {
+          writes++;
+          return original(...args);
+        }) as typeof conn.socket.write;
+        yield* conn.recv();
+        for (let i = 0; i < 16; i++) conn.send(`response ${i}\n`);
+        yield* conn.sendAll(`writes=`);
+        yield* sleep(5);
+        conn.send(String(writes));
+      });
+      const client = yield* wait(rawClient(server.port));
+      client.socket.write("go");
+      yield* sleep(50);
+      const text = String(client.received());
+      expect(text.split("\n").length).toBe(17);
+      expect(text.endsWith("writes=1")).toBe(true);
+      client.socket.destroy();
+      yield* cancel(server.task);
+    });
+  });
+
+  test("a handler's error is logged with its task name and the server keeps serving", async () => {
+    const logged: string[] = [];
+    await run(function* () {
+      const server = yield* startServer(function* (conn) {
+        const d = yield* conn.recv();
+        if (String(d) === "boom") throw new Error("handler exploded");
+        yield* conn.sendAll(d);
+      });
+      const bad = yield* connect({ port: server.port });
+      bad.send("boom");
+      let badErr: unknown;
+      try {
+        yield* bad.recv();
+      } catch (e) {
+        badErr = e;
+      }
+      expect(badErr).toBeInstanceOf(ConnectionResetError); // a failed handler aborts its connection
+      const good = yield* connect({ port: server.port });
+      good.send("fine");
+      expect(String(yield* good.recv())).toBe("fine");
+      good.close();
+      yield* cancel(server.task);
+    }, { log: (m, e) => logged.push(`${m} ${(e as Error).message}`) });
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatch(/connection handler conn 127\.0\.0\.1:\d+ failed: handler exploded/);
+  });
+
+  test("connecting to a closed port raises ConnectError with the system code", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, "127.0.0.1", () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const err = await run(function* () {
+      try {
+        yield* connect({ port });
+      } catch (e) {
+        return e;
+      }
+    });
+    expect(err).toBeInstanceOf(ConnectError);
+    expect((err as ConnectError).syscallCode).toBe("ECONNREFUSED");
+  });
+
+  test("connect resolves host names without blocking (localhost)", async () => {
+    await run(function* () {
+      const server = yield* startServer(echo);
+      const c = yield* connect({ host: "localhost", port: server.port });
+      c.send("hi");
+      expect(String(yield* c.recv())).toBe("hi");
+      c.close();
+      yield* cancel(server.task);
+    });
+  });
+});
+
+describe("Conn over Unix sockets and TLS", () => {
+  test("serves and connects over a Unix socket", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "skein-")), "echo.sock");
+    await run(function* () {
+      const server = yield* startServer(echo, { path });
+      const c = yield* connect({ path });
+      c.send("over unix");
+      expect(String(yield* c.recv())).toBe("over unix");
+      c.close();
+      yield* cancel(server.task);
+    });
+  });
+
+  test("serves and connects over TLS", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "skein-tls-"));
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1", "-subj", "/CN=localhost"], { stdio: "ignore" });
+    const key = readFileSync(join(dir, "key.pem"));
+    const cert = readFileSync(join(dir, "cert.pem"));
+    await run(function* () {
+      const server = yield* startServer(echo, { tls: { key, cert } });
+      const c = yield* connect({ host: "localhost", port: server.port, tls: { ca: cert } });
+      c.send("secret");
+      expect(String(yield* c.recv())).toBe("secret");
+      c.close();
+      yield* cancel(server.task);
+    });
+  });
+});
