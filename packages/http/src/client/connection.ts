@@ -1,0 +1,311 @@
+/**
+ * One client connection: a {@link Conn}, an llhttp parser in RESPONSE mode,
+ * and the exchanges in flight on it, in request order (HTTP/1.1 answers in
+ * order, so the response being parsed always belongs to the oldest one).
+ *
+ * There is no background reader task: whichever request needs bytes (its
+ * head, or its next body piece) reads and parses for everyone, and the
+ * pieces for other exchanges are queued on them. When it has what it needs
+ * it wakes the others so one of them takes over reading.
+ *
+ * @module
+ */
+import { ConnectionError, Event, isCancelled, Lock, type Conn } from "@skein/core";
+import { HttpError } from "../errors.js";
+import { HttpParser, PARSER_STATE, type MessageHead, type ParserEvents } from "../llhttp/index.js";
+import { writeBody, type RequestBody } from "./body.js";
+import { ResponseResetError } from "./errors.js";
+
+const EMPTY = Buffer.alloc(0);
+
+/** What a connection tells its pool. */
+export interface ConnectionOwner {
+  /** An exchange finished (response complete or failed); `c.active` dropped. */
+  released(c: ClientConnection): void;
+  /** The connection is dead and must not be handed out again. */
+  removed(c: ClientConnection): void;
+}
+
+/** One request/response on a connection. */
+export class Exchange {
+  /** A response to HEAD has no body whatever its headers say (RFC 9110 §9.3.2). */
+  readonly skipBody: boolean;
+  head: MessageHead | null = null;
+  /** Body pieces received and not yet read (views of socket data). */
+  readonly chunks: Buffer[] = [];
+  /** The whole response has been parsed. */
+  done = false;
+  /** Why the exchange failed; thrown to whoever waits on it. */
+  error: Error | null = null;
+  /** Some byte of this response has arrived. */
+  started = false;
+  /** The request has been queued on the wire. */
+  written = false;
+  /** @internal */ readonly changed = new Event("response");
+
+  constructor(
+    readonly connection: ClientConnection,
+    method: string,
+  ) {
+    this.skipBody = method === "HEAD";
+  }
+
+  /** Takes the next buffered body piece; empty at the end of the body. */
+  take(): Buffer {
+    const chunks = this.chunks;
+    return chunks.length > 0 ? chunks.shift()! : EMPTY;
+  }
+}
+
+const hasHead = (ex: Exchange): boolean => ex.head !== null;
+const hasBodyPiece = (ex: Exchange): boolean => ex.chunks.length > 0 || ex.done;
+
+/** A keep-alive connection to one origin. */
+export class ClientConnection implements ParserEvents {
+  readonly conn: Conn;
+  readonly parser: HttpParser;
+  /** Exchanges assigned to this connection and not finished (written or waiting to be). */
+  active = 0;
+  /** Responses completed on this connection. */
+  responses = 0;
+  /** False once the connection must not take new requests (close, error, Upgrade). */
+  reusable = true;
+  /** False once the socket is gone. */
+  alive = true;
+  readonly #owner: ConnectionOwner;
+  /** Written requests awaiting their response, oldest first. */
+  readonly #queue: Exchange[] = [];
+  readonly #writer = new Lock("request writer");
+  #reading = false;
+  /** Parsing a 1xx interim response, which belongs to no exchange. */
+  #interim = false;
+
+  constructor(conn: Conn, owner: ConnectionOwner, maxHeadBytes: number) {
+    this.conn = conn;
+    this.#owner = owner;
+    this.parser = new HttpParser("response", this, { maxHeadBytes, maxHeaderCount: 0, maxBodyBytes: 0 });
+  }
+
+  /** Reserves a place for a new request on this connection. */
+  begin(method: string): Exchange {
+    this.active++;
+    return new Exchange(this, method);
+  }
+
+  /** Gives back a reservation whose request was never written (no-op once it was). */
+  abandon(ex: Exchange, reason = "the request was abandoned before it was sent"): void {
+    if (ex.written || ex.done || ex.error !== null) return;
+    ex.error = new ResponseResetError(reason, false);
+    this.#finished();
+    this.#closeIfSpent();
+  }
+
+  /**
+   * Writes the request (head, then body) in turn with other requests on
+   * this connection. A write failure is not thrown here: the read side
+   * reports what happened (the server may have answered before closing).
+   */
+  *send(ex: Exchange, head: Buffer, body: RequestBody): Generator<unknown, void, any> {
+    yield* this.#writer.acquire();
+    try {
+      if (!this.alive || ex.error !== null) {
+        this.abandon(ex, "the connection closed before the request was sent");
+        throw ex.error;
+      }
+      ex.written = true;
+      this.#queue.push(ex);
+      try {
+        this.conn.send(head);
+        yield* writeBody(this.conn, body);
+      } catch (e) {
+        if (isCancelled(e)) throw e;
+        if (!(e instanceof ConnectionError)) {
+          // The body source failed: the request on the wire is incomplete.
+          this.#fail(ex, e as Error, (other) => new ResponseResetError("connection discarded: a request body failed", other.started, undefined, e));
+          throw e;
+        }
+        this.reusable = false;
+      }
+    } catch (e) {
+      if (isCancelled(e) && ex.written) this.discard("a request was cancelled while it was being sent");
+      throw e;
+    } finally {
+      this.#writer.release();
+    }
+  }
+
+  /** Suspends until the response head of `ex` has been parsed. */
+  waitHead(ex: Exchange): Generator<unknown, MessageHead, any> {
+    return this.#until(ex, hasHead, headOf);
+  }
+
+  /** The next piece of the body of `ex`, or an empty buffer at its end. */
+  nextPiece(ex: Exchange): Generator<unknown, Buffer, any> {
+    return this.#until(ex, hasBodyPiece, takePiece);
+  }
+
+  /**
+   * Closes the connection at once (TCP reset) and fails every exchange on
+   * it: what a cancelled request leaves behind cannot be reused, since its
+   * response may still arrive.
+   */
+  discard(reason: string): void {
+    if (!this.alive) return;
+    this.#fail(null, null, (ex) => new ResponseResetError(`connection discarded: ${reason}`, ex.started));
+  }
+
+  /** Closes an idle connection gracefully. */
+  close(): void {
+    if (!this.alive) return;
+    this.alive = false;
+    this.reusable = false;
+    this.conn.close(1000);
+    this.parser.destroy();
+    this.#owner.removed(this);
+  }
+
+  // ---- reading -------------------------------------------------------
+
+  *#until<T>(ex: Exchange, ready: (ex: Exchange) => boolean, result: (ex: Exchange) => T): Generator<unknown, T, any> {
+    try {
+      for (;;) {
+        if (ready(ex)) return result(ex);
+        if (ex.error !== null) throw ex.error;
+        if (this.#reading) {
+          ex.changed.clear();
+          yield* ex.changed.wait();
+          continue;
+        }
+        yield* this.#readOnce();
+        // Hand reading over: whoever still needs bytes will pick it up.
+        for (const other of this.#queue) if (other !== ex) other.changed.set();
+      }
+    } catch (e) {
+      if (isCancelled(e) && !ex.done) this.discard("a request was cancelled before its response was complete");
+      throw e;
+    }
+  }
+
+  *#readOnce(): Generator<unknown, void, any> {
+    this.#reading = true;
+    let chunk: Buffer;
+    try {
+      chunk = yield* this.conn.recv();
+    } catch (e) {
+      if (isCancelled(e)) throw e;
+      const code = e instanceof ConnectionError ? e.syscallCode : undefined;
+      this.#fail(null, null, (ex) => new ResponseResetError(`connection reset${ex.started ? " in the middle of the response" : " before the response"}`, ex.started, code, e));
+      return;
+    } finally {
+      this.#reading = false;
+    }
+    if (chunk.length === 0) return this.#onEof();
+    const front = this.#queue[0];
+    if (front !== undefined) front.started = true;
+    try {
+      this.parser.execute(chunk);
+    } catch (e) {
+      // The oldest exchange gets llhttp's error; the rest lose their connection.
+      const culprit = this.#queue[0] ?? null;
+      this.#fail(culprit, e as Error, (ex) => new ResponseResetError("connection discarded after a malformed response", ex.started, undefined, e));
+      return;
+    }
+    const next = this.#queue[0];
+    if (next !== undefined && this.parser.inHead) next.started = true;
+    const st = this.parser.state;
+    if (st === PARSER_STATE.UPGRADED || st === PARSER_STATE.CLOSED) this.reusable = false;
+    this.#closeIfSpent();
+  }
+
+  /** A connection that may not be reused closes once nothing is left on it. */
+  #closeIfSpent(): void {
+    if (!this.reusable && this.alive && this.active === 0) this.close();
+  }
+
+  #onEof(): void {
+    try {
+      this.parser.finish(); // completes a body delimited by the end of the connection
+    } catch (e) {
+      const culprit = this.#queue[0] ?? null;
+      this.#fail(culprit, new ResponseResetError("connection closed in the middle of the response", true, undefined, e), resetBeforeResponse);
+      return;
+    }
+    this.#fail(null, null, resetBeforeResponse);
+  }
+
+  /** Kills the connection: `culprit` gets `error`, every other pending exchange `others(ex)`. */
+  #fail(culprit: Exchange | null, error: Error | null, others: (ex: Exchange) => Error): void {
+    const wasAlive = this.alive;
+    this.alive = false;
+    this.reusable = false;
+    if (wasAlive) {
+      this.conn.abort();
+      this.parser.destroy();
+    }
+    const queue = this.#queue.splice(0);
+    for (const ex of queue) {
+      ex.error = ex === culprit && error !== null ? error : others(ex);
+      ex.changed.set();
+      this.#finished();
+    }
+    if (wasAlive) this.#owner.removed(this);
+  }
+
+  #finished(): void {
+    this.active--;
+    this.#owner.released(this);
+  }
+
+  // ---- parser events (ParserEvents) ----------------------------------
+
+  /** @internal */
+  onHead(head: MessageHead): boolean {
+    const ex = this.#queue[0];
+    if (ex === undefined) throw new HttpError("HTTP_ERR_PARSE", "a response arrived with no request waiting for it");
+    // 1xx interim responses (100 Continue, 103 Early Hints) precede the real one (RFC 9110 §15.2).
+    if (head.status < 200 && head.status !== 101) {
+      this.#interim = true;
+      return false;
+    }
+    ex.head = head;
+    ex.started = true;
+    if (!head.keepAlive || head.status === 101) this.reusable = false;
+    ex.changed.set();
+    return ex.skipBody;
+  }
+
+  /** @internal */
+  onBody(chunk: Buffer): void {
+    if (this.#interim) return;
+    const ex = this.#queue[0]!;
+    // `chunk` is a view of the socket's buffer, which is never reused: keep it as is.
+    ex.chunks.push(chunk);
+    ex.changed.set();
+  }
+
+  /** @internal */
+  onMessageComplete(): void {
+    if (this.#interim) {
+      this.#interim = false;
+      return;
+    }
+    const ex = this.#queue.shift()!;
+    ex.done = true;
+    ex.changed.set();
+    this.responses++;
+    // Closing waits for the end of execute(): the parser must not be freed inside its own callback.
+    this.#finished();
+  }
+}
+
+function headOf(ex: Exchange): MessageHead {
+  return ex.head!;
+}
+
+function takePiece(ex: Exchange): Buffer {
+  return ex.take();
+}
+
+function resetBeforeResponse(ex: Exchange): Error {
+  return new ResponseResetError(ex.started ? "connection closed in the middle of the response" : "connection closed before the response", ex.started);
+}

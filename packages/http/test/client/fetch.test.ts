@@ -1,0 +1,195 @@
+import { run, sleep } from "@skein/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { Agent, fetch, serializeRequestHead, TooManyRedirectsError } from "../../src/client/index.js";
+import { nodeServer, onRequests, rawServer, type TestServer } from "./servers.js";
+
+let server: TestServer | null = null;
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
+
+/** Runs `body` with a fresh agent that is closed afterwards. */
+function withAgent<T>(body: (agent: Agent) => Generator<unknown, T, any>, options = {}): Promise<T> {
+  return run(function* () {
+    const agent = new Agent(options);
+    try {
+      return yield* body(agent);
+    } finally {
+      agent.close();
+    }
+  });
+}
+
+function readAll(req: import("node:http").IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    req.on("data", (d: Buffer) => parts.push(d));
+    req.on("end", () => resolve(Buffer.concat(parts)));
+  });
+}
+
+describe("fetch", () => {
+  it("returns the status, lazy headers and the body as text", async () => {
+    server = await nodeServer((req, res) => {
+      res.setHeader("x-path", req.url!);
+      res.setHeader("set-cookie", ["a=1", "b=2"]);
+      res.end("hello");
+    });
+    const got = await withAgent(function* (agent) {
+      const res = yield* fetch(`${server!.url}/p?q=1`, { agent });
+      return { status: res.status, ok: res.ok, path: res.headers.get("X-Path"), cookies: res.headers.getAll("set-cookie"), text: yield* res.text(), statusText: res.statusText };
+    });
+    expect(got).toEqual({ status: 200, ok: true, path: "/p?q=1", cookies: ["a=1", "b=2"], text: "hello", statusText: "OK" });
+  });
+
+  it("reads JSON, streams pieces with read(), and gives HEAD and 204 no body", async () => {
+    server = await nodeServer((req, res) => {
+      if (req.url === "/json") return res.end(JSON.stringify({ a: [1, 2] }));
+      if (req.url === "/none") return res.writeHead(204).end();
+      if (req.method === "HEAD") return res.writeHead(200, { "content-length": "5" }).end();
+      res.write("ab");
+      setTimeout(() => res.end("cd"), 5);
+    });
+    const got = await withAgent(function* (agent) {
+      const json = yield* (yield* fetch(`${server!.url}/json`, { agent })).json();
+      const streamed = yield* fetch(`${server!.url}/stream`, { agent });
+      const pieces: string[] = [];
+      for (let p; (p = yield* streamed.read()).length > 0; ) pieces.push(p.toString());
+      const head = yield* fetch(`${server!.url}/`, { agent, method: "HEAD" });
+      const none = yield* fetch(`${server!.url}/none`, { agent });
+      return { json, pieces: pieces.join(""), head: [head.status, head.headers.get("content-length"), (yield* head.text())], none: [none.status, yield* none.text()] };
+    });
+    expect(got).toEqual({ json: { a: [1, 2] }, pieces: "abcd", head: [200, "5", ""], none: [204, ""] });
+  });
+
+  it("sends a fixed body with Content-Length", async () => {
+    let seen: { method: string; length: string | undefined; te: string | undefined; body: string } | null = null;
+    server = await nodeServer(async (req, res) => {
+      const body = (await readAll(req)).toString();
+      seen = { method: req.method!, length: req.headers["content-length"], te: req.headers["transfer-encoding"], body };
+      res.end("ok");
+    });
+    await withAgent(function* (agent) {
+      yield* (yield* fetch(server!.url, { agent, method: "post", body: "héllo", headers: { "content-type": "text/plain" } })).discard();
+    });
+    expect(seen).toEqual({ method: "POST", length: "6", te: undefined, body: "héllo" });
+  });
+
+  it("uploads chunked from a generator and from a writer coroutine", async () => {
+    const bodies: [string | undefined, string][] = [];
+    server = await nodeServer(async (req, res) => {
+      bodies.push([req.headers["transfer-encoding"], (await readAll(req)).toString()]);
+      res.end();
+    });
+    await withAgent(function* (agent) {
+      function* parts() {
+        yield "one,";
+        yield "";
+        yield Buffer.from("two");
+      }
+      yield* (yield* fetch(server!.url, { agent, method: "PUT", body: parts() })).discard();
+      yield* (yield* fetch(server!.url, {
+        agent,
+        method: "POST",
+        body: function* (write) {
+          for (let i = 0; i < 3; i++) {
+            yield* write(`${i};`);
+            yield* sleep(1);
+          }
+        },
+      })).discard();
+    });
+    expect(bodies).toEqual([["chunked", "one,two"], ["chunked", "0;1;2;"]]);
+  });
+
+  it("rejects header values that would split the request", () => {
+    expect(() => serializeRequestHead({ method: "GET", path: "/", host: "h", headers: { x: "a\r\nEvil: 1" }, framing: { kind: "none" } })).toThrow(TypeError);
+    expect(() => serializeRequestHead({ method: "GE T", path: "/", host: "h", framing: { kind: "none" } })).toThrow(TypeError);
+    expect(serializeRequestHead({ method: "GET", path: "/a", host: "h:1", headers: [["X-A", "1"]], framing: { kind: "length", length: 3 } }).toString())
+      .toBe("GET /a HTTP/1.1\r\nhost: h:1\r\nX-A: 1\r\ncontent-length: 3\r\n\r\n");
+  });
+});
+
+describe("redirects", () => {
+  async function redirecting(): Promise<TestServer> {
+    return nodeServer(async (req, res) => {
+      const body = (await readAll(req)).toString();
+      const m = /^\/hop\/(\d+)$/.exec(req.url!);
+      if (m) {
+        const n = Number(m[1]);
+        return res.writeHead(302, { location: n > 1 ? `/hop/${n - 1}` : "/done" }).end("moving");
+      }
+      if (req.url === "/see-other") return res.writeHead(303, { location: "/done" }).end();
+      if (req.url === "/temp") return res.writeHead(307, { location: "/done" }).end();
+      res.end(JSON.stringify({ method: req.method, body, auth: req.headers.authorization ?? null }));
+    });
+  }
+
+  it("are not followed by default", async () => {
+    server = await redirecting();
+    const got = await withAgent(function* (agent) {
+      const res = yield* fetch(`${server!.url}/hop/1`, { agent });
+      return [res.status, res.headers.get("location"), yield* res.text()];
+    });
+    expect(got).toEqual([302, "/done", "moving"]);
+  });
+
+  it("are followed when asked, up to maxRedirects", async () => {
+    server = await redirecting();
+    const got = await withAgent(function* (agent) {
+      const res = yield* fetch(`${server!.url}/hop/3`, { agent, redirect: "follow", maxRedirects: 3 });
+      const ok = [res.status, res.redirected, res.url, yield* res.json()];
+      try {
+        yield* fetch(`${server!.url}/hop/3`, { agent, redirect: "follow", maxRedirects: 2 });
+        return [ok, "no error"];
+      } catch (e) {
+        return [ok, e instanceof TooManyRedirectsError ? [e.code, e.maxRedirects] : e];
+      }
+    });
+    expect(got).toEqual([
+      [200, true, `${server.url}/done`, { method: "GET", body: "", auth: null }],
+      ["HTTP_ERR_TOO_MANY_REDIRECTS", 2],
+    ]);
+  });
+
+  it("turn a POST into a GET on 303 and repeat it on 307", async () => {
+    server = await redirecting();
+    const got = await withAgent(function* (agent) {
+      const a = yield* fetch(`${server!.url}/see-other`, { agent, method: "POST", body: "x", redirect: "follow" });
+      const b = yield* fetch(`${server!.url}/temp`, { agent, method: "POST", body: "y", redirect: "follow", headers: { authorization: "t" } });
+      return [yield* a.json(), yield* b.json()];
+    });
+    expect(got).toEqual([{ method: "GET", body: "", auth: null }, { method: "POST", body: "y", auth: "t" }]);
+  });
+
+  it("drop credentials when the redirect leaves the origin", async () => {
+    const other = await nodeServer((req, res) => res.end(String(req.headers.authorization ?? "none")));
+    try {
+      server = await nodeServer((_req, res) => res.writeHead(302, { location: `${other.url}/x` }).end());
+      const got = await withAgent(function* (agent) {
+        const res = yield* fetch(server!.url, { agent, redirect: "follow", headers: { authorization: "secret" } });
+        return yield* res.text();
+      });
+      expect(got).toBe("none");
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe("raw responses", () => {
+  it("skips 1xx interim responses and reads a body delimited by close", async () => {
+    server = await rawServer((socket) => {
+      onRequests(socket, () => {
+        socket.write("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.0 200 OK\r\n\r\nuntil");
+        socket.end(" close");
+      });
+    });
+    const got = await withAgent(function* (agent) {
+      const res = yield* fetch(server!.url, { agent });
+      return [res.status, res.httpVersion, yield* res.text()];
+    });
+    expect(got).toEqual([200, "1.0", "until close"]);
+  });
+});
