@@ -1,0 +1,93 @@
+/**
+ * Heartbeat: pings, pong deadlines, idle timeout and maximum lifetime of one
+ * WebSocket, driven by a single entry on the kernel's timer heap (so a
+ * `VirtualClock` drives it in tests, and a connection costs one timer, not
+ * four). The entry is re-armed for the earliest pending deadline each time it
+ * fires; a pong or a message only updates a field — no timer work on the
+ * message path.
+ *
+ * @module
+ */
+import type { Kernel } from "@skein/core";
+import type { WebSocketLimits } from "./limits.js";
+
+/** What the heartbeat needs from its socket. */
+export interface HeartbeatTarget {
+  /** True while reading is paused because the handler is behind (the peer is not at fault). */
+  readonly readPaused: boolean;
+  /** True once the socket has closed. */
+  readonly isClosed: boolean;
+  /** Sends a heartbeat ping. */
+  sendHeartbeatPing(): void;
+  /** Ends the connection for `reason`. */
+  expire(reason: "WS_ERR_PONG_TIMEOUT" | "WS_ERR_IDLE_TIMEOUT" | "WS_ERR_MAX_LIFETIME"): void;
+}
+
+/** One socket's heartbeat timer (a kernel `TimerEntry`). */
+export class Heartbeat {
+  // TimerEntry fields, owned by the kernel's timer heap.
+  at = 0;
+  heapIndex = -1;
+  heapSeq = 0;
+  /** Kernel time of the last message from the peer (kept only when idleTimeoutMs > 0). */
+  lastMessageAt: number;
+  private nextPingAt: number;
+  private pongDeadline = Infinity;
+  private readonly endOfLife: number;
+  private stopped = false;
+
+  /** True when `limits` ask for any timer at all. */
+  static needed(limits: Readonly<WebSocketLimits>): boolean {
+    return limits.pingIntervalMs > 0 || limits.idleTimeoutMs > 0 || limits.maxLifetimeMs > 0;
+  }
+
+  constructor(
+    private readonly target: HeartbeatTarget,
+    private readonly kernel: Kernel,
+    private readonly limits: Readonly<WebSocketLimits>,
+  ) {
+    const now = kernel.now();
+    this.lastMessageAt = now;
+    this.nextPingAt = limits.pingIntervalMs > 0 ? now + limits.pingIntervalMs : Infinity;
+    this.endOfLife = limits.maxLifetimeMs > 0 ? now + limits.maxLifetimeMs : Infinity;
+    this.arm();
+  }
+
+  /** The peer answered a ping: it is alive. */
+  onPong(): void {
+    this.pongDeadline = Infinity;
+  }
+
+  /** Cancels the timer (the socket closed). */
+  stop(): void {
+    this.stopped = true;
+    if (this.heapIndex !== -1) this.kernel.removeTimer(this);
+  }
+
+  /** Called by the kernel when the earliest deadline passes. */
+  onTimer(): void {
+    if (this.stopped || this.target.isClosed) return;
+    const now = this.kernel.now();
+    const { idleTimeoutMs, pingIntervalMs, pongTimeoutMs } = this.limits;
+    if (now >= this.endOfLife) return this.target.expire("WS_ERR_MAX_LIFETIME");
+    if (now >= this.pongDeadline) {
+      // While we are not reading, the peer's pong sits unread in our socket:
+      // that is the handler's slowness, not a dead peer.
+      if (!this.target.readPaused) return this.target.expire("WS_ERR_PONG_TIMEOUT");
+      this.pongDeadline = now + pongTimeoutMs;
+    }
+    if (idleTimeoutMs > 0 && now >= this.lastMessageAt + idleTimeoutMs) return this.target.expire("WS_ERR_IDLE_TIMEOUT");
+    if (now >= this.nextPingAt) {
+      this.target.sendHeartbeatPing();
+      if (pongTimeoutMs > 0 && this.pongDeadline === Infinity) this.pongDeadline = now + pongTimeoutMs;
+      this.nextPingAt = now + pingIntervalMs;
+    }
+    this.arm();
+  }
+
+  private arm(): void {
+    const idleAt = this.limits.idleTimeoutMs > 0 ? this.lastMessageAt + this.limits.idleTimeoutMs : Infinity;
+    const at = Math.min(this.nextPingAt, this.pongDeadline, idleAt, this.endOfLife);
+    if (at !== Infinity) this.kernel.addTimer(this, at);
+  }
+}

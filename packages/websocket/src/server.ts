@@ -1,0 +1,153 @@
+/**
+ * `websocket(handler, options)`: a WebSocket endpoint as an @skein/http app.
+ *
+ * Non-upgrade requests get 426, bad handshakes 400 (426 for a wrong
+ * version), foreign origins 403 — each with `Connection: close`. A good
+ * handshake takes the connection over from the HTTP server and hands the
+ * socket and its leftover bytes to `ws` (`handleUpgrade`), which writes the
+ * 101 and from then on does framing, masking, UTF-8 checks, compression and
+ * the close handshake. The handler then runs in the request's task:
+ * returning closes with 1000, throwing closes with 1011 (and is logged),
+ * cancellation (server shutdown) closes with 1001.
+ *
+ * @module
+ */
+import { currentTask, Event, isCancelled, type Operation } from "@skein/core";
+import type { Prepared, Request, Response } from "@skein/http";
+import { WebSocketServer, type PerMessageDeflateOptions, type ServerOptions } from "ws";
+import { CloseCode, WEBSOCKET_VERSION } from "./constants.js";
+import { WebSocketError } from "./errors.js";
+import { checkHandshake, type HandshakeOptions } from "./handshake.js";
+import { resolveLimits, type WebSocketLimits } from "./limits.js";
+import { WebSocket } from "./socket.js";
+import type { RawWebSocket } from "./ws-internals.js";
+
+/** A WebSocket handler: a coroutine that owns one connection. */
+export type WebSocketHandler = (ws: WebSocket, req: Request) => Operation<unknown>;
+
+/** Options of {@link websocket}: limits, handshake policy, compression. */
+export interface WebSocketOptions extends Partial<WebSocketLimits>, HandshakeOptions<Request> {
+  /**
+   * Negotiate permessage-deflate (RFC 7692) when the client offers it, with
+   * `ws`'s options. Default false: compression costs CPU and memory per
+   * connection, and mixing secrets with attacker-controlled data in one
+   * compressed stream leaks them (CRIME/BREACH).
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Where handler failures are reported. Default: the kernel's log (`console.error`). */
+  log?: (message: string, error?: unknown) => void;
+}
+
+/** Options of {@link WebSocketApp.shutdown}. */
+export interface ShutdownOptions {
+  /** Close code sent to every peer. Default 1001 (going away). */
+  code?: number;
+  /** Close reason. Default "server shutting down". */
+  reason?: string;
+}
+
+/** The app `websocket()` returns: an @skein/http app plus its live connections. */
+export interface WebSocketApp {
+  (req: Request, res: Response): Operation<void | Prepared>;
+  /** Open connections of this endpoint. */
+  readonly connections: ReadonlySet<WebSocket>;
+  /**
+   * Graceful shutdown: refuses new upgrades (503), sends every peer a close
+   * frame (1001), and returns once every handler has finished — its
+   * `finally` blocks included — and every socket has closed.
+   */
+  shutdown(options?: ShutdownOptions): Operation<void>;
+}
+
+/**
+ * A WebSocket endpoint for the @skein/http router.
+ *
+ * @example
+ * const echo = websocket(function* (ws, req) {
+ *   for (;;) {
+ *     const msg = yield* ws.recv();   // null once closed
+ *     if (msg === null) return;
+ *     yield* ws.send(msg.data, { binary: msg.binary });
+ *   }
+ * }, { maxPayloadBytes: 1 << 20, origins: ["https://example.org"] });
+ * await run(serve({ port: 8080 }, echo));
+ */
+export function websocket(handler: WebSocketHandler, options: WebSocketOptions = {}): WebSocketApp {
+  const limits = resolveLimits(options);
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: options.perMessageDeflate ?? false,
+    maxPayload: limits.maxPayloadBytes,
+    // ws's own backstop for the close handshake; `close()` also enforces it on the kernel clock.
+    closeTimeout: Math.max(limits.closeTimeoutMs, 1),
+  } as ServerOptions);
+  const connections = new Set<WebSocket>();
+  // Mutable state shared by the sessions and shutdown.
+  const state = { sessions: 0, stopping: null as Event | null };
+
+  function* session(req: Request, res: Response): Generator<unknown, void | Prepared, any> {
+    if (state.stopping !== null) return res.text(503, "server shutting down\n", { connection: "close" });
+    const verdict = checkHandshake(req, options);
+    if (!verdict.ok) return res.text(verdict.status, `${verdict.reason}\n`, { ...verdict.headers, connection: "close" });
+    if (!req.upgrade) return res.text(400, "not an upgrade request\n", { connection: "close" });
+    const task = yield* currentTask();
+    const { socket, head } = yield* req.takeover();
+    // ws reads only these fields of the request; it offers exactly the
+    // subprotocol we chose, so its default pick is ours.
+    const handshake = {
+      method: "GET",
+      url: req.target,
+      headers: {
+        upgrade: "websocket",
+        "sec-websocket-key": verdict.key,
+        "sec-websocket-version": WEBSOCKET_VERSION,
+        "sec-websocket-protocol": verdict.protocol ?? undefined,
+        "sec-websocket-extensions": req.headers.get("sec-websocket-extensions") ?? undefined,
+      },
+    };
+    let raw: RawWebSocket | null = null;
+    wss.handleUpgrade(handshake as never, socket, head, (w) => (raw = w as RawWebSocket));
+    if (raw === null) return; // the client hung up during the handshake; ws dropped the socket
+    const ws = new WebSocket(raw, task.kernel, limits);
+    socket.resume(); // the takeover hands the socket over paused
+    connections.add(ws);
+    state.sessions++;
+    let code: number = CloseCode.NORMAL;
+    let reason = "";
+    try {
+      yield* handler(ws, req);
+    } catch (e) {
+      if (isCancelled(e)) {
+        code = CloseCode.GOING_AWAY;
+        reason = "server shutting down";
+        ws.error ??= new WebSocketError("WS_ERR_SHUTTING_DOWN", reason);
+        throw e;
+      }
+      // A send that failed because the peer left is the end of the story, not a bug.
+      if (!(e instanceof WebSocketError && e.code === "WS_ERR_CLOSED")) {
+        (options.log ?? task.kernel.log)(`skein: websocket handler for ${ws.remote} failed:`, e);
+        code = CloseCode.INTERNAL_ERROR;
+        reason = "internal error";
+      }
+    } finally {
+      try {
+        yield* ws.close(code, reason);
+      } finally {
+        connections.delete(ws);
+        if (--state.sessions === 0) (state.stopping as Event | null)?.set(); // set by shutdown() meanwhile
+      }
+    }
+  }
+
+  function* shutdown(opts: ShutdownOptions = {}): Generator<unknown, void, any> {
+    const stopping = (state.stopping ??= new Event("websocket shutdown"));
+    for (const ws of connections) {
+      ws.error ??= new WebSocketError("WS_ERR_SHUTTING_DOWN", opts.reason ?? "server shutting down");
+      ws.startClose(opts.code ?? CloseCode.GOING_AWAY, opts.reason ?? "server shutting down");
+    }
+    if (state.sessions > 0) yield* stopping.wait();
+  }
+
+  return Object.assign(session, { connections, shutdown }) as WebSocketApp;
+}

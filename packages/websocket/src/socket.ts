@@ -1,0 +1,574 @@
+/**
+ * The coroutine face of a `ws` WebSocket: `recv`, `send`, `ping`, `close`.
+ *
+ * Inbound, messages wait in a bounded queue; past `maxQueuedMessages` /
+ * `maxQueuedBytes` the socket is paused (TCP backpressure reaches the peer)
+ * and resumed once the handler has caught up. Outbound, `send` suspends while
+ * more than `sendHighWaterMarkBytes` wait to be written.
+ *
+ * Batching (uWS's cork): the raw socket is corked while one socket read is
+ * processed and uncorked when the kernel's ready queue has drained, so
+ * everything the handlers send in reply to one read leaves in one write —
+ * 16 pipelined messages cost one syscall instead of 16.
+ *
+ * @module
+ */
+import type { Socket } from "node:net";
+import { moveOnAfter, timeout, type Flushable, type Kernel, type Operation, type Task, type Teardown } from "@skein/core";
+import { CloseCode, isSendableCloseCode } from "./constants.js";
+import { fromWsError, WebSocketError, type WebSocketErrorCode } from "./errors.js";
+import { Heartbeat, type HeartbeatTarget } from "./heartbeat.js";
+import type { WebSocketLimits } from "./limits.js";
+import { Message } from "./message.js";
+import { ClosedOp, DrainOp, PingOp, RecvOp } from "./socket-ops.js";
+import { hasDeflate, senderBusy, wsStatusCode, type RawWebSocket } from "./ws-internals.js";
+
+const OPEN = 1;
+const kSkein = Symbol("skein.websocket");
+const BINARY = Object.freeze({ binary: true });
+const TEXT = Object.freeze({ binary: false });
+
+/** Options of {@link WebSocket.send}. */
+export interface SendOptions {
+  /** Send a binary message (opcode 2) rather than text. Default: true for bytes, false for strings. */
+  binary?: boolean;
+}
+
+/** Options of {@link WebSocket.recv} and {@link WebSocket.ping}. */
+export interface WaitOptions {
+  /** Throw core's `TimeoutError` if nothing arrives within this many ms. */
+  timeoutMs?: number;
+}
+
+/** Something a socket leaves when it closes (a hub). */
+export interface Subscriptions {
+  /** Forget every subscription of `ws`. */
+  drop(ws: WebSocket): void;
+}
+
+// A finished iterator: `yield* NO_WAIT` returns at once without a trip
+// through the kernel (the common case of a send below the high-water mark).
+const DONE: Iterator<unknown, void> = { next: () => ({ done: true, value: undefined }) };
+const NO_WAIT: Operation<void> = { [Symbol.iterator]: () => DONE };
+
+/**
+ * One open WebSocket, server or client side.
+ *
+ * @example
+ * function* chat(ws: WebSocket) {
+ *   for (;;) {
+ *     const msg = yield* ws.recv({ timeoutMs: 60_000 });
+ *     if (msg === null) return;              // closed; see ws.closeCode / ws.error
+ *     yield* ws.send(`you said: ${msg.text}`);
+ *   }
+ * }
+ */
+export class WebSocket implements Flushable, HeartbeatTarget {
+  /** The underlying `ws` WebSocket. */
+  readonly raw: RawWebSocket;
+  readonly limits: Readonly<WebSocketLimits>;
+  /** `host:port` of the peer. */
+  readonly remote: string;
+  /**
+   * The close code of the connection once closed: the peer's, if it sent a
+   * close frame; else the one we sent (1007, 1009, 1001…); else 1006.
+   */
+  closeCode: number | null = null;
+  /** The close reason that came with {@link closeCode}. */
+  closeReason = "";
+  /**
+   * Why the connection ended, when it was not an ordinary close handshake:
+   * bad input from the peer (`WS_ERR_PROTOCOL`, `WS_ERR_INVALID_UTF8`,
+   * `WS_ERR_MESSAGE_TOO_BIG`), a vanished peer, heartbeat or idle expiry.
+   */
+  error: WebSocketError | null = null;
+  /** @internal */ flushQueued = false;
+  /** @internal */ reader: RecvOp | null = null;
+  /** @internal */ drainer: DrainOp | null = null;
+  /** @internal */ subscriptions: Subscriptions[] | null = null;
+  private readonly kernel: Kernel;
+  private readonly socket: Socket | null;
+  private readonly heartbeat: Heartbeat | null;
+  // Inbound queue: an array consumed from qHead (reset when empty).
+  private queue: (Message | undefined)[] = [];
+  private qHead = 0;
+  private qBytes = 0;
+  private paused = false;
+  private done = false;
+  private corked = false;
+  private inRead = false;
+  private sentCloseCode: number | null = null;
+  private closeWaiters: ClosedOp[] | null = null;
+  private pings: PingOp[] | null = null;
+  private pingSeq = 0;
+  private asyncWaiter: ((m: Message | null) => void) | null = null;
+
+  /** Wraps an open `ws` WebSocket. Server code gets one from {@link websocket}; clients from {@link connect}. */
+  constructor(raw: RawWebSocket, kernel: Kernel, limits: Readonly<WebSocketLimits>) {
+    this.raw = raw;
+    this.kernel = kernel;
+    this.limits = limits;
+    const socket = raw._socket;
+    this.socket = socket;
+    this.remote = socket?.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : "websocket";
+    (raw as unknown as Record<symbol, WebSocket>)[kSkein] = this;
+    raw.on("message", onMessage);
+    raw.on("close", onClose);
+    raw.on("error", onError);
+    raw.on("pong", onPong);
+    if (socket !== null) {
+      (socket as unknown as Record<symbol, WebSocket>)[kSkein] = this;
+      // Around ws's own 'data' listener: cork before it parses a read, and
+      // schedule the uncork for when the handlers it woke have run.
+      socket.prependListener("data", onReadStart);
+      socket.on("data", onReadEnd);
+      socket.on("drain", onDrain);
+    }
+    this.heartbeat = Heartbeat.needed(limits) && raw.readyState === OPEN ? new Heartbeat(this, kernel, limits) : null;
+    if (raw.readyState > OPEN && socket === null) this.done = true;
+  }
+
+  /** The subprotocol agreed in the handshake, or "". */
+  get protocol(): string {
+    return this.raw.protocol;
+  }
+  /** True until a close frame has been sent or received. */
+  get isOpen(): boolean {
+    return this.raw.readyState === OPEN;
+  }
+  /** True once the connection has fully closed (recv then returns null). */
+  get isClosed(): boolean {
+    return this.done;
+  }
+  /** True while reading is paused because the handler has fallen behind. */
+  get readPaused(): boolean {
+    return this.paused;
+  }
+  /** Outbound bytes not yet taken by the operating system. */
+  get bufferedAmount(): number {
+    return this.raw.bufferedAmount;
+  }
+  /** Received messages waiting for `recv()`. */
+  get queuedMessages(): number {
+    return this.queue.length - this.qHead;
+  }
+
+  // ---- receiving ----------------------------------------------------------
+
+  /**
+   * The next message, suspending until one arrives; `null` once the
+   * connection has closed (messages that arrived before are returned first).
+   * With `timeoutMs`, throws core's `TimeoutError` if none arrives in time.
+   */
+  recv(options?: WaitOptions): Operation<Message | null> {
+    const op = new RecvOp(this);
+    return options?.timeoutMs !== undefined ? timeout(options.timeoutMs, op) : op;
+  }
+
+  /**
+   * Runs `body` for each message until the connection closes.
+   *
+   * @example
+   * yield* ws.each(function* (msg) { yield* ws.send(msg.data, { binary: msg.binary }); });
+   */
+  *each(body: (msg: Message) => Operation<unknown>): Generator<unknown, void, any> {
+    for (;;) {
+      const msg = yield* this.recv();
+      if (msg === null) return;
+      yield* body(msg);
+    }
+  }
+
+  /**
+   * Messages as an async iterator, for code outside Skein tasks (tests,
+   * scripts using `await`); inside a task use {@link recv} or {@link each}.
+   *
+   * @example
+   * for await (const msg of ws) console.log(msg.text);
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
+    for (;;) {
+      const msg = this.queuedMessages > 0 ? this.take() : this.done ? null : await new Promise<Message | null>((resolve) => (this.asyncWaiter = resolve));
+      if (msg === null) return;
+      yield msg;
+    }
+  }
+
+  /** @internal */
+  enterRecv(op: RecvOp, task: Task<unknown>): Teardown | void {
+    if (this.reader !== null || this.asyncWaiter !== null) throw new TypeError(`two readers cannot recv() from ${this.remote} at once`);
+    if (this.qHead < this.queue.length) return task.resume(this.take());
+    if (this.done) return task.resume(null);
+    op.task = task;
+    this.reader = op;
+    return op.cancel;
+  }
+
+  private take(): Message {
+    const msg = this.queue[this.qHead]!;
+    this.queue[this.qHead++] = undefined;
+    if (this.qHead === this.queue.length) {
+      this.queue.length = 0;
+      this.qHead = 0;
+    }
+    this.qBytes -= msg.data.length;
+    if (this.paused && this.queue.length - this.qHead <= this.limits.maxQueuedMessages >>> 1 && this.qBytes <= this.limits.maxQueuedBytes / 2) {
+      this.paused = false;
+      this.raw.resume();
+    }
+    return msg;
+  }
+
+  /** @internal ws's 'message' event. */
+  onMessage(data: Buffer, binary: boolean): void {
+    const hb = this.heartbeat;
+    if (hb !== null && this.limits.idleTimeoutMs > 0) hb.lastMessageAt = this.kernel.now();
+    const msg = new Message(data, binary);
+    const reader = this.reader;
+    if (reader !== null) {
+      this.reader = null;
+      const task = reader.task!;
+      reader.task = null;
+      task.resume(msg);
+      return;
+    }
+    const waiter = this.asyncWaiter;
+    if (waiter !== null) {
+      this.asyncWaiter = null;
+      waiter(msg);
+      return;
+    }
+    this.queue.push(msg);
+    this.qBytes += data.length;
+    // ws emits every message of the current read even once paused, so the
+    // queue can overshoot by one read's worth — bounded, never unbounded.
+    if (!this.paused && (this.queue.length - this.qHead > this.limits.maxQueuedMessages || this.qBytes > this.limits.maxQueuedBytes)) {
+      this.paused = true;
+      this.raw.pause();
+    }
+  }
+
+  // ---- sending ------------------------------------------------------------
+
+  /**
+   * Sends one message (a string as text, bytes as binary unless `binary`
+   * says otherwise). Returns at once while the outbound buffer is below the
+   * high-water mark, else suspends until the peer has read enough. Throws
+   * `WebSocketError` (code `WS_ERR_CLOSED`) once the socket is closing.
+   *
+   * @example
+   * yield* ws.send("hello");
+   * yield* ws.send(bytes, { binary: true });
+   */
+  send(data: Buffer | Uint8Array | string, options?: SendOptions): Operation<void> {
+    const raw = this.raw;
+    if (raw.readyState !== OPEN) throw this.closedError();
+    const binary = options?.binary ?? typeof data !== "string";
+    this.cork();
+    raw.send(data, binary ? BINARY : TEXT);
+    if (raw.bufferedAmount <= this.limits.sendHighWaterMarkBytes) return NO_WAIT;
+    return new DrainOp(this);
+  }
+
+  /**
+   * Writes an already framed message (the hub's frame-once bytes). Returns
+   * false, writing nothing, if the socket is not open. `payload`/`binary`
+   * are used instead when `ws` must do the framing (permessage-deflate, or
+   * ws still holds earlier messages).
+   * @internal
+   */
+  writeFrame(frame: Buffer, payload: Buffer, binary: boolean): boolean {
+    const raw = this.raw;
+    if (raw.readyState !== OPEN) return false;
+    this.cork();
+    if (hasDeflate(raw) || senderBusy(raw)) raw.send(payload, binary ? BINARY : TEXT);
+    else this.socket!.write(frame);
+    return true;
+  }
+
+  /** @internal */
+  enterDrain(op: DrainOp, task: Task<unknown>): Teardown | void {
+    if (this.raw.bufferedAmount <= this.limits.sendHighWaterMarkBytes) return task.resume();
+    if (this.done || this.socket === null) return task.fail(this.closedError());
+    this.flush();
+    if (!this.socket.writableNeedDrain) return task.resume();
+    op.task = task;
+    this.drainer = op;
+    return op.cancel;
+  }
+
+  /** @internal the socket's 'drain' event (or close). */
+  wakeDrainer(): void {
+    const d = this.drainer;
+    if (d === null) return;
+    this.drainer = null;
+    const task = d.task!;
+    d.task = null;
+    if (this.done) task.fail(this.closedError());
+    else task.resume();
+  }
+
+  private cork(): void {
+    if (this.corked || this.socket === null) return;
+    this.corked = true;
+    this.socket.cork();
+    this.kernel.deferFlush(this);
+  }
+
+  /** @internal a socket read begins: hold writes until its messages are handled. */
+  beginRead(): void {
+    this.inRead = true;
+    if (!this.corked && this.socket !== null) {
+      this.corked = true;
+      this.socket.cork();
+    }
+  }
+
+  /** @internal the read has been parsed; uncork once the kernel is idle. */
+  endRead(): void {
+    this.inRead = false;
+    if (this.corked) this.kernel.deferFlush(this);
+  }
+
+  /** Writes everything held back by the cork, in one write. Called by the kernel. */
+  flush(): void {
+    if (!this.corked || this.inRead) return;
+    this.corked = false;
+    this.socket!.uncork();
+  }
+
+  // ---- ping -----------------------------------------------------------------
+
+  /**
+   * Pings the peer and returns the round-trip time in ms when its pong
+   * arrives. Throws `WebSocketError` (`WS_ERR_CLOSED`) if the socket closes
+   * first; with `timeoutMs`, core's `TimeoutError`.
+   *
+   * @example
+   * const rttMs = yield* ws.ping({ timeoutMs: 5000 });
+   */
+  ping(options?: WaitOptions): Operation<number> {
+    const op = new PingOp(this);
+    return options?.timeoutMs !== undefined ? timeout(options.timeoutMs, op) : op;
+  }
+
+  /** @internal */
+  enterPing(op: PingOp, task: Task<unknown>): Teardown | void {
+    if (this.raw.readyState !== OPEN) return task.fail(this.closedError());
+    op.id = this.pingSeq = (this.pingSeq + 1) >>> 0;
+    const payload = Buffer.allocUnsafe(4);
+    payload.writeUInt32BE(op.id, 0);
+    op.startedAt = this.kernel.now();
+    op.task = task;
+    (this.pings ??= []).push(op);
+    this.cork();
+    this.raw.ping(payload);
+    return op.cancel;
+  }
+
+  /** @internal */
+  forgetPing(op: PingOp): void {
+    const pings = this.pings;
+    const i = pings === null ? -1 : pings.indexOf(op);
+    if (i >= 0) pings!.splice(i, 1);
+  }
+
+  /** @internal ws's 'pong' event. */
+  onPong(data: Buffer): void {
+    this.heartbeat?.onPong();
+    const pings = this.pings;
+    if (pings === null || data.length !== 4) return;
+    const id = data.readUInt32BE(0);
+    for (let i = 0; i < pings.length; i++) {
+      const op = pings[i]!;
+      if (op.id !== id) continue;
+      pings.splice(i, 1);
+      const task = op.task!;
+      op.task = null;
+      task.resume(this.kernel.now() - op.startedAt);
+      return;
+    }
+  }
+
+  /** @internal */
+  sendHeartbeatPing(): void {
+    if (this.raw.readyState !== OPEN) return;
+    this.cork();
+    this.raw.ping();
+  }
+
+  // ---- closing ----------------------------------------------------------------
+
+  /**
+   * Starts the close handshake with `code` and `reason` (at most 123 bytes)
+   * and waits for the peer's close frame up to `closeTimeoutMs`; then drops
+   * the connection. Returns once the socket is closed. Idempotent.
+   *
+   * @example
+   * yield* ws.close(4000, "bye");
+   */
+  *close(code: number = CloseCode.NORMAL, reason = ""): Generator<unknown, void, any> {
+    if (this.done) return;
+    this.startClose(code, reason);
+    try {
+      const waitMs = this.limits.closeTimeoutMs;
+      if (waitMs > 0) yield* moveOnAfter(waitMs, this.closed());
+      if (!this.done) {
+        this.raw.terminate();
+        yield* this.closed();
+      }
+    } finally {
+      // Cancelled while waiting for the peer: do not leave the socket open.
+      if (!this.done) this.raw.terminate();
+    }
+  }
+
+  /**
+   * Sends a close frame without waiting (for code outside a task, or to
+   * close a socket another task reads from: its `recv` returns null once the
+   * peer answers). Throws RangeError for a code that may not be sent.
+   */
+  startClose(code: number = CloseCode.NORMAL, reason = ""): void {
+    if (!isSendableCloseCode(code)) throw new RangeError(`close code ${code} may not be sent (RFC 6455 §7.4)`);
+    if (Buffer.byteLength(reason) > 123) throw new RangeError("close reason longer than 123 bytes (RFC 6455 §5.5)");
+    if (this.raw.readyState !== OPEN) return;
+    this.sentCloseCode = code;
+    this.raw.close(code, reason);
+  }
+
+  /** Drops the connection at once: no close handshake, queued output discarded. */
+  terminate(): void {
+    this.raw.terminate();
+  }
+
+  /** Waits until the connection has fully closed (after either side closed it). */
+  closed(): ClosedOp {
+    return new ClosedOp(this);
+  }
+
+  /** @internal */
+  enterClosed(op: ClosedOp, task: Task<unknown>): Teardown | void {
+    if (this.done) return task.resume();
+    op.task = task;
+    (this.closeWaiters ??= []).push(op);
+    return op.cancel;
+  }
+
+  /** @internal */
+  forgetClosedWaiter(op: ClosedOp): void {
+    const list = this.closeWaiters;
+    const i = list === null ? -1 : list.indexOf(op);
+    if (i >= 0) list!.splice(i, 1);
+  }
+
+  /** @internal heartbeat, hub or server ends the connection for a reason. */
+  expire(reason: WebSocketErrorCode, message?: string): void {
+    if (this.done) return;
+    const err = new WebSocketError(reason, message ?? EXPIRY_MESSAGES[reason] ?? reason);
+    this.error ??= err;
+    if (err.closeCode === CloseCode.ABNORMAL) this.raw.terminate();
+    else this.startClose(err.closeCode, message ?? EXPIRY_MESSAGES[reason] ?? "");
+  }
+
+  /** @internal ws's 'error' event: bad input from the peer, or a failed write. */
+  onError(err: Error): void {
+    this.error ??= fromWsError(err, wsStatusCode(err));
+  }
+
+  /** @internal ws's 'close' event. */
+  onClose(code: number, reason: Buffer): void {
+    if (this.done) return;
+    this.done = true;
+    if (code === CloseCode.ABNORMAL) {
+      if (this.error === null && this.sentCloseCode === null) {
+        this.error = new WebSocketError("WS_ERR_ABNORMAL_CLOSURE", "the connection ended without a close frame");
+      }
+      code = this.error?.closeCode ?? this.sentCloseCode ?? CloseCode.ABNORMAL;
+    }
+    this.closeCode = code;
+    this.closeReason = reason.length === 0 ? "" : reason.toString("utf8");
+    this.heartbeat?.stop();
+    const subs = this.subscriptions;
+    if (subs !== null) {
+      this.subscriptions = null;
+      for (const s of subs) s.drop(this);
+    }
+    const reader = this.reader;
+    if (reader !== null) {
+      this.reader = null;
+      const task = reader.task!;
+      reader.task = null;
+      if (this.qHead < this.queue.length) task.resume(this.take());
+      else task.resume(null);
+    }
+    const waiter = this.asyncWaiter;
+    if (waiter !== null) {
+      this.asyncWaiter = null;
+      waiter(this.qHead < this.queue.length ? this.take() : null);
+    }
+    this.wakeDrainer();
+    const pings = this.pings;
+    if (pings !== null) {
+      this.pings = null;
+      for (const op of pings) {
+        const task = op.task!;
+        op.task = null;
+        task.fail(this.closedError());
+      }
+    }
+    const waiters = this.closeWaiters;
+    if (waiters !== null) {
+      this.closeWaiters = null;
+      for (const op of waiters) {
+        const task = op.task!;
+        op.task = null;
+        task.resume();
+      }
+    }
+  }
+
+  /** @internal the error `send` and `ping` throw once the socket is closing. */
+  closedError(): WebSocketError {
+    const code = this.closeCode ?? this.sentCloseCode ?? this.error?.closeCode ?? CloseCode.ABNORMAL;
+    return new WebSocketError("WS_ERR_CLOSED", `WebSocket to ${this.remote} is ${this.done ? "closed" : "closing"}`, {
+      closeCode: code,
+      cause: this.error ?? undefined,
+    });
+  }
+}
+
+const EXPIRY_MESSAGES: Partial<Record<WebSocketErrorCode, string>> = {
+  WS_ERR_PONG_TIMEOUT: "no pong within pongTimeoutMs",
+  WS_ERR_IDLE_TIMEOUT: "idle timeout",
+  WS_ERR_MAX_LIFETIME: "maximum lifetime reached",
+  WS_ERR_SHUTTING_DOWN: "server shutting down",
+  WS_ERR_SLOW_CONSUMER: "slow consumer",
+};
+
+// Listeners shared by every socket (no closures per connection): `this` is
+// the emitter, which carries its WebSocket under kSkein.
+type Tagged = { [kSkein]?: WebSocket };
+function owner(emitter: unknown): WebSocket | undefined {
+  return (emitter as Tagged)[kSkein];
+}
+function onMessage(this: unknown, data: Buffer, isBinary: boolean): void {
+  owner(this)!.onMessage(data, isBinary);
+}
+function onClose(this: unknown, code: number, reason: Buffer): void {
+  owner(this)!.onClose(code, reason);
+}
+function onError(this: unknown, err: Error): void {
+  owner(this)!.onError(err);
+}
+function onPong(this: unknown, data: Buffer): void {
+  owner(this)!.onPong(data);
+}
+function onReadStart(this: unknown): void {
+  owner(this)?.beginRead();
+}
+function onReadEnd(this: unknown): void {
+  owner(this)?.endRead();
+}
+function onDrain(this: unknown): void {
+  owner(this)?.wakeDrainer();
+}

@@ -1,0 +1,70 @@
+/**
+ * A host for WebSocket apps in tests: runs an app on @skein/http's server in
+ * its own kernel and hands back its port, the kernel's log lines, and a
+ * `stop()` that cancels the server and waits for every task to finish.
+ */
+import { Event, spawn, start, type Kernel, type Operation, type Task } from "@skein/core";
+import { serveApp } from "./serve-app.js";
+
+export interface Host {
+  port: number;
+  /** `ws://127.0.0.1:<port>` */
+  url: string;
+  kernel: Kernel;
+  root: Task<unknown>;
+  /** What the kernel logged (handler failures). */
+  logs: { message: string; error: unknown }[];
+  /** Runs an operation inside the host's kernel (a child of the root) and resolves with its result. */
+  exec<T>(op: () => Operation<T>): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** Starts `app` on a free port. */
+export async function startHost(app: unknown): Promise<Host> {
+  const logs: { message: string; error: unknown }[] = [];
+  let port = 0;
+  const listening = new Event("listening");
+  const { kernel, root, promise } = start(
+    function* () {
+      yield* serveApp(app, (p) => {
+        port = p;
+        listening.set();
+      });
+    },
+    { log: (message, error) => logs.push({ message, error }) },
+  );
+  promise.catch(() => {});
+  await new Promise<void>((resolve, reject) => {
+    const poll = () => (listening.isSet ? resolve() : root.isDone ? reject(new Error("host failed to start")) : setTimeout(poll, 2));
+    poll();
+  });
+  const exec = <T>(op: () => Operation<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      kernel.spawn(
+        function* () {
+          try {
+            resolve(yield* op());
+          } catch (e) {
+            reject(e);
+          }
+        },
+        root,
+        "test exec",
+      );
+    });
+  return {
+    port,
+    url: `ws://127.0.0.1:${port}`,
+    kernel,
+    root,
+    logs,
+    exec,
+    async stop() {
+      root.cancel();
+      await promise.catch(() => {});
+    },
+  };
+}
+
+/** Used by `exec` callers that need to spawn into the host. */
+export { spawn };
