@@ -58,6 +58,7 @@ describe("tasks", () => {
     const err = await run(function* () {
       for (const name of ["x", "y"]) {
         yield* spawn(function* () {
+          yield* sleep(1); // both fail at the same instant
           throw new Error(name);
         });
       }
@@ -185,6 +186,42 @@ describe("tasks", () => {
       yield* cancel(t);
     });
     expect(got).toEqual(["woken"]);
+  });
+
+  test("spawn runs the child at once until it first blocks, then the parent continues", async () => {
+    const log: string[] = [];
+    await run(function* () {
+      yield* spawn(function* () {
+        log.push("child starts");
+        yield* sleep(1);
+        log.push("child resumes");
+      });
+      log.push("parent continues");
+    }, { clock: virtual() });
+    expect(log).toEqual(["child starts", "parent continues", "child resumes"]);
+  });
+
+  test("a child that fails before blocking cancels the parent at its next yield point", async () => {
+    const log: string[] = [];
+    const err = await run(function* () {
+      yield* spawn(function* () {
+        throw new Error("early");
+      });
+      log.push("parent runs on until its next yield");
+      yield* sleep(1);
+      log.push("not reached");
+    }, { clock: virtual() }).catch((e) => e);
+    expect(err.message).toBe("early");
+    expect(log).toEqual(["parent runs on until its next yield"]);
+  });
+
+  test("deeply recursive spawning does not overflow the stack", async () => {
+    function* nest(depth: number): Generator<unknown, number, any> {
+      if (depth === 0) return 0;
+      const t = yield* spawn(nest(depth - 1));
+      return 1 + (yield* t);
+    }
+    expect(await run(nest(5000))).toBe(5000);
   });
 
   test("tasks have names and say what they are blocked on", async () => {

@@ -12,12 +12,14 @@ class Spawn<T> extends Instruction<Task<T>> {
     return "spawn()";
   }
   enter(task: Task<unknown>): void {
-    task.resume(task.kernel.spawn(this.op, task, this.options?.name));
+    task.resume(task.kernel.spawnEager(this.op, task, this.options?.name));
   }
 }
 
 /**
- * Starts `op` as a child task of the current task and returns it at once.
+ * Starts `op` as a child task of the current task and returns it. The child
+ * runs at once until it first blocks (as calling an async function runs it
+ * up to its first `await`); then the parent continues with the Task.
  * The parent does not finish until the child has; if the child fails and
  * nobody is joining it, the parent (and so the child's siblings) is
  * cancelled and the parent rethrows the child's error.
