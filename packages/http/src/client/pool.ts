@@ -104,6 +104,8 @@ export class Pool implements ConnectionOwner {
     });
     this.#conns.push(c);
     this.#take(c);
+    // Requests waiting for a slot may share it (pipelining).
+    this.#freed.set();
     return c;
   }
 

@@ -30,6 +30,7 @@ function track(server: net.Server, scheme: string): Promise<TestServer> {
   server.on(scheme === "https" ? "secureConnection" : "connection", (sock: net.Socket) => {
     s.connections++;
     open.add(sock);
+    sock.on("error", () => {}); // clients that discard a connection reset it
     sock.on("close", () => open.delete(sock));
   });
   return new Promise((resolve) => {
