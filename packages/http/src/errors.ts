@@ -15,6 +15,8 @@ export const HTTP_ERROR_STATUS = {
   HTTP_ERR_PARSE: 400,
   /** An HTTP/1.1 request without a Host header (RFC 9112 §3.2). */
   HTTP_ERR_MISSING_HOST: 400,
+  /** An Expect field other than `100-continue` (RFC 9110 §10.1.1). */
+  HTTP_ERR_EXPECTATION_FAILED: 417,
   /** The connection ended in the middle of a request. */
   HTTP_ERR_UNEXPECTED_EOF: 400,
   /** The request line plus header section exceeded `maxHeadBytes`. */
@@ -35,7 +37,7 @@ export const HTTP_ERROR_STATUS = {
   HTTP_ERR_TOO_MANY_CONNECTIONS: 503,
   /** The server is shutting down. */
   HTTP_ERR_SHUTTING_DOWN: 503,
-  /** The handler threw. */
+  /** The handler threw, or returned without responding. */
   HTTP_ERR_HANDLER: 500,
   /** The handler broke the response protocol (write after end, start twice…). */
   HTTP_ERR_RESPONSE_STATE: 500,

@@ -34,11 +34,13 @@ export interface SerializedFields {
   readonly close: boolean;
   /** The handler supplied its own Date field. */
   readonly hasDate: boolean;
+  /** The handler supplied its own Content-Type field. */
+  readonly hasContentType: boolean;
 }
 
 /** No fields at all (shared; the common case for prepared responses). */
 export const NO_FIELDS: SerializedFields = Object.freeze({
-  text: "", contentLength: -1, chunked: false, close: false, hasDate: false,
+  text: "", contentLength: -1, chunked: false, close: false, hasDate: false, hasContentType: false,
 });
 
 interface Acc {
@@ -47,6 +49,7 @@ interface Acc {
   chunked: boolean;
   close: boolean;
   hasDate: boolean;
+  hasContentType: boolean;
 }
 
 function invalid(message: string): HttpError {
@@ -65,6 +68,9 @@ function addField(acc: Acc, name: string, raw: string | number): void {
       break;
     case 10:
       if (name.toLowerCase() === "connection" && /(^|,)\s*close\s*(,|$)/i.test(value)) acc.close = true;
+      break;
+    case 12:
+      if (name.toLowerCase() === "content-type") acc.hasContentType = true;
       break;
     case 14:
       if (name.toLowerCase() === "content-length") {
@@ -97,7 +103,7 @@ function addField(acc: Acc, name: string, raw: string | number): void {
  */
 export function serializeFields(headers: HeaderInit | undefined): SerializedFields {
   if (headers === undefined) return NO_FIELDS;
-  const acc: Acc = { text: "", contentLength: -1, chunked: false, close: false, hasDate: false };
+  const acc: Acc = { text: "", contentLength: -1, chunked: false, close: false, hasDate: false, hasContentType: false };
   if (Array.isArray(headers)) {
     for (const pair of headers as ReadonlyArray<readonly [string, string | number]>) addField(acc, pair[0], pair[1]);
   } else {
@@ -113,6 +119,13 @@ export function serializeFields(headers: HeaderInit | undefined): SerializedFiel
   return acc;
 }
 
+/**
+ * What the response says about the connection: `keep` (HTTP/1.1 default,
+ * no field), `close` (`Connection: close`, the server closes after it) or
+ * `keep-alive` (`Connection: keep-alive`, for HTTP/1.0 clients that asked).
+ */
+export type ConnectionMode = "keep" | "close" | "keep-alive";
+
 /** How the body of a response is delimited (RFC 9112 §6). */
 export const FRAMING = {
   /** No body by definition (1xx, 204, 304) or the handler framed it itself. */
@@ -126,8 +139,8 @@ export const FRAMING = {
 } as const;
 
 /**
- * Builds a whole response head: status line, the handler's fields, the
- * framing field, Date (unless supplied), the Connection field when the
+ * Builds a whole response head: status line, the handler's fields, a
+ * Content-Type (unless the handler gave one), the framing field, Date (unless supplied), the Connection field when the
  * connection will close (or stays open for an HTTP/1.0 client), and the
  * blank line.
  *
@@ -135,10 +148,11 @@ export const FRAMING = {
  * buildHead(200, serializeFields({ "content-type": "text/plain" }), FRAMING.LENGTH, 5, "keep");
  */
 export function buildHead(
-  status: number, fields: SerializedFields, framing: number, length: number, connection: "keep" | "close" | "keep-alive",
+  status: number, fields: SerializedFields, framing: number, length: number, connection: ConnectionMode, contentType = "",
 ): string {
   if (!isValidStatus(status)) throw invalid(`invalid status ${String(status)}`);
   let head = statusLine(status) + fields.text;
+  if (contentType !== "" && !fields.hasContentType) head += `Content-Type: ${contentType}\r\n`;
   if (framing === FRAMING.LENGTH && fields.contentLength < 0) head += `Content-Length: ${length}\r\n`;
   else if (framing === FRAMING.CHUNKED) head += "Transfer-Encoding: chunked\r\n";
   if (!fields.hasDate) head += dateLine();

@@ -30,6 +30,8 @@ export function equalsIgnoreCase(buf: Uint8Array, start: number, len: number, lo
 export const HEAD_HAS_HOST = 1;
 /** `MessageHead.flags` bit: a Transfer-Encoding header is present. */
 export const HEAD_HAS_TRANSFER_ENCODING = 2;
+/** `MessageHead.flags` bit: more than one Host header (a 400, RFC 9112 §3.2). */
+export const HEAD_MULTIPLE_HOST = 4;
 
 /**
  * The head of one request or response.

@@ -5,6 +5,6 @@
  * @module
  */
 export { HttpParser, PARSER_STATE, type ParserEvents, type ParserLimits, type ParserState } from "./parser.js";
-export { MessageHead, HEAD_HAS_HOST, HEAD_HAS_TRANSFER_ENCODING, LOWER, equalsIgnoreCase } from "./head.js";
+export { MessageHead, HEAD_HAS_HOST, HEAD_HAS_TRANSFER_ENCODING, HEAD_MULTIPLE_HOST, LOWER, equalsIgnoreCase } from "./head.js";
 export { LLHTTP_METHOD, methodName, llhttpErrorName, type ParserKind } from "./constants.js";
 export { isSimdBuild } from "./wasm.js";

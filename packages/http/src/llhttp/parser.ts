@@ -15,7 +15,9 @@ import { HttpError, HttpParseError, type HttpErrorCode } from "../errors.js";
 import {
   LLHTTP_ERROR, LLHTTP_SKIP_BODY, LLHTTP_TYPE, llhttpErrorName, type ParserKind,
 } from "./constants.js";
-import { equalsIgnoreCase, HEAD_HAS_HOST, HEAD_HAS_TRANSFER_ENCODING, MessageHead } from "./head.js";
+import {
+  equalsIgnoreCase, HEAD_HAS_HOST, HEAD_HAS_TRANSFER_ENCODING, HEAD_MULTIPLE_HOST, MessageHead,
+} from "./head.js";
 import { copyIn, llhttp, readCString, setCurrent, type WasmSink } from "./wasm.js";
 
 /** What a parser reports. Handlers must not call back into the parser. */
@@ -355,7 +357,9 @@ export class HttpParser implements WasmSink {
     const len = this.#spans[3 + 4 * i]!;
     switch (len) {
       case 4:
-        if (equalsIgnoreCase(buf, s, len, "host")) this.#flags |= HEAD_HAS_HOST;
+        if (equalsIgnoreCase(buf, s, len, "host")) {
+          this.#flags |= this.#flags & HEAD_HAS_HOST ? HEAD_MULTIPLE_HOST : HEAD_HAS_HOST;
+        }
         break;
       case 6:
         if (this.#expectIndex < 0 && equalsIgnoreCase(buf, s, len, "expect")) this.#expectIndex = i;

@@ -1,0 +1,482 @@
+/**
+ * One HTTP/1.1 connection: two tasks around a parser.
+ *
+ * - The **reader** (a child task) receives bytes, feeds llhttp, and queues
+ *   each request as soon as its head is parsed (so a handler can stream the
+ *   body while it arrives). It reads ahead of the handlers — pipelining — up
+ *   to `maxPipelinedRequests` waiting requests and `maxLookaheadBytes`
+ *   buffered bytes, then pauses. Because it is always waiting on the socket,
+ *   it notices a disconnect while a handler runs, and cancels the handler.
+ * - The **responder** (the connection's own task) takes requests in order
+ *   and runs the app inline, so every response leaves in request order. All
+ *   bytes produced in one kernel drain go out in one corked write (`Output`).
+ *
+ * Errors in the input (400/413/431/505…) and read timeouts (408) are queued
+ * like requests, so they are answered after the responses before them.
+ *
+ * @module
+ */
+import {
+  isCancelled, moveOnAfter, spawn, currentTaskSync, type Conn, type Kernel, type Operation, type Task,
+} from "@skein/core";
+import { RESPONSE_STATE, type App, type Takeover } from "./app.js";
+import { CONTINUE_BYTES, EXPECT_CONTINUE } from "./constants.js";
+import { errorResponse } from "./error-responses.js";
+import { HttpError } from "./errors.js";
+import { HEAD_HAS_HOST, HEAD_MULTIPLE_HOST, type MessageHead } from "./llhttp/head.js";
+import { HttpParser, PARSER_STATE, type ParserEvents } from "./llhttp/parser.js";
+import type { HttpLimits } from "./limits.js";
+import { Output } from "./output.js";
+import { Prepared } from "./prepared.js";
+import { ServerRequest, type RequestHost } from "./request.js";
+import type { ConnectionMode } from "./response-head.js";
+import { ServerResponse, type ResponseHost } from "./response.js";
+import { Signal } from "./signal.js";
+
+const EMPTY = Buffer.alloc(0);
+
+/** What a connection needs from its server. */
+export interface ConnectionContext {
+  readonly app: App;
+  readonly limits: Readonly<HttpLimits>;
+  readonly secure: boolean;
+  /** True once a graceful shutdown began: responses say `Connection: close`. */
+  readonly closing: boolean;
+  /** A deadline `ms` from now on the server's coarse clock (Infinity for 0). */
+  deadline(ms: number): number;
+  /** Queued outbound bytes above which writers wait. */
+  readonly writeHighWaterMark: number;
+  /** Registers a shutdown hook for a taken-over connection. */
+  onShutdown(hook: (graceMs: number) => void): () => void;
+  log(message: string, error?: unknown): void;
+  /** The connection finished. */
+  released(connection: HttpConnection): void;
+}
+
+// What the read deadline currently guards.
+const READ_NONE = 0;
+const READ_IDLE = 1;
+const READ_HEAD = 2;
+const READ_BODY = 3;
+
+function* boxed<T>(op: Operation<T>): Generator<unknown, { value: T }, any> {
+  return { value: yield* op };
+}
+
+/** An HTTP connection on a Skein server (created by `HttpServer`). */
+export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
+  readonly conn: Conn;
+  readonly out: Output;
+  readonly #ctx: ConnectionContext;
+  readonly #limits: Readonly<HttpLimits>;
+  readonly #parser: HttpParser;
+  // Parsed requests (and queued errors) waiting for the responder.
+  #queue: (ServerRequest | HttpError)[] = [];
+  #queueHead = 0;
+  #waiting = 0;
+  #parsing: ServerRequest | null = null;
+  #current: ServerRequest | null = null;
+  #continueSent = false;
+  #lookaheadBytes = 0;
+  #pendingInput: Buffer | null = null;
+  #upgradeHead: Buffer = EMPTY;
+  #readerDone = false;
+  #closeAfter = false;
+  #takenOver = false;
+  #unhooks: (() => void)[] = [];
+  #responder: Task<unknown> | null = null;
+  #reader: Task<unknown> | null = null;
+  readonly #next = new Signal("next request");
+  readonly #room = new Signal("pipelining room");
+  readonly #body = new Signal("request body");
+  /** When the current read phase times out (coarse clock), and what it guards. */
+  readDeadline = Infinity;
+  #readKind = READ_NONE;
+  /** When a stalled write gives up (coarse clock). */
+  writeDeadline = Infinity;
+
+  constructor(conn: Conn, ctx: ConnectionContext, kernel: Kernel) {
+    this.conn = conn;
+    this.#ctx = ctx;
+    this.#limits = ctx.limits;
+    this.out = new Output(conn, kernel);
+    this.#parser = new HttpParser("request", this, ctx.limits);
+    // The first request must arrive within the headers timeout (slowloris).
+    this.#setRead(READ_HEAD, ctx.deadline(ctx.limits.headersTimeoutMs));
+  }
+
+  // ---- RequestHost: connection facts ----------------------------------
+  get remoteAddress(): string | undefined {
+    return this.conn.remoteAddress;
+  }
+  get remotePort(): number | undefined {
+    return this.conn.remotePort;
+  }
+  get localAddress(): string | undefined {
+    return this.conn.localAddress;
+  }
+  get localPort(): number | undefined {
+    return this.conn.localPort;
+  }
+  get secure(): boolean {
+    return this.#ctx.secure;
+  }
+
+  /** True when no request is in progress on this connection. */
+  get idle(): boolean {
+    return this.#current === null && this.#waiting === 0 && this.#parsing === null && !this.#parser.inHead;
+  }
+
+  /** Runs the connection until it closes (the responder; spawns the reader). */
+  *run(): Generator<unknown, void, any> {
+    this.#responder = currentTaskSync();
+    try {
+      this.#reader = yield* spawn(this.#readLoop(), { name: `http reader ${this.conn.remote}` });
+      yield* this.#respondLoop();
+    } catch (e) {
+      if (isCancelled(e)) throw e;
+      this.#ctx.log(`skein http: connection ${this.conn.remote} failed`, e);
+      if (!this.#takenOver) this.conn.abort();
+    } finally {
+      this.#reader?.cancel();
+      this.#finish();
+    }
+  }
+
+  #finish(): void {
+    if (!this.#takenOver) {
+      this.out.flush();
+      this.out.close();
+      this.conn.close();
+    }
+    this.#parser.destroy();
+    for (const unhook of this.#unhooks) unhook();
+    this.readDeadline = this.writeDeadline = Infinity;
+    this.#ctx.released(this);
+  }
+
+  /** Closes an idle connection at once (graceful shutdown, keep-alive timeout). */
+  closeIfIdle(): boolean {
+    if (!this.idle || this.#takenOver) return false;
+    this.#responder?.cancel();
+    return true;
+  }
+
+  /** Abandons the connection (shutdown grace period over). */
+  kill(): void {
+    this.#responder?.cancel();
+  }
+
+  // ---- reading --------------------------------------------------------
+
+  *#readLoop(): Generator<unknown, void, any> {
+    try {
+      for (;;) {
+        while (!this.#hasRoom()) yield* this.#room.wait();
+        let chunk = this.#pendingInput;
+        if (chunk !== null) {
+          this.#pendingInput = null;
+          this.#lookaheadBytes -= chunk.length;
+        } else {
+          chunk = yield* this.conn.recv();
+          if (chunk.length === 0) return this.#onEnd(null);
+        }
+        this.#feed(chunk);
+        if (this.#readerDone) return;
+      }
+    } catch (e) {
+      if (isCancelled(e)) throw e;
+      this.#onEnd(e);
+    }
+  }
+
+  #hasRoom(): boolean {
+    const waiting = this.#waiting - (this.#current === null ? 1 : 0);
+    return waiting < this.#limits.maxPipelinedRequests && this.#lookaheadBytes <= this.#limits.maxLookaheadBytes;
+  }
+
+  #feed(chunk: Buffer): void {
+    const parser = this.#parser;
+    let used: number;
+    try {
+      used = parser.execute(chunk);
+    } catch (e) {
+      this.#inputFailed(e instanceof HttpError ? e : new HttpError("HTTP_ERR_PARSE", "request rejected", { cause: e }));
+      return;
+    }
+    const state = parser.state;
+    if (state === PARSER_STATE.PAUSED) {
+      parser.resume();
+      if (used < chunk.length) {
+        this.#pendingInput = chunk.subarray(used);
+        this.#lookaheadBytes += chunk.length - used;
+      }
+    } else if (state === PARSER_STATE.UPGRADED) {
+      this.#upgradeHead = chunk.subarray(used);
+      this.#readerDone = true;
+    } else if (state === PARSER_STATE.CLOSED) {
+      this.#readerDone = true;
+    }
+    if (parser.inHead) {
+      if (this.#readKind !== READ_HEAD) this.#setRead(READ_HEAD, this.#ctx.deadline(this.#limits.headersTimeoutMs));
+    } else if (this.#parsing === null && this.#readKind !== READ_IDLE) {
+      this.#setRead(READ_NONE, Infinity);
+    }
+  }
+
+  /** Bad input: the request being received fails, or an error is queued for the responder. */
+  #inputFailed(error: HttpError): void {
+    this.#readerDone = true;
+    const parsing = this.#parsing;
+    if (parsing !== null) {
+      parsing.failBody(error);
+      this.#body.wake();
+    } else {
+      this.#enqueue(error);
+    }
+    this.#setRead(READ_NONE, Infinity);
+    this.#next.wake();
+  }
+
+  /** EOF (error null) or a connection error: no more requests; a running handler is cancelled. */
+  #onEnd(error: unknown): void {
+    this.#readerDone = true;
+    this.#setRead(READ_NONE, Infinity);
+    const eof = new HttpError("HTTP_ERR_UNEXPECTED_EOF", "connection closed in the middle of the request", error === null ? undefined : { cause: error });
+    if (this.#parsing !== null) {
+      this.#parsing.failBody(eof);
+      this.#body.wake();
+    }
+    // The client is gone (RFC 9112 §9.6 lets us drop what we were doing).
+    if (this.#current !== null) this.#responder?.cancel();
+    else this.#next.wake();
+  }
+
+  #enqueue(item: ServerRequest | HttpError): void {
+    this.#queue.push(item);
+    this.#waiting++;
+    this.#next.wake();
+  }
+
+  // ---- ParserEvents ------------------------------------------------------
+
+  /** @internal */
+  onHead(head: MessageHead): void {
+    // RFC 9112 §3.2: exactly one Host in HTTP/1.1 requests.
+    if (head.flags & HEAD_MULTIPLE_HOST) throw new HttpError("HTTP_ERR_MISSING_HOST", "more than one Host header field");
+    if (head.versionMinor === 1 && (head.flags & HEAD_HAS_HOST) === 0) throw new HttpError("HTTP_ERR_MISSING_HOST", "HTTP/1.1 request without Host");
+    let expectContinue = false;
+    if (head.expectIndex >= 0) {
+      if (head.value(head.expectIndex).toLowerCase() !== EXPECT_CONTINUE) throw new HttpError("HTTP_ERR_EXPECTATION_FAILED", "unsupported expectation");
+      expectContinue = head.versionMinor === 1;
+    }
+    const req = new ServerRequest(head, this, expectContinue);
+    this.#parsing = req;
+    if (this.#readKind !== READ_BODY) this.#setRead(READ_BODY, this.#ctx.deadline(this.#limits.requestTimeoutMs));
+    this.#enqueue(req);
+  }
+
+  /** @internal */
+  onBody(chunk: Buffer): void {
+    const req = this.#parsing!;
+    req.pushBody(chunk);
+    if (!req.bodyClosed) {
+      this.#lookaheadBytes += chunk.length;
+      if (req === this.#current) this.#body.wake();
+    }
+  }
+
+  /** @internal */
+  onMessageComplete(): boolean {
+    const req = this.#parsing!;
+    req.endBody();
+    this.#parsing = null;
+    if (req === this.#current) this.#body.wake();
+    this.#setRead(READ_NONE, Infinity);
+    // Pause parsing once enough requests wait (pipelining look-ahead).
+    return this.#waiting - (this.#current === null ? 1 : 0) >= this.#limits.maxPipelinedRequests;
+  }
+
+  // ---- responding ----------------------------------------------------------
+
+  *#respondLoop(): Generator<unknown, void, any> {
+    for (;;) {
+      while (this.#queueHead === this.#queue.length) {
+        if (this.#readerDone || this.#takenOver) return;
+        if (this.idle) this.#setRead(READ_IDLE, this.#ctx.deadline(this.#limits.keepAliveTimeoutMs));
+        yield* this.#next.wait();
+      }
+      const item = this.#queue[this.#queueHead]!;
+      this.#queue[this.#queueHead++] = undefined as never;
+      if (this.#queueHead > 64 && this.#queueHead * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#queueHead);
+        this.#queueHead = 0;
+      }
+      this.#waiting--;
+      if (item instanceof HttpError) {
+        if (item.status > 0) this.out.bytes(errorResponse(item.status));
+        return;
+      }
+      if (!(yield* this.#handle(item))) return;
+    }
+  }
+
+  /** Runs the app for one request; false when the connection must close after it. */
+  *#handle(req: ServerRequest): Generator<unknown, boolean, any> {
+    this.#current = req;
+    this.#continueSent = false;
+    this.#room.wake();
+    const res = new ServerResponse(this, req);
+    try {
+      const op = this.#ctx.app(req, res);
+      let result: unknown;
+      if (op instanceof Prepared) result = op;
+      else if (this.#limits.handlerTimeoutMs > 0) {
+        const box = yield* moveOnAfter(this.#limits.handlerTimeoutMs, boxed(op));
+        if (box === undefined) throw new HttpError("HTTP_ERR_HANDLER_TIMEOUT", `handler ran longer than ${this.#limits.handlerTimeoutMs} ms`);
+        result = box.value;
+      } else result = yield* op;
+      if (this.#takenOver) return false;
+      if (result instanceof Prepared) res.sendPrepared(result);
+      else if (res.state === RESPONSE_STATE.IDLE) throw new HttpError("HTTP_ERR_HANDLER", "handler returned without responding");
+      else if (res.state !== RESPONSE_STATE.ENDED) res.end();
+    } catch (e) {
+      if (isCancelled(e)) throw e;
+      this.#handlerFailed(req, res, e);
+    }
+    this.#current = null;
+    const dropped = req.closeBody();
+    if (dropped > 0) this.bodyConsumed(dropped);
+    if (!req.bodyComplete) this.#closeAfter = true; // the rest of its body would follow
+    this.#room.wake();
+    if (this.#closeAfter || this.#takenOver) return false;
+    if (this.writeBlocked) yield* this.backpressure();
+    return true;
+  }
+
+  #handlerFailed(req: ServerRequest, res: ServerResponse, e: unknown): void {
+    this.#closeAfter = true;
+    if (this.#takenOver) {
+      this.#ctx.log(`skein http: ${req.method} ${req.target} failed after takeover`, e);
+      return;
+    }
+    const gone = this.conn.isClosed || (e instanceof HttpError && e.code === "HTTP_ERR_CLIENT_GONE");
+    if (!gone) this.#ctx.log(`skein http: ${req.method} ${req.target} from ${this.conn.remote} failed`, e);
+    if (gone) return;
+    if (res.headersSent) {
+      // Too late for a status: the client sees a truncated response.
+      this.out.close();
+      this.conn.abort();
+      return;
+    }
+    const status = e instanceof HttpError && e.status > 0 ? e.status : 500;
+    this.out.bytes(errorResponse(status));
+    res.state = RESPONSE_STATE.ENDED;
+  }
+
+  // ---- ResponseHost ----------------------------------------------------------
+
+  /** @internal */
+  connectionMode(req: ServerRequest, wantsClose: boolean): ConnectionMode {
+    if (
+      wantsClose || !req.head.keepAlive || this.#ctx.closing || req.head.upgrade || !req.bodyComplete
+    ) {
+      this.#closeAfter = true;
+      return "close";
+    }
+    return req.head.versionMinor === 0 ? "keep-alive" : "keep";
+  }
+
+  /** @internal */
+  get writeBlocked(): boolean {
+    return this.out.pendingBytes + this.conn.pendingBytes > this.#ctx.writeHighWaterMark;
+  }
+
+  /** @internal waits for the client to read; the server's sweeper aborts a stalled one */
+  *backpressure(): Generator<unknown, void, any> {
+    this.out.flush();
+    this.writeDeadline = this.#ctx.deadline(this.#limits.writeStallTimeoutMs);
+    try {
+      yield* this.conn.sendAll(EMPTY);
+    } finally {
+      this.writeDeadline = Infinity;
+    }
+  }
+
+  // ---- RequestHost: body -----------------------------------------------------
+
+  /** @internal */
+  waitBody(req: ServerRequest): Operation<void> {
+    if (req !== this.#current) throw new HttpError("HTTP_ERR_BODY_UNAVAILABLE", "only the request being handled can read its body");
+    return this.#body.wait();
+  }
+
+  /** @internal */
+  bodyConsumed(n: number): void {
+    this.#lookaheadBytes -= n;
+    if (this.#room.waiting && this.#hasRoom()) this.#room.wake();
+  }
+
+  /** @internal answers `Expect: 100-continue` when the handler first waits for the body */
+  willRead(req: ServerRequest): void {
+    if (!req.expectContinue || this.#continueSent || req !== this.#current || this.#takenOver) return;
+    this.#continueSent = true;
+    this.out.bytes(CONTINUE_BYTES);
+  }
+
+  /** @internal */
+  *takeover(req: ServerRequest): Generator<unknown, Takeover, any> {
+    if (req !== this.#current || this.#takenOver || !this.#readerDone) {
+      throw new HttpError("HTTP_ERR_RESPONSE_STATE", "takeover() is only possible once, from the handler of the upgrade request");
+    }
+    this.#takenOver = true;
+    this.#closeAfter = true;
+    this.#setRead(READ_NONE, Infinity);
+    this.out.flush();
+    this.out.close();
+    this.#reader?.cancel();
+    const { socket, head } = this.conn.detach();
+    const full = this.#upgradeHead.length === 0 ? head : head.length === 0 ? this.#upgradeHead : Buffer.concat([this.#upgradeHead, head]);
+    const onShutdown = (hook: (graceMs: number) => void): (() => void) => {
+      const unhook = this.#ctx.onShutdown(hook);
+      this.#unhooks.push(unhook);
+      return unhook;
+    };
+    return { socket, head: full, onShutdown };
+  }
+
+  // ---- deadlines ---------------------------------------------------------------
+
+  #setRead(kind: number, deadline: number): void {
+    this.#readKind = kind;
+    this.readDeadline = deadline;
+  }
+
+  /** Called by the server's sweeper when {@link readDeadline} or {@link writeDeadline} passed. */
+  expire(now: number): void {
+    if (now >= this.writeDeadline) {
+      this.writeDeadline = Infinity;
+      this.#closeAfter = true;
+      this.out.close();
+      this.conn.abort(); // wakes the stalled writer with an error
+    }
+    if (now < this.readDeadline) return;
+    const kind = this.#readKind;
+    this.#setRead(READ_NONE, Infinity);
+    if (kind === READ_IDLE) {
+      this.closeIfIdle();
+      return;
+    }
+    if (kind !== READ_HEAD && kind !== READ_BODY) return;
+    const error = kind === READ_HEAD
+      ? new HttpError("HTTP_ERR_HEADERS_TIMEOUT", `request head not received within ${this.#limits.headersTimeoutMs} ms`)
+      : new HttpError("HTTP_ERR_REQUEST_TIMEOUT", `request not received within ${this.#limits.requestTimeoutMs} ms`);
+    if (kind === READ_HEAD && this.#parsing === null && this.idle && !this.#parser.inHead) {
+      // Connected but never sent a byte: just close.
+      this.closeIfIdle();
+      return;
+    }
+    this.#reader?.cancel();
+    this.#inputFailed(error);
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * @skein/http — the public API. This file only re-exports.
+ *
+ * @module
+ */
+export { compose, RESPONSE_STATE, type App, type HeadersView, type Middleware, type ReadAllOptions, type Request, type Response, type ResponseState, type Takeover } from "./app.js";
+export { HttpServer, serve, type CloseOptions, type ServeOptions } from "./server.js";
+export { Prepared } from "./prepared.js";
+export { BaseRequest, ServerRequest } from "./request.js";
+export { ServerResponse } from "./response.js";
+export { RequestHeaders } from "./headers.js";
+export { DEFAULT_LIMITS, resolveLimits, type HttpLimits } from "./limits.js";
+export { HttpError, HttpParseError, HTTP_ERROR_STATUS, type HttpErrorCode } from "./errors.js";
+export { STATUS_TEXT, statusText } from "./status.js";
+export { httpDate } from "./date.js";
+export { serializeFields, type HeaderInit } from "./response-head.js";
+export * from "./constants.js";
+export { HttpParser, MessageHead, PARSER_STATE, type ParserEvents, type ParserKind, type ParserLimits, type ParserState } from "./llhttp/index.js";

@@ -1,0 +1,170 @@
+/**
+ * `ServerResponse`: the Skein server's `Response`, an explicit state machine
+ * (IDLE → STARTED → STREAMING → ENDED) that rejects illegal transitions and
+ * chooses the framing of the body (RFC 9112 §6): Content-Length when the
+ * whole body is known, chunked when streaming over HTTP/1.1, close-delimited
+ * when streaming to an HTTP/1.0 client.
+ *
+ * @module
+ */
+import type { Operation } from "@skein/core";
+import { RESPONSE_STATE, type Response, type ResponseState } from "./app.js";
+import { APPLICATION_JSON, LAST_CHUNK, OCTET_STREAM, TEXT_PLAIN } from "./constants.js";
+import { HttpError } from "./errors.js";
+import { LLHTTP_METHOD } from "./llhttp/constants.js";
+import type { Output } from "./output.js";
+import { prepare, type Prepared } from "./prepared.js";
+import type { ServerRequest } from "./request.js";
+import { buildHead, FRAMING, NO_FIELDS, serializeFields, type ConnectionMode, type HeaderInit, type SerializedFields } from "./response-head.js";
+import { isBodiless, isValidStatus } from "./status.js";
+
+/** What a response needs from its connection. */
+export interface ResponseHost {
+  /** Where bytes go. */
+  readonly out: Output;
+  /** True while the client is not keeping up (a write should wait). */
+  readonly writeBlocked: boolean;
+  /** Waits until the client has read enough (bounded by the write-stall timeout). */
+  backpressure(): Operation<void>;
+  /** Decides keep-alive for this response (and remembers to close after it). */
+  connectionMode(req: ServerRequest, wantsClose: boolean): ConnectionMode;
+}
+
+function stateError(message: string): HttpError {
+  return new HttpError("HTTP_ERR_RESPONSE_STATE", message);
+}
+
+/**
+ * A response in progress on a Skein server connection.
+ *
+ * @example
+ * res.start(200, { "content-type": "text/csv" });
+ * yield* res.write("a,b\n");
+ * res.end("1,2\n");
+ */
+export class ServerResponse implements Response {
+  /** See {@link RESPONSE_STATE}. */
+  state: ResponseState = RESPONSE_STATE.IDLE;
+  /** Status given to `start` (0 before). */
+  status = 0;
+  readonly #host: ResponseHost;
+  readonly #req: ServerRequest;
+  #fields: SerializedFields = NO_FIELDS;
+  #framing: number = FRAMING.NONE;
+  #remaining = 0;
+  #headOnly: boolean;
+
+  constructor(host: ResponseHost, req: ServerRequest) {
+    this.#host = host;
+    this.#req = req;
+    this.#headOnly = req.head.method === LLHTTP_METHOD.HEAD;
+  }
+
+  /** True once the head has been written. */
+  get headersSent(): boolean {
+    return this.state >= RESPONSE_STATE.STREAMING;
+  }
+
+  /** Sets status and fields; the head is written by the first `write` or `end`. */
+  start(status: number, headers?: HeaderInit): void {
+    if (this.state !== RESPONSE_STATE.IDLE) throw stateError("start() called twice or after the response began");
+    if (!isValidStatus(status) || status < 200) {
+      throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `invalid status ${String(status)} (1xx responses are not sent with start; use takeover for 101)`);
+    }
+    this.#fields = serializeFields(headers);
+    this.status = status;
+    this.state = RESPONSE_STATE.STARTED;
+  }
+
+  /** Writes a piece of the body; suspends while the client is not reading. */
+  *write(chunk: string | Uint8Array): Generator<unknown, void, any> {
+    if (this.state === RESPONSE_STATE.ENDED) throw stateError("write() after end()");
+    if (this.state === RESPONSE_STATE.IDLE) this.start(200);
+    if (this.state === RESPONSE_STATE.STARTED) this.#writeHead(true, 0);
+    this.#writeBody(chunk);
+    if (this.#host.writeBlocked) yield* this.#host.backpressure();
+  }
+
+  /** Finishes the response (`start(200)` first if needed). */
+  end(chunk?: string | Uint8Array): void {
+    if (this.state === RESPONSE_STATE.ENDED) throw stateError("end() called twice");
+    if (this.state === RESPONSE_STATE.IDLE) this.start(200);
+    if (this.state === RESPONSE_STATE.STARTED) {
+      const length = chunk === undefined ? 0 : typeof chunk === "string" ? Buffer.byteLength(chunk, "utf8") : chunk.length;
+      this.#writeHead(false, length);
+      if (chunk !== undefined) this.#writeBody(chunk);
+    } else {
+      if (chunk !== undefined) this.#writeBody(chunk);
+      if (this.#framing === FRAMING.CHUNKED && !this.#headOnly) this.#host.out.latin1(LAST_CHUNK);
+      else if (this.#framing === FRAMING.LENGTH && this.#remaining > 0) {
+        this.state = RESPONSE_STATE.ENDED;
+        throw new HttpError("HTTP_ERR_CONTENT_LENGTH_MISMATCH", `response ended ${this.#remaining} bytes short of its Content-Length`);
+      }
+    }
+    this.state = RESPONSE_STATE.ENDED;
+  }
+
+  /** A per-request text response to return (`text/plain; charset=utf-8`). */
+  text(status: number, body: string, headers?: HeaderInit): Prepared {
+    return prepare(status, TEXT_PLAIN, body, headers);
+  }
+
+  /** A per-request JSON response to return. */
+  json(status: number, value: unknown, headers?: HeaderInit): Prepared {
+    return prepare(status, APPLICATION_JSON, JSON.stringify(value) ?? "null", headers);
+  }
+
+  /** A per-request binary response to return. */
+  bytes(status: number, body: Uint8Array, headers?: HeaderInit): Prepared {
+    return prepare(status, OCTET_STREAM, body, headers);
+  }
+
+  /** @internal writes a prepared response returned by the handler */
+  sendPrepared(prepared: Prepared): void {
+    if (this.state !== RESPONSE_STATE.IDLE) throw stateError("a handler returned a prepared response after starting its own");
+    const mode = this.#host.connectionMode(this.#req, prepared.wantsClose);
+    prepared.writeTo(this.#host.out, mode, this.#headOnly);
+    this.status = prepared.status;
+    this.state = RESPONSE_STATE.ENDED;
+  }
+
+  #writeHead(streaming: boolean, length: number): void {
+    const fields = this.#fields;
+    let framing: number;
+    if (isBodiless(this.status)) framing = FRAMING.NONE;
+    else if (fields.contentLength >= 0) {
+      if (!streaming && length !== fields.contentLength) {
+        throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `end() with ${length} bytes but Content-Length is ${fields.contentLength}`);
+      }
+      framing = FRAMING.LENGTH;
+      this.#remaining = fields.contentLength;
+    } else if (!streaming) {
+      framing = FRAMING.LENGTH;
+      this.#remaining = length;
+    } else if (this.#req.head.versionMinor === 1) framing = FRAMING.CHUNKED;
+    else framing = FRAMING.CLOSE; // HTTP/1.0 has no chunked coding (RFC 9112 §6.1)
+    const mode = this.#host.connectionMode(this.#req, fields.close || framing === FRAMING.CLOSE);
+    this.#host.out.latin1(buildHead(this.status, fields, framing, this.#remaining, mode));
+    this.#framing = framing;
+    this.state = RESPONSE_STATE.STREAMING;
+  }
+
+  #writeBody(chunk: string | Uint8Array): void {
+    const n = typeof chunk === "string" ? Buffer.byteLength(chunk, "utf8") : chunk.length;
+    if (n === 0) return;
+    const framing = this.#framing;
+    if (framing === FRAMING.NONE) throw stateError(`a ${this.status} response has no body (RFC 9110 §6.4.1)`);
+    if (framing === FRAMING.LENGTH) {
+      if (n > this.#remaining) {
+        throw new HttpError("HTTP_ERR_CONTENT_LENGTH_MISMATCH", `response body exceeds its Content-Length by ${n - this.#remaining} bytes`);
+      }
+      this.#remaining -= n;
+    }
+    if (this.#headOnly) return; // HEAD: same fields, no body (RFC 9110 §9.3.2)
+    const out = this.#host.out;
+    if (framing === FRAMING.CHUNKED) out.latin1(`${n.toString(16)}\r\n`);
+    if (typeof chunk === "string") out.utf8(chunk);
+    else out.bytes(chunk);
+    if (framing === FRAMING.CHUNKED) out.latin1("\r\n");
+  }
+}

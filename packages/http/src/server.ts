@@ -1,0 +1,236 @@
+/**
+ * `HttpServer` and `serve`: listening, the connection limit, per-connection
+ * timeouts (one sweeper task instead of a timer per read), and graceful
+ * shutdown (`server.close({ graceMs })`: stop accepting, close idle
+ * keep-alive connections, let in-flight requests finish with
+ * `Connection: close`, run shutdown hooks of taken-over connections, then
+ * cancel whatever is left when the grace period ends).
+ *
+ * @module
+ */
+import cluster from "node:cluster";
+import {
+  currentTaskSync, isCancelled, listen, moveOnAfter, sleep, spawn,
+  type Kernel, type ListenAddress, type Listener, type ListenOptions,
+} from "@skein/core";
+import type { App } from "./app.js";
+import { runPrimary, watchPrimary } from "./cluster.js";
+import { HttpConnection, type ConnectionContext } from "./connection.js";
+import { errorResponse } from "./error-responses.js";
+import { resolveLimits, type HttpLimits } from "./limits.js";
+import { Signal } from "./signal.js";
+
+/** Options of {@link serve} and {@link HttpServer}. */
+export interface ServeOptions extends ListenOptions {
+  /** Limits and timeouts; see `HttpLimits` for each default and what 0 means. */
+  limits?: Partial<HttpLimits>;
+  /** Run this many worker processes under `node:cluster` (the primary only supervises). Default 1: no cluster. */
+  workers?: number;
+  /** Grace period of a shutdown that does not name one (cancellation, a worker told to stop). Default 5000 ms. */
+  graceMs?: number;
+  /** Called once listening, with the server (its `address`, `close`). */
+  onListening?: (server: HttpServer) => void;
+  /** Where handler and connection errors are reported. Default: the kernel's log (standard error). */
+  log?: (message: string, error?: unknown) => void;
+}
+
+/** Options of {@link HttpServer.close}. */
+export interface CloseOptions {
+  /** How long in-flight requests may take before they are cancelled. Default `ServeOptions.graceMs`. */
+  graceMs?: number;
+}
+
+/**
+ * An HTTP/1.1 server running `app` on a Skein kernel.
+ *
+ * @example
+ * const server = new HttpServer(app, { port: 8080 });
+ * yield* spawn(server.run());
+ * // later, from any task or callback:
+ * server.close({ graceMs: 10_000 });
+ */
+export class HttpServer implements ConnectionContext {
+  /** The application. */
+  readonly app: App;
+  /** Resolved limits. */
+  readonly limits: Readonly<HttpLimits>;
+  /** True when serving TLS. */
+  readonly secure: boolean;
+  /** True once `close()` was called. */
+  closing = false;
+  readonly #options: ServeOptions;
+  readonly #connections = new Set<HttpConnection>();
+  readonly #hooks = new Set<(graceMs: number) => void>();
+  readonly #empty = new Signal("connections to close");
+  readonly #tickMs: number;
+  #graceMs: number;
+  #listener: Listener | null = null;
+  #kernel: Kernel | null = null;
+  #now = 0;
+  #log: (message: string, error?: unknown) => void;
+
+  constructor(app: App, options: ServeOptions = {}) {
+    this.app = app;
+    this.#options = options;
+    this.limits = resolveLimits(options.limits);
+    this.secure = options.tls !== undefined;
+    this.#graceMs = options.graceMs ?? 5000;
+    this.#log = options.log ?? ((message, error) => console.error(message, error ?? ""));
+    // Timeouts are checked by one sweep every quarter of the shortest one
+    // (10 ms to 1 s): a deadline is a number stored per connection, so a read
+    // costs no timer; a timeout fires between its value and value + 2 ticks.
+    const timeouts = [this.limits.headersTimeoutMs, this.limits.requestTimeoutMs, this.limits.keepAliveTimeoutMs, this.limits.writeStallTimeoutMs].filter((t) => t > 0);
+    this.#tickMs = timeouts.length === 0 ? 1000 : Math.min(1000, Math.max(10, Math.floor(Math.min(...timeouts) / 4)));
+  }
+
+  /** Where the server listens (after `onListening`). */
+  get address(): ListenAddress {
+    if (this.#listener === null) throw new TypeError("the server is not listening yet");
+    return this.#listener.address;
+  }
+
+  /** Open connections (taken-over ones included until their handler returns). */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Queued outbound bytes per connection above which writers wait. */
+  get writeHighWaterMark(): number {
+    return this.#options.writeHighWaterMark ?? 64 * 1024;
+  }
+
+  /**
+   * Listens and serves until closed (then shuts down gracefully) or
+   * cancelled (then every connection is cancelled at once).
+   */
+  *run(): Generator<unknown, void, any> {
+    const task = currentTaskSync();
+    this.#kernel = task.kernel;
+    if (this.#options.log === undefined) this.#log = task.kernel.log;
+    this.#now = task.kernel.now();
+    const listener = yield* listen(this.#options);
+    this.#listener = listener;
+    const sweeper = yield* spawn(this.#sweep(), { name: "http timeouts" });
+    try {
+      this.#options.onListening?.(this);
+      yield* this.#acceptLoop(listener);
+      if (this.#connections.size > 0) yield* moveOnAfter(this.#graceMs, this.#allClosed());
+    } finally {
+      listener.close();
+      sweeper.cancel();
+      for (const c of this.#connections) c.kill();
+    }
+  }
+
+  /**
+   * Starts a graceful shutdown: stop accepting, close idle connections,
+   * answer in-flight requests with `Connection: close`, call shutdown hooks,
+   * and cancel what is left after `graceMs`. `run()` returns when done.
+   */
+  close(options: CloseOptions = {}): void {
+    if (this.closing) return;
+    this.closing = true;
+    if (options.graceMs !== undefined) this.#graceMs = options.graceMs;
+    this.#listener?.close();
+    for (const c of this.#connections) c.closeIfIdle();
+    for (const hook of this.#hooks) this.#callHook(hook);
+    if (this.#connections.size === 0) this.#empty.wake();
+  }
+
+  // ---- ConnectionContext ------------------------------------------------------
+
+  /** @internal */
+  deadline(ms: number): number {
+    return ms > 0 ? this.#now + ms + this.#tickMs : Infinity;
+  }
+
+  /** @internal */
+  onShutdown(hook: (graceMs: number) => void): () => void {
+    if (this.closing) {
+      this.#callHook(hook);
+      return () => {};
+    }
+    this.#hooks.add(hook);
+    return () => void this.#hooks.delete(hook);
+  }
+
+  /** @internal */
+  log(message: string, error?: unknown): void {
+    this.#log(message, error);
+  }
+
+  /** @internal */
+  released(connection: HttpConnection): void {
+    this.#connections.delete(connection);
+    if (this.closing && this.#connections.size === 0) this.#empty.wake();
+  }
+
+  // ---- internals ---------------------------------------------------------------
+
+  *#acceptLoop(listener: Listener): Generator<unknown, void, any> {
+    const max = this.limits.maxConnections;
+    for (;;) {
+      let conn;
+      try {
+        conn = yield* listener.accept();
+      } catch (e) {
+        if (this.closing && !isCancelled(e)) return;
+        throw e;
+      }
+      if (this.closing || (max > 0 && this.#connections.size >= max)) {
+        // Over the limit: a prebuilt 503 and close; the others keep being served.
+        conn.send(errorResponse(503));
+        conn.close();
+        continue;
+      }
+      const connection = new HttpConnection(conn, this, this.#kernel!);
+      this.#connections.add(connection);
+      yield* spawn(connection.run(), { name: `http ${conn.remote}` });
+    }
+  }
+
+  *#allClosed(): Generator<unknown, void, any> {
+    while (this.#connections.size > 0) yield* this.#empty.wait();
+  }
+
+  *#sweep(): Generator<unknown, void, any> {
+    const kernel = this.#kernel!;
+    for (;;) {
+      yield* sleep(this.#tickMs);
+      const now = (this.#now = kernel.now());
+      for (const c of this.#connections) if (now >= c.readDeadline || now >= c.writeDeadline) c.expire(now);
+    }
+  }
+
+  #callHook(hook: (graceMs: number) => void): void {
+    try {
+      hook(this.#graceMs);
+    } catch (e) {
+      this.#log("skein http: shutdown hook failed", e);
+    }
+  }
+}
+
+/**
+ * Serves `app` over HTTP/1.1 until cancelled: the one-line server. With
+ * `workers: n` the calling process becomes a `node:cluster` primary that runs
+ * n worker processes (each re-runs the program and serves).
+ *
+ * @example
+ * await run(serve({ port: 8080 }, function* (req, res) {
+ *   return res.text(200, "Hello, World!");
+ * }));
+ */
+export function* serve(options: ServeOptions, app: App): Generator<unknown, void, any> {
+  if ((options.workers ?? 1) > 1 && cluster.isPrimary) {
+    yield* runPrimary(options.workers!, options.graceMs ?? 5000, options.log);
+    return;
+  }
+  const server = new HttpServer(app, options);
+  const stopWatching = cluster.isWorker ? watchPrimary(server) : null;
+  try {
+    yield* server.run();
+  } finally {
+    stopWatching?.();
+  }
+}

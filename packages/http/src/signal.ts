@@ -1,0 +1,76 @@
+/**
+ * `Signal`: a reusable wake-up for exactly one waiting task — the reader
+ * waiting for look-ahead room, the responder waiting for the next request, a
+ * handler waiting for body bytes. One instance per role per connection, so
+ * waiting allocates nothing (an `Event` allocates a waiter per wait).
+ *
+ * @module
+ */
+import { Instruction, type Task, type Teardown } from "@skein/core";
+
+/**
+ * A one-task wake-up built on core's public `Instruction`. `wake()` before
+ * `wait()` is remembered (the next wait returns at once).
+ *
+ * @example
+ * const more = new Signal("body");
+ * // consumer: while (!ready()) yield* more.wait();
+ * // producer: more.wake();
+ */
+export class Signal extends Instruction<void> {
+  #task: Task<unknown> | null = null;
+  #pending = false;
+  readonly #what: string;
+
+  constructor(what: string) {
+    super();
+    this.#what = what;
+  }
+
+  /** Shown by `tasks()`. */
+  get description(): string {
+    return this.#what;
+  }
+
+  /** True while a task is suspended in {@link wait}. */
+  get waiting(): boolean {
+    return this.#task !== null;
+  }
+
+  /** Suspends until {@link wake} (returns at once if a wake is pending). */
+  wait(): Instruction<void> {
+    return this;
+  }
+
+  /** @internal */
+  enter(task: Task<unknown>): Teardown | void {
+    if (this.#pending) {
+      this.#pending = false;
+      task.resume();
+      return;
+    }
+    if (this.#task !== null) throw new TypeError(`two tasks cannot wait for ${this.#what} at once`);
+    this.#task = task;
+    return this.#cancel;
+  }
+
+  /** Wakes the waiting task, or remembers the wake for the next wait. */
+  wake(): void {
+    const task = this.#task;
+    if (task === null) {
+      this.#pending = true;
+      return;
+    }
+    this.#task = null;
+    task.resume();
+  }
+
+  /** Forgets a remembered wake. */
+  reset(): void {
+    this.#pending = false;
+  }
+
+  readonly #cancel = (): void => {
+    this.#task = null;
+  };
+}
