@@ -402,11 +402,27 @@ export class Kernel {
   /** Cancels `task` and all its descendants (see `Task.cancel`). */
   cancelTask(task: Task<unknown>): void {
     if (task.st === DONE) return;
+    // Mark the whole subtree before any cleanup runs. Called from outside a
+    // drain (an I/O callback, a signal handler), aborting a child would
+    // otherwise run it to completion at once and unlink it from the sibling
+    // list this walk follows, so its later siblings were never cancelled.
+    const outer = this.batching;
+    this.batching = true;
+    try {
+      this.markCancelled(task);
+    } finally {
+      this.batching = outer;
+    }
+    if (!outer && !this.draining) this.drain();
+  }
+
+  private markCancelled(task: Task<unknown>): void {
+    if (task.st === DONE) return;
     if (!task.cancelled) {
       task.cancelled = true;
       task.cancelHint = true;
     }
-    for (let c = task.firstChild; c !== null; c = c.nextSibling) this.cancelTask(c);
+    for (let c = task.firstChild; c !== null; c = c.nextSibling) this.markCancelled(c);
     if (task.st === SUSPENDED) this.abort(task);
   }
 
