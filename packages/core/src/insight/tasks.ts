@@ -52,7 +52,9 @@ class Tasks extends Instruction<TaskInfo> {
     return "tasks()";
   }
   enter(task: Task<unknown>): void {
-    task.resume(taskTree(task.kernel.root ?? task));
+    let root = task;
+    while (root.parent !== null) root = root.parent;
+    task.resume(taskTree(root));
   }
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { main, sleep, spawn } from "@skein/core";
+import { main, sleep, spawn, start, VirtualClock } from "@skein/core";
 import { bundleCore, runScript, type Fixture } from "./child.js";
 
 let fx: Fixture;
@@ -35,6 +35,27 @@ describe("main", () => {
     expect(child.stdout()).toContain("cleanup done after SIGTERM");
     expect(child.stdout()).not.toContain("not reached");
     expect(child.stderr()).toBe("");
+    expect(code).toBe(0);
+  });
+
+  test("SIGTERM reaches every child when the root body has already returned (servers spawned from main)", async () => {
+    const child = runScript(
+      fx,
+      "servers.mjs",
+      `import { main, sleep, spawn } from CORE;
+       await main(function* () {
+         for (const name of ["http", "ws", "console"]) {
+           yield* spawn(function* () {
+             try { yield* sleep(1e9); } finally { console.log(name + " stopped"); }
+           }, { name });
+         }
+         console.log("ready");
+       });`,
+    );
+    await child.waitFor("ready");
+    child.proc.kill("SIGTERM");
+    const { code } = await child.exited;
+    expect(child.stdout().split("\n").filter((l) => l.endsWith("stopped")).sort()).toEqual(["console stopped", "http stopped", "ws stopped"]);
     expect(code).toBe(0);
   });
 
@@ -115,6 +136,29 @@ describe("main", () => {
     expect(child.stdout()).toContain("handled SIGTERM");
     expect(child.stdout()).toContain("exit code 0, SIGTERM listeners 0");
     expect(code).toBe(0);
+  });
+
+  test("cancelling the root from outside any task (as the signal handler does) reaches every child", async () => {
+    const log: string[] = [];
+    const app = start(
+      function* () {
+        for (const n of ["a", "b", "c"]) {
+          yield* spawn(function* () {
+            try {
+              yield* sleep(1000);
+            } finally {
+              log.push(n);
+            }
+          }, { name: n });
+        }
+      },
+      { clock: new VirtualClock() },
+    );
+    await new Promise((r) => setImmediate(r));
+    app.root.cancel();
+    await app.promise;
+    expect(log.sort()).toEqual(["a", "b", "c"]);
+    expect(app.kernel.liveTasks).toBe(0);
   });
 
   test("resolves with the exit code and removes its signal handlers (exit: false)", async () => {
