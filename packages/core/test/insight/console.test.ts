@@ -3,7 +3,7 @@ import { connect as netConnect, type Socket } from "node:net";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { formatTasks, taskTree, Cancelled, ConsoleAddressError, isLoopbackHost, remoteConsole, run, sleep, spawn, start, VirtualClock, type ConsoleOptions } from "@skein/core";
+import { Cancelled, ConsoleAddressError, isLoopbackHost, remoteConsole, run, sleep, spawn, start, VirtualClock, type ConsoleOptions } from "@skein/core";
 
 /** A line-oriented operator: a plain TCP/Unix client that reads until the next prompt. */
 class Operator {
@@ -138,11 +138,11 @@ describe("remote console", () => {
     const path = join(dir, "console.sock");
     const app = await program({ path });
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    console.error("C");const op = await dial({ path });console.error("D");
-    await op.until("skein> ");console.error("E");
-    expect(await op.command("tasks()")).toContain("sleeper: sleep(60000)");console.error("F");
-    app.root.cancel();console.error("G");
-    await op.closed;console.error("H");await new Promise(r=>setTimeout(r,100));console.error(formatTasks(taskTree(app.root)), app.kernel.liveTasks);
+    const op = await dial({ path });
+    await op.until("skein> ");
+    expect(await op.command("tasks()")).toContain("sleeper: sleep(60000)");
+    app.root.cancel();
+    await op.closed;
     expect(await app.outcome).toBe("returned"); // the body had returned; its children were cancelled
     expect(existsSync(path)).toBe(false);
   });
