@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { cancel, currentTask, Event, findTask, formatTasks, Queue, run, sleep, spawn, tasks, VirtualClock, type Task } from "@skein/core";
+import { cancel, currentTask, Event, findTask, formatTasks, Queue, run, sleep, spawn, tasks, VirtualClock, type Task, type TaskInfo } from "@skein/core";
 
 /**
  * Runs `body` under a root named "app" that has four blocked descendants,
@@ -58,7 +58,7 @@ describe("tasks", () => {
   test("is the whole kernel's tree even when called from a descendant", async () => {
     const ids = await withScene(function* () {
       const t = yield* spawn(tasks(), { name: "inspector" });
-      const tree = yield* t;
+      const tree: TaskInfo = yield* t;
       return [tree.id, tree.children.map((c) => c.name)];
     });
     expect(ids).toEqual([1, ["sleeper", "consumer", "parent", "inspector"]]);
@@ -74,10 +74,10 @@ describe("tasks", () => {
         yield* spawn(function* () {}, { name: "quick" });
         yield* sleep(0);
         yield* sleep(0);
-        const before = yield* tasks();
+        const before: TaskInfo = yield* tasks();
         clock.advance(100);
         yield* sleep(0);
-        const after = yield* tasks();
+        const after: TaskInfo = yield* tasks();
         return [before, after];
       },
       { clock },
