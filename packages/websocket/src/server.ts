@@ -92,7 +92,7 @@ export function websocket(handler: WebSocketHandler, options: WebSocketOptions =
     if (!verdict.ok) return res.text(verdict.status, `${verdict.reason}\n`, { ...verdict.headers, connection: "close" });
     if (!req.upgrade) return res.text(400, "not an upgrade request\n", { connection: "close" });
     const task = yield* currentTask();
-    const { socket, head } = yield* req.takeover();
+    const { socket, head, onShutdown } = yield* req.takeover();
     // ws reads only these fields of the request; it offers exactly the
     // subprotocol we chose, so its default pick is ours.
     const handshake = {
@@ -113,6 +113,9 @@ export function websocket(handler: WebSocketHandler, options: WebSocketOptions =
     socket.resume(); // the takeover hands the socket over paused
     connections.add(ws);
     state.sessions++;
+    // The HTTP server's graceful shutdown: 1001 to the peer; the handler's
+    // recv() then returns null and it finishes on its own.
+    onShutdown(() => ws.expire("WS_ERR_SHUTTING_DOWN"));
     let code: number = CloseCode.NORMAL;
     let reason = "";
     try {
@@ -142,10 +145,7 @@ export function websocket(handler: WebSocketHandler, options: WebSocketOptions =
 
   function* shutdown(opts: ShutdownOptions = {}): Generator<unknown, void, any> {
     const stopping = (state.stopping ??= new Event("websocket shutdown"));
-    for (const ws of connections) {
-      ws.error ??= new WebSocketError("WS_ERR_SHUTTING_DOWN", opts.reason ?? "server shutting down");
-      ws.startClose(opts.code ?? CloseCode.GOING_AWAY, opts.reason ?? "server shutting down");
-    }
+    for (const ws of connections) ws.expire("WS_ERR_SHUTTING_DOWN", opts.reason, opts.code);
     if (state.sessions > 0) yield* stopping.wait();
   }
 

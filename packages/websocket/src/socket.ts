@@ -461,13 +461,17 @@ export class WebSocket implements Flushable, HeartbeatTarget {
     if (i >= 0) list!.splice(i, 1);
   }
 
-  /** @internal heartbeat, hub or server ends the connection for a reason. */
-  expire(reason: WebSocketErrorCode, message?: string): void {
-    if (this.done) return;
-    const err = new WebSocketError(reason, message ?? EXPIRY_MESSAGES[reason] ?? reason);
+  /**
+   * @internal heartbeat, hub or server ends the connection for `reason`:
+   * a close frame with the reason's close code (or `code`), or — for a
+   * peer that stopped answering — dropping the socket.
+   */
+  expire(reason: WebSocketErrorCode, message = EXPIRY_MESSAGES[reason] ?? "", code?: number): void {
+    if (this.done || this.raw.readyState !== OPEN) return;
+    const err = new WebSocketError(reason, message, code === undefined ? undefined : { closeCode: code });
     this.error ??= err;
     if (err.closeCode === CloseCode.ABNORMAL) this.raw.terminate();
-    else this.startClose(err.closeCode, message ?? EXPIRY_MESSAGES[reason] ?? "");
+    else this.startClose(err.closeCode, message);
   }
 
   /** @internal ws's 'error' event: bad input from the peer, or a failed write. */

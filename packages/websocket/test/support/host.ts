@@ -1,10 +1,11 @@
 /**
  * A host for WebSocket apps in tests: runs an app on @skein/http's server in
- * its own kernel and hands back its port, the kernel's log lines, and a
- * `stop()` that cancels the server and waits for every task to finish.
+ * its own kernel and hands back its port, the server (for graceful
+ * shutdown), the log lines, and a `stop()` that cancels the server and waits
+ * for every task to finish.
  */
-import { Event, spawn, start, type Kernel, type Operation, type Task } from "@skein/core";
-import { serveApp } from "./serve-app.js";
+import { Event, start, type Kernel, type Operation, type Task } from "@skein/core";
+import { serve, type App, type HttpServer, type ServeOptions } from "@skein/http";
 
 export interface Host {
   port: number;
@@ -12,6 +13,9 @@ export interface Host {
   url: string;
   kernel: Kernel;
   root: Task<unknown>;
+  server: HttpServer;
+  /** Resolves once the server task has finished (after a graceful close). */
+  done: Promise<unknown>;
   /** What the kernel logged (handler failures). */
   logs: { message: string; error: unknown }[];
   /** Runs an operation inside the host's kernel (a child of the root) and resolves with its result. */
@@ -20,16 +24,25 @@ export interface Host {
 }
 
 /** Starts `app` on a free port. */
-export async function startHost(app: unknown): Promise<Host> {
+export async function startHost(app: unknown, options: ServeOptions = {}): Promise<Host> {
   const logs: { message: string; error: unknown }[] = [];
   let port = 0;
+  let server: HttpServer | null = null;
   const listening = new Event("listening");
   const { kernel, root, promise } = start(
     function* () {
-      yield* serveApp(app, (p) => {
-        port = p;
-        listening.set();
-      });
+      yield* serve(
+        {
+          port: 0,
+          ...options,
+          onListening: (s) => {
+            server = s;
+            port = s.address.port;
+            listening.set();
+          },
+        },
+        app as App,
+      );
     },
     { log: (message, error) => logs.push({ message, error }) },
   );
@@ -57,6 +70,8 @@ export async function startHost(app: unknown): Promise<Host> {
     url: `ws://127.0.0.1:${port}`,
     kernel,
     root,
+    server: server!,
+    done: promise,
     logs,
     exec,
     async stop() {
@@ -65,6 +80,3 @@ export async function startHost(app: unknown): Promise<Host> {
     },
   };
 }
-
-/** Used by `exec` callers that need to spawn into the host. */
-export { spawn };

@@ -1,0 +1,413 @@
+/**
+ * The coroutine WebSocket as a handler sees it, against the `ws` client and
+ * raw peers: echo of every size and kind, ping round trips, the close
+ * handshake both ways, the peer vanishing, bounded reading under a flood,
+ * send backpressure, and replies to one read leaving in one write.
+ */
+import { Event, sleep, spawn, TimeoutError } from "@skein/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { websocket, type WebSocket } from "@skein/websocket";
+import { startHost, type Host } from "./support/host.js";
+import { frame, openClient, RawPeer, until } from "./support/peers.js";
+
+const hosts: Host[] = [];
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((h) => h.stop()));
+});
+async function host(app: unknown): Promise<Host> {
+  const h = await startHost(app);
+  hosts.push(h);
+  return h;
+}
+
+const echo = websocket(function* (ws) {
+  for (;;) {
+    const msg = yield* ws.recv();
+    if (msg === null) return;
+    yield* ws.send(msg.data, { binary: msg.binary });
+  }
+});
+
+describe("echo", () => {
+  const big = Buffer.alloc(1 << 20);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
+  const cases: [string, Buffer | string, boolean][] = [
+    ["empty text", "", false],
+    ["empty binary", Buffer.alloc(0), true],
+    ["1 byte text", "x", false],
+    ["1 byte binary", Buffer.from([0xff]), true],
+    ["multi-byte UTF-8 text", "héllo ☃ 🎉", false],
+    ["64 KiB text", "t".repeat(64 * 1024), false],
+    ["64 KiB binary", big.subarray(0, 64 * 1024), true],
+    ["1 MiB binary", big, true],
+    ["1 MiB text", "m".repeat(1 << 20), false],
+  ];
+
+  it.each(cases)("echoes %s with its kind", async (_name, data, binary) => {
+    const h = await host(echo);
+    const c = await openClient(h.url);
+    c.ws.send(data, { binary });
+    const got = await c.next();
+    expect(got.binary).toBe(binary);
+    expect(got.data.equals(Buffer.from(data))).toBe(true);
+    c.ws.close();
+  });
+
+  it("echoes a fragmented message whole, in order with the ones around it", async () => {
+    const h = await host(echo);
+    const c = await openClient(h.url);
+    c.ws.send("before");
+    c.ws.send("frag", { fin: false });
+    c.ws.send("men", { fin: false });
+    c.ws.send("ted", { fin: true });
+    c.ws.send(Buffer.from([1, 2]), { binary: true, fin: false });
+    c.ws.send(Buffer.from([3]), { binary: true, fin: true });
+    expect((await c.next()).data.toString()).toBe("before");
+    expect((await c.next()).data.toString()).toBe("fragmented");
+    const bin = await c.next();
+    expect(bin.binary).toBe(true);
+    expect([...bin.data]).toEqual([1, 2, 3]);
+    c.ws.close();
+  });
+
+  it("keeps the order of many pipelined messages", async () => {
+    const h = await host(echo);
+    const c = await openClient(h.url);
+    for (let i = 0; i < 2000; i++) c.ws.send(`m${i}`);
+    for (let i = 0; i < 2000; i++) expect((await c.next()).data.toString()).toBe(`m${i}`);
+    c.ws.close();
+  });
+
+  it("decodes text with msg.text", async () => {
+    const seen: string[] = [];
+    const h = await host(
+      websocket(function* (ws) {
+        const msg = yield* ws.recv();
+        seen.push(msg!.text);
+      }),
+    );
+    const c = await openClient(h.url);
+    c.ws.send("ünïcødé");
+    await c.closeEvent();
+    expect(seen).toEqual(["ünïcødé"]);
+  });
+});
+
+describe("ping", () => {
+  it("returns the round-trip time once the peer's pong arrives", async () => {
+    const h = await host(
+      websocket(function* (ws) {
+        const rtt = yield* ws.ping();
+        yield* ws.send(String(rtt));
+      }),
+    );
+    const c = await openClient(h.url);
+    const rtt = Number((await c.next()).data.toString());
+    expect(Number.isFinite(rtt)).toBe(true);
+    expect(rtt).toBeGreaterThanOrEqual(0);
+  });
+
+  it("answers the peer's ping with a pong carrying the same payload", async () => {
+    const h = await host(echo);
+    const c = await openClient(h.url);
+    const pong = new Promise<Buffer>((r) => c.ws.once("pong", r));
+    c.ws.ping(Buffer.from("are you there"));
+    expect((await pong).toString()).toBe("are you there");
+    c.ws.close();
+  });
+
+  it("throws WS_ERR_CLOSED when the socket closes before the pong", async () => {
+    const errors: unknown[] = [];
+    const h = await host(
+      websocket(function* (ws) {
+        try {
+          yield* ws.ping();
+        } catch (e) {
+          errors.push(e);
+        }
+      }),
+    );
+    const peer = await RawPeer.open(h.port); // never answers pings
+    await peer.frameAt(0);
+    expect(peer.frames[0]!.opcode).toBe(0x9);
+    peer.destroy();
+    await until(() => errors.length === 1);
+    expect(errors[0]).toMatchObject({ code: "WS_ERR_CLOSED", closeCode: 1006 });
+  });
+});
+
+describe("closing", () => {
+  it("close(code, reason) sends them, waits for the peer's close frame, and returns", async () => {
+    const log: string[] = [];
+    const h = await host(
+      websocket(function* (ws) {
+        yield* ws.close(4000, "done here");
+        log.push(`closed ${ws.closeCode} open=${ws.isOpen} closed=${ws.isClosed}`);
+      }),
+    );
+    const c = await openClient(h.url);
+    expect(await c.closeEvent()).toEqual({ code: 4000, reason: "done here" });
+    await until(() => log.length === 1);
+    expect(log).toEqual(["closed 4000 open=false closed=true"]);
+  });
+
+  it("close() drops a peer that never answers after closeTimeoutMs", async () => {
+    const log: string[] = [];
+    const h = await host(
+      websocket(
+        function* (ws) {
+          yield* ws.close(1000);
+          log.push(`closed ${ws.closeCode}`);
+        },
+        { closeTimeoutMs: 50 },
+      ),
+    );
+    const peer = await RawPeer.open(h.port); // reads, never sends a close frame
+    expect((await peer.closeFrame()).code).toBe(1000);
+    await peer.endEvent();
+    await until(() => log.length === 1);
+    expect(log).toEqual(["closed 1000"]);
+  });
+
+  it("recv returns null when the peer closes, with its code and reason", async () => {
+    const seen: unknown[] = [];
+    const h = await host(
+      websocket(function* (ws) {
+        seen.push(yield* ws.recv());
+        seen.push(yield* ws.recv());
+        seen.push(ws.closeCode, ws.closeReason, ws.error);
+      }),
+    );
+    const c = await openClient(h.url);
+    c.ws.send("last words");
+    c.ws.close(4001, "bye");
+    expect((await c.closeEvent()).code).toBe(4001);
+    await until(() => seen.length === 5);
+    expect((seen[0] as { text: string }).text).toBe("last words");
+    expect(seen.slice(1)).toEqual([null, 4001, "bye", null]);
+  });
+
+  it("closes with 1000 when the handler returns", async () => {
+    const h = await host(websocket(function* () {}));
+    const c = await openClient(h.url);
+    expect((await c.closeEvent()).code).toBe(1000);
+  });
+
+  it("closes with 1011 when the handler throws, and logs the error", async () => {
+    const h = await host(
+      websocket(function* () {
+        throw new Error("handler bug");
+      }),
+    );
+    const c = await openClient(h.url);
+    expect((await c.closeEvent()).code).toBe(1011);
+    await until(() => h.logs.length === 1);
+    expect((h.logs[0]!.error as Error).message).toBe("handler bug");
+  });
+
+  it("when the peer vanishes, the pending recv ends with null and finally runs", async () => {
+    const log: unknown[] = [];
+    const h = await host(
+      websocket(function* (ws) {
+        try {
+          log.push(yield* ws.recv());
+          log.push(ws.error?.code, ws.closeCode);
+        } finally {
+          log.push("finally");
+        }
+      }),
+    );
+    const c = await openClient(h.url);
+    c.ws.terminate();
+    await until(() => log.includes("finally"));
+    expect(log).toEqual([null, "WS_ERR_ABNORMAL_CLOSURE", 1006, "finally"]);
+    expect(h.logs).toEqual([]);
+  });
+
+  it("a send after the peer left throws WS_ERR_CLOSED, which is not logged as a handler failure", async () => {
+    const errors: unknown[] = [];
+    const h = await host(
+      websocket(function* (ws) {
+        yield* ws.recv();
+        try {
+          yield* ws.send("too late");
+        } catch (e) {
+          errors.push(e);
+          throw e;
+        }
+      }),
+    );
+    const c = await openClient(h.url);
+    c.ws.terminate();
+    await until(() => errors.length === 1);
+    expect(errors[0]).toMatchObject({ code: "WS_ERR_CLOSED" });
+    await sleepMs(20);
+    expect(h.logs).toEqual([]);
+  });
+});
+
+describe("recv", () => {
+  it("throws TimeoutError after timeoutMs without a message", async () => {
+    const h = await host(
+      websocket(function* (ws) {
+        try {
+          yield* ws.recv({ timeoutMs: 30 });
+        } catch (e) {
+          yield* ws.send(e instanceof TimeoutError ? "timed out" : "other");
+        }
+      }),
+    );
+    const c = await openClient(h.url);
+    expect((await c.next()).data.toString()).toBe("timed out");
+  });
+
+  it("rejects two concurrent readers", async () => {
+    const errors: unknown[] = [];
+    const h = await host(
+      websocket(function* (ws) {
+        yield* spawn(ws.recv());
+        yield* sleep(5);
+        try {
+          yield* ws.recv();
+        } catch (e) {
+          errors.push(e);
+        }
+      }),
+    );
+    const c = await openClient(h.url);
+    await until(() => errors.length === 1);
+    expect(errors[0]).toBeInstanceOf(TypeError);
+    c.ws.close();
+  });
+
+  it("each() runs a body per message until the peer closes", async () => {
+    const seen: string[] = [];
+    const h = await host(
+      websocket(function* (ws) {
+        yield* ws.each(function* (msg) {
+          seen.push(msg.text);
+        });
+        seen.push("end");
+      }),
+    );
+    const c = await openClient(h.url);
+    c.ws.send("a");
+    c.ws.send("b");
+    c.ws.close();
+    await until(() => seen.includes("end"));
+    expect(seen).toEqual(["a", "b", "end"]);
+  });
+});
+
+describe("inbound flow control", () => {
+  it("pauses reading while the handler is behind, then delivers everything in order", async () => {
+    const gate = new Event("gate");
+    let server: WebSocket | null = null;
+    let count = 0;
+    let inOrder = true;
+    const h = await host(
+      websocket(
+        function* (ws) {
+          server = ws;
+          yield* gate.wait();
+          for (;;) {
+            const msg = yield* ws.recv();
+            if (msg === null) return;
+            if (msg.data.readUInt32BE(0) !== count) inOrder = false;
+            count++;
+            if (count === N) yield* ws.send("all here");
+          }
+        },
+        { maxQueuedMessages: 16, maxQueuedBytes: 64 * 1024 },
+      ),
+    );
+    const N = 40_000;
+    const c = await openClient(h.url);
+    const payload = Buffer.alloc(1024);
+    for (let i = 0; i < N; i++) {
+      const m = Buffer.from(payload);
+      m.writeUInt32BE(i, 0);
+      c.ws.send(m);
+    }
+    await until(() => server !== null && server.readPaused, 5000, "reading to pause");
+    // Let the flood pile up against the paused socket.
+    await sleepMs(200);
+    const s = server!;
+    // Bounded: at most the limit plus what one socket read (64 KiB) held.
+    expect(s.queuedMessages).toBeLessThanOrEqual(16 + 65);
+    expect(c.ws.bufferedAmount).toBeGreaterThan(0); // the rest waits on the client: backpressure
+    gate.set();
+    expect((await c.next(20_000)).data.toString()).toBe("all here");
+    expect(count).toBe(N);
+    expect(inOrder).toBe(true);
+    c.ws.close();
+  });
+});
+
+describe("send", () => {
+  it("suspends above sendHighWaterMarkBytes while the peer is not reading", async () => {
+    const hwm = 64 * 1024;
+    const size = 32 * 1024;
+    let sent = 0;
+    let maxBuffered = 0;
+    const h = await host(
+      websocket(
+        function* (ws) {
+          const chunk = Buffer.alloc(size, 1);
+          for (let i = 0; i < 2000; i++) {
+            yield* ws.send(chunk);
+            sent++;
+            maxBuffered = Math.max(maxBuffered, ws.bufferedAmount);
+          }
+          yield* ws.send("done");
+          yield* ws.recv();
+        },
+        { sendHighWaterMarkBytes: hwm },
+      ),
+    );
+    const c = await openClient(h.url);
+    c.ws.pause();
+    await sleepMs(300);
+    // 64 MB would have been sent by now without backpressure; the socket
+    // buffers of loopback hold a few MB at most.
+    expect(sent).toBeLessThan(1000);
+    expect(maxBuffered).toBeLessThanOrEqual(hwm + size + 14);
+    c.ws.resume();
+    let last: Buffer | null = null;
+    for (let i = 0; i <= 2000; i++) last = (await c.next(20_000)).data;
+    expect(last!.toString()).toBe("done");
+    expect(sent).toBe(2000);
+    c.ws.close();
+  });
+
+  it("everything sent in reply to one read leaves in one write", async () => {
+    const writes: number[] = [];
+    const h = await host(
+      websocket(function* (ws) {
+        const sock = ws.raw._socket as unknown as { _write: Function; _writev: Function };
+        const w = sock._write.bind(sock);
+        const wv = sock._writev.bind(sock);
+        sock._write = (chunk: Buffer, enc: string, cb: () => void) => (writes.push(1), w(chunk, enc, cb));
+        sock._writev = (chunks: unknown[], cb: () => void) => (writes.push(chunks.length), wv(chunks, cb));
+        for (;;) {
+          const msg = yield* ws.recv();
+          if (msg === null) return;
+          yield* ws.send(msg.data, { binary: msg.binary });
+        }
+      }),
+    );
+    const peer = await RawPeer.open(h.port);
+    const sixteen: Buffer[] = [];
+    for (let i = 0; i < 16; i++) sixteen.push(frame(0x1, `message ${String(i).padStart(2, "0")} of 32 bytes...`));
+    await sleepMs(20);
+    peer.write(sixteen);
+    await until(() => peer.frames.length === 16);
+    expect(peer.frames.map((f) => f.payload.toString().slice(8, 10))).toEqual(sixteen.map((_, i) => String(i).padStart(2, "0")));
+    expect(writes.length).toBe(1);
+    peer.destroy();
+  });
+});
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
