@@ -146,7 +146,6 @@ export class Kernel {
     task.nextSibling = first;
     if (first !== null) first.prevSibling = task;
     parent.firstChild = task;
-    parent.childCount++;
     if (parent.cancelled) task.cancelled = task.cancelHint = true;
   }
 
@@ -259,8 +258,9 @@ export class Kernel {
           throw value;
         }
       } catch (error) {
-        if (task.frames !== null && task.frames.length > 0) {
-          task.frame = task.frames.pop()!;
+        const below = task.frames;
+        if (below !== null && below.length > 0) {
+          task.frame = below.pop()!;
           mode = THROW;
           value = error;
           continue;
@@ -269,8 +269,9 @@ export class Kernel {
         return;
       }
       if (r.done === true) {
-        if (task.frames !== null && task.frames.length > 0) {
-          task.frame = task.frames.pop()!;
+        const below = task.frames;
+        if (below !== null && below.length > 0) {
+          task.frame = below.pop()!;
           mode = NEXT;
           value = r.value;
           continue;
@@ -326,7 +327,9 @@ export class Kernel {
         return;
       }
       if (isIterableOperation(y)) {
-        (task.frames ??= []).push(frame);
+        const below = task.frames;
+        if (below === null) task.frames = [frame];
+        else below.push(frame);
         task.frame = y[Symbol.iterator]();
         mode = NEXT;
         value = undefined;
@@ -344,9 +347,9 @@ export class Kernel {
     task.frames = null;
     task.failed = failed;
     task.outcome = outcome;
-    if (task.childCount > 0) {
+    if (task.firstChild !== null) {
       task.st = WAITING_CHILDREN;
-      if (failed) for (let c = task.firstChild; c !== null; c = c.nextSibling) this.cancelTask(c);
+      if (failed) for (let c: Task<unknown> | null = task.firstChild; c !== null; c = c.nextSibling) this.cancelTask(c);
       return;
     }
     this.complete(task);
@@ -374,7 +377,6 @@ export class Kernel {
       else parent.firstChild = next;
       if (next !== null) next.prevSibling = prev;
       task.prevSibling = task.nextSibling = null;
-      parent.childCount--;
     }
     let handled = false;
     const joiners = task.joiners;
@@ -386,10 +388,12 @@ export class Kernel {
     if (task.failed && !handled && parent !== null && !(task.outcome instanceof Cancelled)) {
       // Structured concurrency: an unobserved failure cancels the parent
       // (and so the failed task's siblings) and is rethrown by the parent.
-      (parent.childErrors ??= []).push(task.outcome);
+      const siblingsErrors = parent.childErrors;
+      if (siblingsErrors === null) parent.childErrors = [task.outcome];
+      else siblingsErrors.push(task.outcome);
       this.cancelTask(parent);
     }
-    if (parent !== null && parent.st === WAITING_CHILDREN && parent.childCount === 0) this.complete(parent);
+    if (parent !== null && parent.st === WAITING_CHILDREN && parent.firstChild === null) this.complete(parent);
   }
 
   private settleJoiner(j: JoinLike, task: Task<unknown>): boolean {

@@ -60,8 +60,8 @@ const F_FAILED = 16;
 
 export class Task<T = unknown> implements Operation<T> {
   readonly id: number;
-  // Named lazily: building "task-<id>" for every spawn is measurable garbage.
-  private label: string | undefined;
+  /** @internal fields most tasks never use, allocated on first use (keeps Task small: a server holds one per connection) */
+  x: TaskExtras | null = null;
   readonly kernel: Kernel;
   parent: Task<unknown> | null;
 
@@ -69,17 +69,15 @@ export class Task<T = unknown> implements Operation<T> {
   /** @internal */ firstChild: Task<unknown> | null = null;
   /** @internal */ prevSibling: Task<unknown> | null = null;
   /** @internal */ nextSibling: Task<unknown> | null = null;
-  /** Number of children not yet done. */
-  childCount = 0;
 
   // The coroutine: the running frame and, for plainly yielded sub-generators, the frames below it.
   /** @internal */ frame: Iterator<unknown, unknown, unknown>;
-  /** @internal */ frames: Iterator<unknown, unknown, unknown>[] | null = null;
 
   // Scheduling.
   /** @internal */ st = READY;
   /** @internal */ mode = NEXT;
-  /** @internal */ value: unknown = undefined;
+  /** @internal the resume payload while running; the outcome once the body has finished */
+  value: unknown = undefined;
   /** @internal */ teardown: Teardown | void = undefined;
   /** The instruction this task is suspended in, if any. */
   waitingOn: Instruction<unknown> | null = null;
@@ -88,27 +86,62 @@ export class Task<T = unknown> implements Operation<T> {
   // (a server may hold 100k of them); see the accessors below.
   /** @internal */ flags = 0;
   /** @internal */ scope: CancelScope | null = null;
-  /** @internal */ grace: GraceTimer | null = null;
-
-  // Outcome.
-  /** @internal */ outcome: unknown = undefined;
   /** @internal */ joiners: JoinLike | JoinLike[] | null = null;
-  /** @internal */ childErrors: unknown[] | null = null;
 
   constructor(kernel: Kernel, id: number, parent: Task<unknown> | null, frame: Iterator<unknown, unknown, unknown>, name: string | undefined) {
     this.kernel = kernel;
     this.id = id;
     this.parent = parent;
     this.frame = frame;
-    this.label = name;
+    if (name !== undefined) this.extras().label = name;
+  }
+
+  private extras(): TaskExtras {
+    return (this.x ??= new TaskExtras());
   }
 
   /** Shown by `tasks()` and in error logs; `task-<id>` unless given at spawn. */
   get name(): string {
-    return this.label ?? `task-${this.id}`;
+    return this.x?.label ?? `task-${this.id}`;
   }
   set name(value: string) {
-    this.label = value;
+    this.extras().label = value;
+  }
+
+  /** Number of children not yet done. */
+  get childCount(): number {
+    let n = 0;
+    for (let c = this.firstChild; c !== null; c = c.nextSibling) n++;
+    return n;
+  }
+
+  /** @internal the result or error, once the body has finished */
+  get outcome(): unknown {
+    return this.value;
+  }
+  set outcome(v: unknown) {
+    this.value = v;
+  }
+  /** @internal frames below the running one (plainly yielded sub-generators) */
+  get frames(): Iterator<unknown, unknown, unknown>[] | null {
+    return this.x === null ? null : this.x.frames;
+  }
+  set frames(v: Iterator<unknown, unknown, unknown>[] | null) {
+    if (v !== null || this.x !== null) this.extras().frames = v;
+  }
+  /** @internal the timer that escalates an overrunning cancellation */
+  get grace(): GraceTimer | null {
+    return this.x === null ? null : this.x.grace;
+  }
+  set grace(v: GraceTimer | null) {
+    if (v !== null || this.x !== null) this.extras().grace = v;
+  }
+  /** @internal errors of children that failed unobserved */
+  get childErrors(): unknown[] | null {
+    return this.x === null ? null : this.x.childErrors;
+  }
+  set childErrors(v: unknown[] | null) {
+    if (v !== null || this.x !== null) this.extras().childErrors = v;
   }
 
   /** @internal cancellation was requested for the whole task */
@@ -204,6 +237,14 @@ export class Task<T = unknown> implements Operation<T> {
   toString(): string {
     return `Task(${this.id} ${this.name}: ${this.blockedOn})`;
   }
+}
+
+/** The rarely used parts of a task. */
+class TaskExtras {
+  label: string | undefined = undefined;
+  frames: Iterator<unknown, unknown, unknown>[] | null = null;
+  grace: GraceTimer | null = null;
+  childErrors: unknown[] | null = null;
 }
 
 /** Something waiting for a task to finish. */

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { once } from "node:events";
 import net from "node:net";
-import { cancel, connect, Event, Lock, Queue, run, sleep, spawn, start, timeout, wait, yieldNow, type Conn, type Task } from "@skein/core";
+import { cancel, connect, Event, Lock, Queue, run, sleep, spawn, start, timeout, wait, yieldNow, type Conn, type Operation, type Task } from "@skein/core";
 import { startServer } from "./net/support.js";
 
 describe("cancellation releases everything", () => {
@@ -29,7 +29,7 @@ describe("cancellation releases everything", () => {
       ];
       for (let i = 0; i < 10_000; i++) {
         const conn = conns[i % 50]!;
-        const op = i < 50 ? conn.recv() : kinds[i % kinds.length]!();
+        const op: Operation<unknown> = i < 50 ? conn.recv() : kinds[i % kinds.length]!();
         blocked.push(yield* spawn(op));
       }
       const joiner = yield* spawn(function* () {
