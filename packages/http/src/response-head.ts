@@ -36,11 +36,13 @@ export interface SerializedFields {
   readonly hasDate: boolean;
   /** The handler supplied its own Content-Type field. */
   readonly hasContentType: boolean;
+  /** The fields as `[name, value]` pairs (for adapters onto other servers). */
+  readonly pairs: readonly (readonly [string, string])[];
 }
 
 /** No fields at all (shared; the common case for prepared responses). */
 export const NO_FIELDS: SerializedFields = Object.freeze({
-  text: "", contentLength: -1, chunked: false, close: false, hasDate: false, hasContentType: false,
+  text: "", contentLength: -1, chunked: false, close: false, hasDate: false, hasContentType: false, pairs: [],
 });
 
 interface Acc {
@@ -50,6 +52,7 @@ interface Acc {
   close: boolean;
   hasDate: boolean;
   hasContentType: boolean;
+  pairs: [string, string][];
 }
 
 function invalid(message: string): HttpError {
@@ -86,11 +89,13 @@ function addField(acc: Acc, name: string, raw: string | number): void {
         // handler's business only through a Content-Encoding field.
         if (value.trim().toLowerCase() !== "chunked") throw invalid(`unsupported Transfer-Encoding ${JSON.stringify(value)}`);
         acc.chunked = true;
+        acc.pairs.push([name, value]);
         return; // the server writes this field itself
       }
       break;
   }
   acc.text += `${name}: ${value}\r\n`;
+  acc.pairs.push([name, value]);
 }
 
 /**
@@ -103,7 +108,7 @@ function addField(acc: Acc, name: string, raw: string | number): void {
  */
 export function serializeFields(headers: HeaderInit | undefined): SerializedFields {
   if (headers === undefined) return NO_FIELDS;
-  const acc: Acc = { text: "", contentLength: -1, chunked: false, close: false, hasDate: false, hasContentType: false };
+  const acc: Acc = { text: "", contentLength: -1, chunked: false, close: false, hasDate: false, hasContentType: false, pairs: [] };
   if (Array.isArray(headers)) {
     for (const pair of headers as ReadonlyArray<readonly [string, string | number]>) addField(acc, pair[0], pair[1]);
   } else {

@@ -145,3 +145,25 @@ export function rawSocket(port: number): Promise<Socket> {
 export function normalizeDate(raw: string): string {
   return raw.replace(/\r\nDate: [A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT\r\n/g, "\r\nDate: <date>\r\n");
 }
+
+/** The same app on node:http through toNodeListener. */
+export async function startNodeServer(app: App): Promise<Running> {
+  const { createServer } = await import("node:http");
+  const { toNodeListener } = await import("../../src/node.js");
+  const logs: { message: string; error: unknown }[] = [];
+  const listener = toNodeListener(app, { log: (message, error) => void logs.push({ message, error }) });
+  const server = createServer(listener);
+  server.on("upgrade", listener.upgrade);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    server: null as unknown as HttpServer,
+    port,
+    kernel: listener.kernel,
+    logs,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * `accessLog`: middleware writing one line per request after it finished —
+ * client, method, target, version, status, body bytes (when known) and time
+ * taken — in the spirit of the Common Log Format.
+ *
+ * @module
+ */
+import type { App, Middleware, Request, Response } from "./app.js";
+import { HttpError } from "./errors.js";
+import { Prepared } from "./prepared.js";
+
+/** One finished request, as passed to a custom `format`. */
+export interface AccessLogEntry {
+  readonly req: Request;
+  /** The status sent (500 when the handler failed without one). */
+  readonly status: number;
+  /** Body bytes of a prepared response, or -1 when streamed. */
+  readonly bytes: number;
+  /** Milliseconds from the handler's start to its end. */
+  readonly ms: number;
+  /** The handler's error, if it failed. */
+  readonly error: unknown;
+}
+
+/** Options of {@link accessLog}. */
+export interface AccessLogOptions {
+  /** Where lines go. Default: standard output. */
+  write?: (line: string) => void;
+  /** Builds a line. Default: `127.0.0.1 "GET /path HTTP/1.1" 200 13 0.2ms`. */
+  format?: (entry: AccessLogEntry) => string;
+}
+
+function defaultFormat(e: AccessLogEntry): string {
+  const bytes = e.bytes < 0 ? "-" : String(e.bytes);
+  return `${e.req.remoteAddress ?? "-"} "${e.req.method} ${e.req.target} HTTP/${e.req.httpVersion}" ${e.status} ${bytes} ${e.ms.toFixed(1)}ms`;
+}
+
+/**
+ * Logs every request the wrapped app handles, successful or not.
+ *
+ * @example
+ * const app = compose(accessLog())(router.app());
+ * const quiet = accessLog({ write: (line) => lines.push(line) });
+ */
+export function accessLog(options: AccessLogOptions = {}): Middleware {
+  const write = options.write ?? ((line: string) => void process.stdout.write(line + "\n"));
+  const format = options.format ?? defaultFormat;
+  return (next: App): App =>
+    function* logged(req: Request, res: Response) {
+      const started = performance.now();
+      let status = 0;
+      let bytes = -1;
+      let error: unknown;
+      try {
+        const result = yield* next(req, res);
+        if (result instanceof Prepared) {
+          status = result.status;
+          bytes = req.method === "HEAD" ? 0 : result.byteLength;
+        } else status = res.status || 200;
+        return result;
+      } catch (e) {
+        error = e;
+        status = res.headersSent ? res.status : e instanceof HttpError && e.status > 0 ? e.status : 500;
+        throw e;
+      } finally {
+        write(format({ req, status, bytes, ms: performance.now() - started, error }));
+      }
+    };
+}

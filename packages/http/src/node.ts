@@ -1,0 +1,322 @@
+/**
+ * `toNodeListener(app)`: runs a Skein app unchanged on `node:http` or
+ * `node:https` — the WSGI promise (one app, any server), and the baseline
+ * of the benchmarks. Each request runs as a task on one Skein kernel; a
+ * client that disconnects cancels its task.
+ *
+ * @module
+ */
+import { ServerResponse as NodeServerResponse, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { action, isCancelled, Kernel, type Operation } from "@skein/core";
+import { RESPONSE_STATE, type App, type HeadersView, type Response, type ResponseState, type Takeover } from "./app.js";
+import { APPLICATION_JSON, OCTET_STREAM, TEXT_PLAIN } from "./constants.js";
+import { HttpError } from "./errors.js";
+import { prepare, Prepared } from "./prepared.js";
+import { BaseRequest } from "./request.js";
+import { NO_FIELDS, serializeFields, type HeaderInit, type SerializedFields } from "./response-head.js";
+import { isBodiless, isValidStatus, statusText } from "./status.js";
+
+const EMPTY = Buffer.alloc(0);
+
+/** What the upgrade listener captured for `takeover()`. */
+interface UpgradeInfo {
+  socket: Duplex;
+  head: Buffer;
+  hooks: Set<(graceMs: number) => void>;
+}
+
+/** `HeadersView` over Node's `rawHeaders`. */
+class NodeHeaders implements HeadersView {
+  readonly #raw: string[];
+  constructor(raw: string[]) {
+    this.#raw = raw;
+  }
+  get size(): number {
+    return this.#raw.length / 2;
+  }
+  get(name: string): string | null {
+    const values = this.getAll(name);
+    return values.length === 0 ? null : values.join(", ");
+  }
+  getAll(name: string): string[] {
+    const lower = name.toLowerCase();
+    const out: string[] = [];
+    for (let i = 0; i < this.#raw.length; i += 2) if (this.#raw[i]!.toLowerCase() === lower) out.push(this.#raw[i + 1]!);
+    return out;
+  }
+  has(name: string): boolean {
+    return this.getAll(name).length > 0;
+  }
+  *entries(): IterableIterator<[string, string]> {
+    for (let i = 0; i < this.#raw.length; i += 2) yield [this.#raw[i]!.toLowerCase(), this.#raw[i + 1]!];
+  }
+  *keys(): IterableIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+  *values(): IterableIterator<string> {
+    for (const [, v] of this.entries()) yield v;
+  }
+  forEach(fn: (value: string, name: string, headers: HeadersView) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this);
+  }
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+  raw(): [string, string][] {
+    const out: [string, string][] = [];
+    for (let i = 0; i < this.#raw.length; i += 2) out.push([this.#raw[i]!, this.#raw[i + 1]!]);
+    return out;
+  }
+  toJSON(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of this.entries()) out[k] = k in out ? `${out[k]}, ${v}` : v;
+    return out;
+  }
+}
+
+/** A `Request` over Node's `IncomingMessage`. */
+class NodeRequest extends BaseRequest {
+  readonly #req: IncomingMessage;
+  readonly #upgrade: UpgradeInfo | null;
+  #headers: NodeHeaders | null = null;
+  takenOver = false;
+
+  constructor(req: IncomingMessage, upgrade: UpgradeInfo | null) {
+    super();
+    this.#req = req;
+    this.#upgrade = upgrade;
+  }
+  get method(): string {
+    return this.#req.method ?? "GET";
+  }
+  get target(): string {
+    return this.#req.url ?? "/";
+  }
+  get httpVersion(): string {
+    return this.#req.httpVersion;
+  }
+  get headers(): HeadersView {
+    return (this.#headers ??= new NodeHeaders(this.#req.rawHeaders));
+  }
+  get upgrade(): boolean {
+    return this.#upgrade !== null;
+  }
+  get contentLength(): number {
+    const v = this.#req.headers["content-length"];
+    return v === undefined ? -1 : Number(v);
+  }
+  get remoteAddress(): string | undefined {
+    return this.#req.socket.remoteAddress;
+  }
+  get remotePort(): number | undefined {
+    return this.#req.socket.remotePort;
+  }
+  get localAddress(): string | undefined {
+    return this.#req.socket.localAddress;
+  }
+  get localPort(): number | undefined {
+    return this.#req.socket.localPort;
+  }
+  get secure(): boolean {
+    return (this.#req.socket as { encrypted?: boolean }).encrypted === true;
+  }
+
+  *read(): Generator<unknown, Buffer, any> {
+    const req = this.#req;
+    for (;;) {
+      const chunk = req.read() as Buffer | null;
+      if (chunk !== null) return chunk;
+      if (req.readableEnded || req.complete) return EMPTY;
+      if (req.destroyed) throw new HttpError("HTTP_ERR_UNEXPECTED_EOF", "connection closed in the middle of the request");
+      yield* action<void>("read(request body)", (resolve) => {
+        const done = () => resolve();
+        req.once("readable", done);
+        req.once("end", done);
+        req.once("close", done);
+        return () => {
+          req.off("readable", done);
+          req.off("end", done);
+          req.off("close", done);
+        };
+      });
+    }
+  }
+
+  takeover(): Operation<Takeover> {
+    const u = this.#upgrade;
+    if (u === null || this.takenOver) throw new HttpError("HTTP_ERR_RESPONSE_STATE", "takeover() needs an Upgrade or CONNECT request (attach listener.upgrade to the server's 'upgrade' event)");
+    this.takenOver = true;
+    const socket = u.socket as Socket;
+    socket.pause();
+    const onShutdown = (hook: (graceMs: number) => void) => {
+      u.hooks.add(hook);
+      return () => void u.hooks.delete(hook);
+    };
+    const result: Takeover = { socket, head: u.head, onShutdown };
+    return action<Takeover>("takeover", (resolve) => resolve(result));
+  }
+}
+
+/** A `Response` over Node's `ServerResponse`. */
+class NodeResponse implements Response {
+  state: ResponseState = RESPONSE_STATE.IDLE;
+  status = 0;
+  readonly #res: NodeServerResponse;
+  readonly #head: boolean;
+  #fields: SerializedFields = NO_FIELDS;
+
+  constructor(res: NodeServerResponse, method: string | undefined) {
+    this.#res = res;
+    this.#head = method === "HEAD";
+  }
+  get headersSent(): boolean {
+    return this.#res.headersSent;
+  }
+  start(status: number, headers?: HeaderInit): void {
+    if (this.state !== RESPONSE_STATE.IDLE) throw new HttpError("HTTP_ERR_RESPONSE_STATE", "start() called twice or after the response began");
+    if (!isValidStatus(status) || status < 200) throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `invalid status ${String(status)}`);
+    this.#fields = serializeFields(headers);
+    this.status = status;
+    this.state = RESPONSE_STATE.STARTED;
+  }
+  *write(chunk: string | Uint8Array): Generator<unknown, void, any> {
+    if (this.state === RESPONSE_STATE.ENDED) throw new HttpError("HTTP_ERR_RESPONSE_STATE", "write() after end()");
+    if (this.state === RESPONSE_STATE.IDLE) this.start(200);
+    if (this.state === RESPONSE_STATE.STARTED) this.#writeHead(undefined);
+    if (chunk.length > 0 && isBodiless(this.status)) throw new HttpError("HTTP_ERR_RESPONSE_STATE", `a ${this.status} response has no body`);
+    if (chunk.length === 0 || this.#head) return;
+    const res = this.#res;
+    if (!res.write(chunk)) {
+      yield* action<void>("write(response)", (resolve, reject) => {
+        const onDrain = () => resolve();
+        const onClose = () => reject(new HttpError("HTTP_ERR_CLIENT_GONE", "client closed the connection"));
+        res.once("drain", onDrain);
+        res.once("close", onClose);
+        return () => {
+          res.off("drain", onDrain);
+          res.off("close", onClose);
+        };
+      });
+    }
+  }
+  end(chunk?: string | Uint8Array): void {
+    if (this.state === RESPONSE_STATE.ENDED) throw new HttpError("HTTP_ERR_RESPONSE_STATE", "end() called twice");
+    if (this.state === RESPONSE_STATE.IDLE) this.start(200);
+    if (this.state === RESPONSE_STATE.STARTED) {
+      const length = chunk === undefined ? 0 : typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
+      if (this.#fields.contentLength >= 0 && this.#fields.contentLength !== length) {
+        throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `end() with ${length} bytes but Content-Length is ${this.#fields.contentLength}`);
+      }
+      this.#writeHead(isBodiless(this.status) ? undefined : length);
+    }
+    this.state = RESPONSE_STATE.ENDED;
+    if (this.#head || chunk === undefined || chunk.length === 0) this.#res.end();
+    else this.#res.end(chunk);
+  }
+  text(status: number, body: string, headers?: HeaderInit): Prepared {
+    return prepare(status, TEXT_PLAIN, body, headers);
+  }
+  json(status: number, value: unknown, headers?: HeaderInit): Prepared {
+    return prepare(status, APPLICATION_JSON, JSON.stringify(value) ?? "null", headers);
+  }
+  bytes(status: number, body: Uint8Array, headers?: HeaderInit): Prepared {
+    return prepare(status, OCTET_STREAM, body, headers);
+  }
+  sendPrepared(p: Prepared): void {
+    if (this.state !== RESPONSE_STATE.IDLE) throw new HttpError("HTTP_ERR_RESPONSE_STATE", "a handler returned a prepared response after starting its own");
+    this.status = p.status;
+    this.#fields = p.fields;
+    const bodiless = isBodiless(p.status);
+    this.#writeHead(bodiless ? undefined : p.byteLength, bodiless ? "" : p.contentType);
+    this.state = RESPONSE_STATE.ENDED;
+    if (this.#head || bodiless || p.body.length === 0) this.#res.end();
+    else this.#res.end(p.body);
+  }
+  #writeHead(length: number | undefined, contentType = ""): void {
+    const headers: OutgoingHttpHeaders = {};
+    for (const [name, value] of this.#fields.pairs) {
+      const prev = headers[name];
+      headers[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [String(prev), value];
+    }
+    if (contentType !== "" && !this.#fields.hasContentType) headers["content-type"] = contentType;
+    if (length !== undefined && this.#fields.contentLength < 0) headers["content-length"] = length;
+    this.#res.writeHead(this.status, statusText(this.status) || undefined, headers);
+    this.state = RESPONSE_STATE.STREAMING;
+  }
+}
+
+/** Options of {@link toNodeListener}. */
+export interface NodeListenerOptions {
+  /** Where handler errors go. Default: standard error. */
+  log?: (message: string, error?: unknown) => void;
+}
+
+/** A `node:http` request listener running a Skein app, plus its upgrade listener. */
+export interface NodeListener {
+  (req: IncomingMessage, res: NodeServerResponse): void;
+  /** Attach as `server.on("upgrade", listener.upgrade)` so the app can `takeover()`. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Calls the shutdown hooks registered by taken-over connections (e.g. WebSockets close with 1001). */
+  shutdown(graceMs?: number): void;
+  /** The kernel the handlers run on. */
+  readonly kernel: Kernel;
+}
+
+function* handle(app: App, req: NodeRequest, res: NodeResponse, raw: NodeServerResponse, log: (m: string, e?: unknown) => void): Generator<unknown, void, any> {
+  try {
+    const op = app(req, res);
+    const result = op instanceof Prepared ? op : yield* op;
+    if (req.takenOver) return;
+    if (result instanceof Prepared) res.sendPrepared(result);
+    else if (res.state === RESPONSE_STATE.IDLE) throw new HttpError("HTTP_ERR_HANDLER", "handler returned without responding");
+    else if (res.state !== RESPONSE_STATE.ENDED) res.end();
+  } catch (e) {
+    if (isCancelled(e)) return; // the client went away
+    if (req.takenOver) return log(`skein http: ${req.method} ${req.target} failed after takeover`, e);
+    if (!raw.destroyed) log(`skein http: ${req.method} ${req.target} failed`, e);
+    if (raw.headersSent) {
+      raw.destroy();
+      return;
+    }
+    const status = e instanceof HttpError && e.status > 0 ? e.status : 500;
+    raw.writeHead(status, { "content-length": 0, connection: "close" });
+    raw.end();
+  }
+}
+
+/**
+ * Runs `app` on `node:http`/`node:https`.
+ *
+ * @example
+ * const listener = toNodeListener(app);
+ * const server = http.createServer(listener).listen(8080);
+ * server.on("upgrade", listener.upgrade);
+ */
+export function toNodeListener(app: App, options: NodeListenerOptions = {}): NodeListener {
+  const kernel = new Kernel();
+  const log = options.log ?? ((m: string, e?: unknown) => console.error(m, e ?? ""));
+  const hooks = new Set<(graceMs: number) => void>();
+  const listener = ((req: IncomingMessage, res: NodeServerResponse) => {
+    const request = new NodeRequest(req, null);
+    const response = new NodeResponse(res, req.method);
+    const task = kernel.spawn(handle(app, request, response, res, log), null);
+    res.once("close", () => {
+      if (!res.writableFinished && !task.isDone) task.cancel();
+    });
+  }) as NodeListener;
+  listener.upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const request = new NodeRequest(req, { socket, head, hooks });
+    // The app answers on the socket after takeover(); a plain response is written raw.
+    const res = new NodeServerResponse(req);
+    res.assignSocket(socket as Socket);
+    const response = new NodeResponse(res, req.method);
+    kernel.spawn(handle(app, request, response, res, log), null);
+  };
+  listener.shutdown = (graceMs = 5000) => {
+    for (const hook of hooks) hook(graceMs);
+  };
+  Object.defineProperty(listener, "kernel", { value: kernel });
+  return listener;
+}

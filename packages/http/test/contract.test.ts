@@ -1,0 +1,205 @@
+// The app contract, run against every server that must obey it: the Skein
+// server (`serve`) and node:http through `toNodeListener` (STYLE 19).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep } from "@skein/core";
+import { compose, type App, type Request, type Response } from "../src/app.js";
+import { accessLog } from "../src/access-log.js";
+import { Prepared } from "../src/prepared.js";
+import { Router } from "../src/router.js";
+import { exchange, rawSocket, startNodeServer, startServer, type Running } from "./helpers/server.js";
+
+const hello = Prepared.text(200, "Hello, World!");
+const events: string[] = [];
+const accessLines: string[] = [];
+let release: () => void = () => {};
+
+const router = new Router()
+  .get("/hello", () => hello)
+  .get("/plain-function", (_req: Request, res: Response) => res.text(200, "no generator"))
+  .get("/echo", function* (req: Request, res: Response) {
+    return res.json(200, {
+      method: req.method, path: req.path, query: req.query, q: req.searchParams.get("q"),
+      ua: req.headers.get("user-agent"), multi: req.headers.get("x-multi"), version: req.httpVersion,
+      has: req.headers.has("X-MULTI"), missing: req.headers.get("x-missing"),
+    });
+  })
+  .post("/text", function* (req: Request, res: Response) {
+    const text = yield* req.text();
+    return res.text(200, `got ${text.length}: ${text}`);
+  })
+  .post("/json", function* (req: Request, res: Response) {
+    const value = yield* req.json<{ n: number }>();
+    return res.json(200, { doubled: value.n * 2 });
+  })
+  .post("/small", function* (req: Request, res: Response) {
+    const body = yield* req.readAll({ maxBytes: 8 });
+    return res.bytes(200, body);
+  })
+  .post("/stream-echo", function* (req: Request, res: Response) {
+    res.start(200, { "content-type": "application/octet-stream" });
+    for (;;) {
+      const chunk = yield* req.read();
+      if (chunk.length === 0) break;
+      yield* res.write(chunk);
+    }
+  })
+  .get("/stream", function* (_req: Request, res: Response) {
+    res.start(200, { "content-type": "text/plain", "x-kind": "stream" });
+    for (let i = 0; i < 3; i++) {
+      yield* res.write(`line ${i}\n`);
+      yield* sleep(1);
+    }
+    res.end("done\n");
+  })
+  .get("/end", function* (_req: Request, res: Response) {
+    res.start(201, [["x-a", "1"], ["x-a", "2"]]);
+    res.end("created");
+  })
+  .get("/no-content", (_req: Request, res: Response) => res.text(204, ""))
+  .get("/throws", function* () {
+    throw new Error("boom");
+  })
+  .get("/nothing", function* () {})
+  .get("/twice", function* (_req: Request, res: Response) {
+    res.end("first");
+    try {
+      res.end("second");
+    } catch (e) {
+      events.push(`twice: ${(e as { code: string }).code}`);
+    }
+  })
+  .get("/users/:id/files/*path", function* (req: Request, res: Response) {
+    return res.json(200, req.params);
+  })
+  .get("/hang", function* () {
+    events.push("hang: started");
+    release();
+    try {
+      yield* sleep(60_000);
+    } finally {
+      events.push("hang: finally");
+    }
+  });
+
+const app: App = compose(accessLog({ write: (line) => void accessLines.push(line) }))(router.app());
+
+const servers: [string, (app: App) => Promise<Running>][] = [
+  ["the Skein server", (a) => startServer(a)],
+  ["node:http via toNodeListener", (a) => startNodeServer(a)],
+];
+
+describe.each(servers)("the app contract on %s", (_name, startIt) => {
+  let s: Running;
+  beforeAll(async () => {
+    s = await startIt(app);
+  });
+  afterAll(async () => {
+    await s.stop();
+  });
+  const get = (path: string, extra = "") => exchange(s.port, `GET ${path} HTTP/1.1\r\nHost: test\r\n${extra}\r\n`, { count: 1 });
+
+  it("serves a prepared response, also from a plain function", async () => {
+    const r = (await get("/hello")).responses[0]!;
+    expect([r.status, r.header("content-type"), r.header("content-length"), r.body]).toEqual([200, "text/plain; charset=utf-8", "13", "Hello, World!"]);
+    expect(r.header("date")).toMatch(/GMT$/);
+    expect((await get("/plain-function")).responses[0]!.body).toBe("no generator");
+  });
+
+  it("shows method, path, query and case-insensitive headers", async () => {
+    const r = (await get("/echo?q=a%20b&x=1", "User-Agent: t/1\r\nX-Multi: a\r\nx-multi: b\r\n")).responses[0]!;
+    expect(JSON.parse(r.body)).toEqual({ method: "GET", path: "/echo", query: "q=a%20b&x=1", q: "a b", ua: "t/1", multi: "a, b", version: "1.1", has: true, missing: null });
+  });
+
+  it("reads bodies with Content-Length and chunked, as text and JSON", async () => {
+    const a = await exchange(s.port, "POST /text HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello", { count: 1 });
+    expect(a.responses[0]!.body).toBe("got 5: hello");
+    const b = await exchange(s.port, "POST /json HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"n\"\r\n3\r\n:21\r\n1\r\n}\r\n0\r\n\r\n", { count: 1 });
+    expect(JSON.parse(b.responses[0]!.body)).toEqual({ doubled: 42 });
+  });
+
+  it("answers 400 to invalid JSON and 413 past readAll's maxBytes", async () => {
+    const a = await exchange(s.port, "POST /json HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\n{x}", { count: 1 });
+    expect(a.responses[0]!.status).toBe(400);
+    const b = await exchange(s.port, "POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 9\r\n\r\n123456789", { count: 1 });
+    expect(b.responses[0]!.status).toBe(413);
+    const c = await exchange(s.port, "POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 8\r\n\r\n12345678", { count: 1 });
+    expect([c.responses[0]!.status, c.responses[0]!.body]).toEqual([200, "12345678"]);
+  });
+
+  it("streams a chunked response and echoes a streamed body", async () => {
+    const r = (await get("/stream")).responses[0]!;
+    expect([r.status, r.header("transfer-encoding"), r.header("x-kind"), r.body]).toEqual([200, "chunked", "stream", "line 0\nline 1\nline 2\ndone\n"]);
+    const e = await exchange(s.port, "POST /stream-echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", { count: 1 });
+    expect(e.responses[0]!.body).toBe("abcde");
+  });
+
+  it("sends end(body) with a Content-Length and repeated fields", async () => {
+    const r = (await get("/end")).responses[0]!;
+    expect([r.status, r.header("content-length"), r.body]).toEqual([201, "7", "created"]);
+    expect(r.headers.filter(([n]) => n.toLowerCase() === "x-a").map(([, v]) => v)).toEqual(["1", "2"]);
+  });
+
+  it("answers HEAD with the GET fields and no body", async () => {
+    const r = await exchange(s.port, "HEAD /hello HTTP/1.1\r\nHost: t\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n", { count: 2, headIndexes: [0] });
+    expect(r.responses.map((x) => [x.status, x.header("content-length"), x.body])).toEqual([[200, "13", ""], [200, "13", "Hello, World!"]]);
+  });
+
+  it("sends 204 without a body or Content-Length", async () => {
+    const r = (await get("/no-content")).responses[0]!;
+    expect([r.status, r.header("content-length"), r.body]).toEqual([204, undefined, ""]);
+  });
+
+  it("turns a handler error or a missing response into a logged 500", async () => {
+    expect((await get("/throws")).responses[0]!.status).toBe(500);
+    expect((await get("/nothing")).responses[0]!.status).toBe(500);
+    expect(s.logs.some((l) => (l.error as Error)?.message === "boom")).toBe(true);
+    expect(s.logs.some((l) => (l.error as { code?: string })?.code === "HTTP_ERR_HANDLER")).toBe(true);
+  });
+
+  it("rejects an illegal response transition with HTTP_ERR_RESPONSE_STATE", async () => {
+    expect((await get("/twice")).responses[0]!.body).toBe("first");
+    expect(events).toContain("twice: HTTP_ERR_RESPONSE_STATE");
+  });
+
+  it("routes parameters and answers 404 and 405 with Allow", async () => {
+    expect(JSON.parse((await get("/users/7/files/a/b%20c.txt")).responses[0]!.body)).toEqual({ id: "7", path: "a/b c.txt" });
+    expect((await get("/nope")).responses[0]!.status).toBe(404);
+    const r = (await exchange(s.port, "DELETE /hello HTTP/1.1\r\nHost: t\r\n\r\n", { count: 1 })).responses[0]!;
+    expect([r.status, r.header("allow")]).toEqual([405, "GET, HEAD"]);
+  });
+
+  it("keeps the connection alive for sequential requests", async () => {
+    const r = await exchange(s.port, ["GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", "GET /end HTTP/1.1\r\nHost: t\r\n\r\n"], { count: 2 });
+    expect(r.responses.map((x) => x.status)).toEqual([200, 201]);
+    expect(r.closed).toBe(false);
+  });
+
+  it("answers an HTTP/1.0 request", async () => {
+    const r = await exchange(s.port, "GET /hello HTTP/1.0\r\n\r\n", { count: 1 });
+    expect(r.responses[0]!.body).toBe("Hello, World!");
+  });
+
+  it("cancels the handler when the client disconnects, running its finally", async () => {
+    events.length = 0;
+    const started = new Promise<void>((r) => (release = r));
+    const socket = await rawSocket(s.port);
+    socket.write("GET /hang HTTP/1.1\r\nHost: t\r\n\r\n");
+    await started;
+    const finished = new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (events.includes("hang: finally")) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 5);
+    });
+    socket.destroy();
+    await finished;
+    expect(events).toEqual(["hang: started", "hang: finally"]);
+  });
+
+  it("writes an access log line per request", () => {
+    expect(accessLines.some((l) => /"GET \/hello HTTP\/1.1" 200 13 /.test(l))).toBe(true);
+    expect(accessLines.some((l) => /"GET \/throws HTTP\/1.1" 500 - /.test(l))).toBe(true);
+  });
+});
