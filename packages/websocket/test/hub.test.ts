@@ -1,0 +1,193 @@
+/**
+ * The hub: topics, fan-out framed once to 1,000 subscribers, and the
+ * slow-consumer policies with a real slow peer (a socket that stopped
+ * reading, its kernel buffers full).
+ */
+import { sleep } from "@skein/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { Hub, websocket, type WebSocket } from "@skein/websocket";
+import { Sender } from "../src/ws-internals.js";
+import { startHost, type Host } from "./support/host.js";
+import { openClient, RawPeer, until, type Inbox } from "./support/peers.js";
+
+let h: Host | null = null;
+const clients: Inbox[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.ws.terminate();
+  await h?.stop();
+  h = null;
+});
+
+/** A server whose sockets subscribe to "all" (and to ?topic=…), reachable by ?id=… */
+async function hubServer(hub: Hub): Promise<{ host: Host; byId: Map<string, WebSocket> }> {
+  const byId = new Map<string, WebSocket>();
+  h = await startHost(
+    websocket(
+      function* (ws, req) {
+        byId.set(req.searchParams.get("id") ?? "", ws);
+        hub.subscribe(ws, "all");
+        const topic = req.searchParams.get("topic");
+        if (topic !== null) hub.subscribe(ws, topic);
+        for (;;) {
+          const msg = yield* ws.recv();
+          if (msg === null) return;
+          hub.publish("all", msg.data, { binary: msg.binary, except: ws });
+        }
+      },
+      { pingIntervalMs: 0 },
+    ),
+  );
+  return { host: h, byId };
+}
+
+async function subscribers(host: Host, n: number): Promise<Inbox[]> {
+  const out: Inbox[] = [];
+  for (let i = 0; i < n; i += 250) {
+    out.push(...(await Promise.all(Array.from({ length: Math.min(250, n - i) }, (_, j) => openClient(`${host.url}/?id=c${i + j}`)))));
+  }
+  clients.push(...out);
+  return out;
+}
+
+/** Fills the kernel buffers toward `peer` (which is not reading) and more, by plain ws sends. */
+async function stall(host: Host, ws: WebSocket, atLeastBuffered: number): Promise<void> {
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  await host.exec(function* () {
+    while (ws.bufferedAmount <= atLeastBuffered) {
+      ws.raw.send(chunk);
+      yield* sleep(1);
+    }
+  });
+}
+
+describe("Hub", () => {
+  it("fans a message out to 1,000 subscribers, framing it once", async () => {
+    const hub = new Hub();
+    const { host } = await hubServer(hub);
+    const subs = await subscribers(host, 1000);
+    await until(() => hub.subscribers("all") === 1000);
+    const frame = Sender.frame;
+    let framed = 0;
+    Sender.frame = (data, options) => (framed++, frame(data, options));
+    let written: number[] = [];
+    try {
+      written = await host.exec(function* () {
+        return [hub.publish("all", "to everyone"), hub.publish("all", Buffer.from([1, 2, 3]))];
+      });
+    } finally {
+      Sender.frame = frame;
+    }
+    expect(written).toEqual([1000, 1000]);
+    expect(framed).toBe(2);
+    for (const c of subs) {
+      const text = await c.next();
+      expect([text.data.toString(), text.binary]).toEqual(["to everyone", false]);
+      const bin = await c.next();
+      expect([[...bin.data], bin.binary]).toEqual([[1, 2, 3], true]);
+    }
+  }, 60_000);
+
+  it("relays a message to the other subscribers but not its sender (except)", async () => {
+    const hub = new Hub();
+    const { host } = await hubServer(hub);
+    const [a, b, c] = await subscribers(host, 3);
+    await until(() => hub.subscribers("all") === 3);
+    a!.ws.send("from a");
+    expect((await b!.next()).data.toString()).toBe("from a");
+    expect((await c!.next()).data.toString()).toBe("from a");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(a!.messages).toHaveLength(0);
+  });
+
+  it("a closed socket leaves every topic; unsubscribe leaves one", async () => {
+    const hub = new Hub();
+    const { host, byId } = await hubServer(hub);
+    const a = await openClient(`${host.url}/?id=a&topic=news`);
+    const b = await openClient(`${host.url}/?id=b&topic=news`);
+    clients.push(a, b);
+    await until(() => hub.subscribers("news") === 2);
+    expect(hub.topicsOf(byId.get("a")!).sort()).toEqual(["all", "news"]);
+    hub.unsubscribe(byId.get("b")!, "news");
+    expect(hub.subscribers("news")).toBe(1);
+    expect(hub.topicsOf(byId.get("b")!)).toEqual(["all"]);
+    a.ws.close();
+    await until(() => hub.subscribers("news") === 0 && hub.subscribers("all") === 1);
+    expect(hub.topicsOf(byId.get("a")!)).toEqual([]);
+    expect(await host.exec(function* () { return hub.publish("news", "anyone?"); })).toBe(0);
+  });
+
+  it("writes a burst of publishes to each subscriber in one write", async () => {
+    const hub = new Hub();
+    const { host, byId } = await hubServer(hub);
+    const a = await openClient(`${host.url}/?id=a`);
+    clients.push(a);
+    await until(() => hub.subscribers("all") === 1);
+    const sock = byId.get("a")!.raw._socket as unknown as { _write: Function; _writev: Function };
+    let writes = 0;
+    const w = sock._write.bind(sock);
+    const wv = sock._writev.bind(sock);
+    sock._write = (...args: unknown[]) => (writes++, w(...args));
+    sock._writev = (...args: unknown[]) => (writes++, wv(...args));
+    await host.exec(function* () {
+      for (let i = 0; i < 50; i++) hub.publish("all", `burst ${i}`);
+    });
+    for (let i = 0; i < 50; i++) expect((await a.next()).data.toString()).toBe(`burst ${i}`);
+    expect(writes).toBe(1);
+  });
+
+  describe("a slow consumer among 1,000 subscribers", () => {
+    it('policy "close": it is closed with 1008, everyone else gets every message', async () => {
+      const hub = new Hub({ maxBufferedBytes: 256 * 1024, slowConsumer: "close" });
+      const { host, byId } = await hubServer(hub);
+      const fast = await subscribers(host, 999);
+      const slow = await RawPeer.open(host.port, "/?id=slow");
+      slow.socket.pause();
+      await until(() => hub.subscribers("all") === 1000);
+      const slowWs = byId.get("slow")!;
+      await stall(host, slowWs, 256 * 1024);
+      await host.exec(function* () {
+        for (let i = 0; i < 100; i++) hub.publish("all", `tick ${i}`);
+      });
+      expect(hub.closedSlow).toBe(1);
+      expect(slowWs.isOpen).toBe(false);
+      for (const c of fast) for (let i = 0; i < 100; i++) expect((await c.next()).data.toString()).toBe(`tick ${i}`);
+      slow.socket.resume();
+      expect((await slow.closeFrame(20_000)).code).toBe(1008);
+      expect(slow.frames.some((f) => f.payload.toString().startsWith("tick"))).toBe(false);
+      expect(slowWs.error?.code).toBe("WS_ERR_SLOW_CONSUMER");
+      slow.destroy();
+    }, 60_000);
+
+    it('policy "drop": its messages are dropped while it is behind, and it gets new ones once it catches up', async () => {
+      const hub = new Hub({ maxBufferedBytes: 256 * 1024, slowConsumer: "drop" });
+      const { host, byId } = await hubServer(hub);
+      const fast = await subscribers(host, 999);
+      const slow = await RawPeer.open(host.port, "/?id=slow");
+      slow.socket.pause();
+      await until(() => hub.subscribers("all") === 1000);
+      const slowWs = byId.get("slow")!;
+      await stall(host, slowWs, 256 * 1024);
+      const maxBuffered = slowWs.bufferedAmount;
+      await host.exec(function* () {
+        for (let i = 0; i < 100; i++) hub.publish("all", `tick ${i}`);
+      });
+      expect(hub.dropped).toBe(100);
+      expect(slowWs.bufferedAmount).toBe(maxBuffered); // bounded: nothing was added
+      for (const c of fast) for (let i = 0; i < 100; i++) expect((await c.next()).data.toString()).toBe(`tick ${i}`);
+      slow.socket.resume();
+      await until(() => slowWs.bufferedAmount === 0, 20_000, "the slow peer to catch up");
+      await host.exec(function* () {
+        hub.publish("all", "caught up");
+      });
+      await until(() => slow.frames.some((f) => f.payload.toString() === "caught up"), 5000, "the next message");
+      expect(slow.frames.some((f) => f.payload.toString().startsWith("tick"))).toBe(false);
+      expect(slowWs.isOpen).toBe(true);
+      slow.destroy();
+    }, 60_000);
+  });
+
+  it("validates its options", () => {
+    expect(() => new Hub({ maxBufferedBytes: -1 })).toThrow(RangeError);
+    expect(() => new Hub({ slowConsumer: "ignore" as "drop" })).toThrow(RangeError);
+  });
+});

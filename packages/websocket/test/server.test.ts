@@ -1,0 +1,223 @@
+/**
+ * `websocket()` as an @skein/http app, over the wire: handshake answers,
+ * subprotocols, compression, graceful shutdown, and 2,000 connections at once.
+ */
+import { sleep } from "@skein/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { websocket, type WebSocketApp } from "@skein/websocket";
+import { startHost, type Host } from "./support/host.js";
+import { openClient, RawPeer, until } from "./support/peers.js";
+
+const hosts: Host[] = [];
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((h) => h.stop()));
+});
+async function host(app: unknown): Promise<Host> {
+  const h = await startHost(app);
+  hosts.push(h);
+  return h;
+}
+
+function echoApp(options = {}): WebSocketApp {
+  return websocket(function* (ws) {
+    for (;;) {
+      const msg = yield* ws.recv();
+      if (msg === null) return;
+      yield* ws.send(msg.data, { binary: msg.binary });
+    }
+  }, options);
+}
+
+async function plainGet(port: number, path = "/"): Promise<string> {
+  const net = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: "127.0.0.1" });
+    let out = "";
+    s.on("data", (d) => (out += d.toString("latin1")));
+    s.on("end", () => resolve(out));
+    s.on("error", reject);
+    s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  });
+}
+
+describe("handshake over the wire", () => {
+  it("answers a plain GET with 426 Upgrade: websocket and closes the connection", async () => {
+    const h = await host(echoApp());
+    const response = await plainGet(h.port);
+    expect(response).toMatch(/^HTTP\/1\.1 426 /);
+    expect(response).toMatch(/\r\nupgrade: websocket\r\n/i);
+    expect(response).toMatch(/\r\nconnection: close\r\n/i);
+  });
+
+  it("answers a bad key with 400 and closes", async () => {
+    const h = await host(echoApp());
+    const peer = await RawPeer.open(h.port, "/", { "sec-websocket-key": "not-a-key" });
+    expect(peer.status).toBe(400);
+    await peer.endEvent();
+  });
+
+  it("answers another version with 426 and Sec-WebSocket-Version: 13", async () => {
+    const h = await host(echoApp());
+    const peer = await RawPeer.open(h.port, "/", { "sec-websocket-version": "8" });
+    expect(peer.status).toBe(426);
+    expect(peer.responseHead).toMatch(/\r\nsec-websocket-version: 13/i);
+    await peer.endEvent();
+  });
+
+  it("answers a foreign origin with 403 and lets a listed one in", async () => {
+    const h = await host(echoApp({ origins: ["https://good.example"] }));
+    await expect(openClient(h.url, { origin: "https://evil.example" })).rejects.toThrow("status 403");
+    const c = await openClient(h.url, { origin: "https://good.example" });
+    c.ws.send("hi");
+    expect((await c.next()).data.toString()).toBe("hi");
+    c.ws.close();
+  });
+
+  it("answers with 101 and the Sec-WebSocket-Accept of the key (RFC 6455 §4.2.2)", async () => {
+    const h = await host(echoApp());
+    const peer = await RawPeer.open(h.port, "/", { "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" });
+    expect(peer.status).toBe(101);
+    expect(peer.responseHead).toMatch(/\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=/i);
+    peer.destroy();
+  });
+
+  it("negotiates the server's preferred subprotocol among the client's", async () => {
+    const protocols: string[] = [];
+    const h = await host(
+      websocket(
+        function* (ws) {
+          protocols.push(ws.protocol);
+        },
+        { protocols: ["chat.v2", "chat.v1"] },
+      ),
+    );
+    const c = await openClient(h.url, { protocols: ["chat.v1", "chat.v2"] });
+    expect(c.ws.protocol).toBe("chat.v2");
+    await c.closeEvent();
+    expect(protocols).toEqual(["chat.v2"]);
+  });
+
+  it("reads the first frame when it arrives in the same packet as the handshake", async () => {
+    const h = await host(echoApp());
+    const net = await import("node:net");
+    const { frame, parseFrames } = await import("./support/peers.js");
+    const s = net.connect({ port: h.port, host: "127.0.0.1" });
+    let buf = Buffer.alloc(0);
+    s.on("data", (d: Buffer) => (buf = Buffer.concat([buf, d])));
+    await new Promise((r) => s.once("connect", r));
+    s.write(
+      Buffer.concat([
+        Buffer.from("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"),
+        frame(0x1, "early bird"),
+      ]),
+    );
+    await until(() => {
+      const end = buf.indexOf("\r\n\r\n");
+      return end >= 0 && parseFrames(buf.subarray(end + 4)).frames.length === 1;
+    });
+    const end = buf.indexOf("\r\n\r\n");
+    expect(parseFrames(buf.subarray(end + 4)).frames[0]!.payload.toString()).toBe("early bird");
+    s.destroy();
+  });
+});
+
+describe("permessage-deflate", () => {
+  it("is off by default", async () => {
+    const h = await host(echoApp());
+    const c = await openClient(h.url, { perMessageDeflate: true });
+    expect(c.ws.extensions).toBe("");
+    c.ws.close();
+  });
+
+  it("is negotiated when enabled, and messages round-trip compressed", async () => {
+    const h = await host(echoApp({ perMessageDeflate: true }));
+    const c = await openClient(h.url, { perMessageDeflate: true });
+    expect(c.ws.extensions).toBe("permessage-deflate");
+    const text = "compress me ".repeat(1000);
+    c.ws.send(text);
+    expect((await c.next()).data.toString()).toBe(text);
+    c.ws.close();
+  });
+});
+
+describe("graceful shutdown", () => {
+  it("the HTTP server's close() sends 1001 to every WebSocket and waits for the handlers' finally blocks", async () => {
+    const log: string[] = [];
+    const h = await startHost(
+      websocket(function* (ws) {
+        try {
+          for (;;) {
+            const msg = yield* ws.recv();
+            if (msg === null) break;
+          }
+          log.push(`recv null: ${ws.error?.code}`);
+        } finally {
+          yield* sleep(30); // cleanup that takes a while
+          log.push("finally");
+        }
+      }),
+      { graceMs: 5000 },
+    );
+    const clients = await Promise.all([openClient(h.url), openClient(h.url), openClient(h.url)]);
+    h.server.close();
+    for (const c of clients) expect(await c.closeEvent()).toEqual({ code: 1001, reason: "server shutting down" });
+    await h.done;
+    expect(log.filter((l) => l === "finally")).toHaveLength(3);
+    expect(log.filter((l) => l === "recv null: WS_ERR_SHUTTING_DOWN")).toHaveLength(3);
+  });
+
+  it("app.shutdown() closes this endpoint's sockets with 1001, refuses new ones with 503, and returns when handlers are done", async () => {
+    const log: string[] = [];
+    const app = websocket(function* (ws) {
+      try {
+        while ((yield* ws.recv()) !== null);
+      } finally {
+        log.push("finally");
+      }
+    });
+    const h = await host(app);
+    const a = await openClient(h.url);
+    const b = await openClient(h.url);
+    expect(app.connections.size).toBe(2);
+    await h.exec(() => app.shutdown());
+    expect(log).toEqual(["finally", "finally"]);
+    expect(app.connections.size).toBe(0);
+    expect((await a.closeEvent()).code).toBe(1001);
+    expect((await b.closeEvent()).code).toBe(1001);
+    await expect(openClient(h.url)).rejects.toThrow("status 503");
+  });
+
+  it("cancelling the server cancels handlers: finally runs and the peer gets 1001", async () => {
+    const log: string[] = [];
+    const h = await startHost(
+      websocket(function* (ws) {
+        try {
+          yield* ws.recv();
+        } finally {
+          log.push("finally");
+        }
+      }),
+    );
+    const c = await openClient(h.url);
+    await h.stop();
+    expect(log).toEqual(["finally"]);
+    expect((await c.closeEvent()).code).toBe(1001);
+  });
+});
+
+describe("scale", () => {
+  it("serves 2,000 concurrent connections", async () => {
+    const h = await host(echoApp({ pingIntervalMs: 0 }));
+    const N = 2000;
+    const clients = [];
+    for (let i = 0; i < N; i += 200) {
+      clients.push(...(await Promise.all(Array.from({ length: Math.min(200, N - i) }, () => openClient(h.url)))));
+    }
+    expect(clients).toHaveLength(N);
+    clients.forEach((c, i) => c.ws.send(`hello from ${i}`));
+    const replies = await Promise.all(clients.map((c) => c.next(20_000)));
+    replies.forEach((r, i) => expect(r.data.toString()).toBe(`hello from ${i}`));
+    for (const c of clients) c.ws.close();
+    await Promise.all(clients.map((c) => c.closeEvent(20_000)));
+  }, 60_000);
+});
