@@ -1,0 +1,122 @@
+/**
+ * The demo server: `node apps/demo/dist/main.js [--port N] [--workers N] …`
+ * (see `--help` and apps/demo/README.md for the contract).
+ *
+ * One process, or with `--workers N` a node:cluster primary that supervises
+ * N workers (restarting any that die), relays chat between them and sums
+ * their figures. Every serving process stops the same way on SIGTERM or
+ * SIGINT (or when its primary asks): stop accepting, let in-flight requests
+ * finish, close WebSockets with 1001, exit 0.
+ */
+import cluster, { type Worker } from "node:cluster";
+import { action, main, race, signal, spawn, type Operation } from "@skein/core";
+import { HttpServer, serve } from "@skein/http";
+import { localBus, Relay, workerBus, type IpcPort } from "./bus.js";
+import { ConfigError, parseConfig, urlOf, USAGE, type DemoConfig } from "./config.js";
+import { demoApp } from "./app.js";
+import { loadPage } from "./page/page.js";
+import { demoSockets, publishFigures } from "./sockets.js";
+
+/** How long in-flight requests may take once a shutdown began. */
+const GRACE_MS = 10_000;
+
+function readConfig(): DemoConfig {
+  try {
+    const config = parseConfig(process.argv.slice(2), process.env);
+    if (config === "help") {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    return config;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`demo: ${e.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+/** Resolves when the primary asks this worker to stop (http's shutdown message) or goes away. */
+function primaryGone(): Operation<string> {
+  return action<string>("primary shutdown", (resolve) => {
+    const onMessage = (m: unknown) => {
+      if (typeof m === "object" && m !== null && (m as { skein?: unknown }).skein === "shutdown") resolve("shutdown");
+    };
+    const onDisconnect = () => resolve("disconnect");
+    process.on("message", onMessage);
+    process.on("disconnect", onDisconnect);
+    return () => {
+      process.off("message", onMessage);
+      process.off("disconnect", onDisconnect);
+    };
+  });
+}
+
+/** A serving process: the single one, or a cluster worker. */
+function* serveDemo(config: DemoConfig): Operation<void> {
+  const worker = cluster.isWorker;
+  const bus = worker ? workerBus(process as unknown as IpcPort) : localBus();
+  const counter = { requests: 0 };
+  const sockets = demoSockets(bus);
+  const app = demoApp({ page: loadPage(), echoWs: sockets.echoWs, chatWs: sockets.chatWs, counter });
+  const server = new HttpServer(app, {
+    host: config.host,
+    port: config.port,
+    limits: config.limits,
+    graceMs: GRACE_MS,
+    onListening: (s) => {
+      // With workers the primary prints the address once they all listen.
+      if (!worker) console.log(`demo listening on ${urlOf(config.host, s.address.port)}`);
+    },
+  });
+  const serving = yield* spawn(server.run(), { name: "http server" });
+  const figures = yield* spawn(
+    publishFigures(bus, sockets.hub, {
+      requests: () => counter.requests,
+      connections: () => server.connectionCount,
+      websockets: () => sockets.count,
+    }),
+    { name: "figures" },
+  );
+  try {
+    const stops: Operation<string>[] = [signal("SIGTERM"), signal("SIGINT")];
+    if (worker) stops.push(primaryGone());
+    yield* race(stops);
+    server.close({ graceMs: GRACE_MS }); // stop accepting; idle keep-alives close; in-flight requests finish
+    yield* sockets.shutdown(); // 1001 to every WebSocket, then wait for their handlers
+    yield* serving;
+  } finally {
+    figures.cancel();
+    bus.close();
+  }
+}
+
+/** The cluster primary: forks and supervises workers (via @skein/http), relays chat, sums figures. */
+function* primary(config: DemoConfig): Operation<void> {
+  const relay = new Relay();
+  let listening = 0;
+  const onFork = (w: Worker) => relay.add(w as unknown as IpcPort);
+  const onExit = (w: Worker) => relay.remove(w as unknown as IpcPort);
+  const onListening = (_w: Worker, address: { port: number }) => {
+    if (++listening === config.workers) {
+      console.log(`demo listening on ${urlOf(config.host, address.port)} (${config.workers} worker processes)`);
+    }
+  };
+  cluster.on("fork", onFork);
+  cluster.on("exit", onExit);
+  cluster.on("listening", onListening);
+  const tick = setInterval(() => relay.tick(), 1000);
+  try {
+    // The app runs in the workers; serve() in the primary only supervises them.
+    yield* serve({ host: config.host, port: config.port, workers: config.workers, graceMs: GRACE_MS }, function* (_req, res) {
+      return res.text(500, "the primary serves no requests\n");
+    });
+  } finally {
+    clearInterval(tick);
+    cluster.off("fork", onFork);
+    cluster.off("exit", onExit);
+    cluster.off("listening", onListening);
+  }
+}
+
+const config = readConfig();
+await main(config.workers > 1 && cluster.isPrimary ? primary(config) : serveDemo(config), { name: "demo" });

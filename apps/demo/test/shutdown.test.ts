@@ -1,0 +1,67 @@
+/**
+ * SIGTERM/SIGINT: the demo stops accepting, finishes the requests in flight,
+ * closes WebSockets with 1001 and exits 0.
+ */
+import net from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { startDemo, type Demo } from "./support/demo-process.js";
+import { get, RawConn } from "./support/raw-http.js";
+import { Inbox, openWs } from "./support/ws-client.js";
+
+const running: Demo[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((d) => d.stop()));
+});
+
+/** Resolves once connecting to `port` is refused (the listener is closed). */
+async function refused(port: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const err = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
+      const s = net.connect({ port, host: "127.0.0.1" }, () => {
+        s.destroy();
+        resolve(null);
+      });
+      s.once("error", (e) => resolve(e));
+    });
+    if (err?.code === "ECONNREFUSED") return;
+    if (Date.now() > deadline) throw new Error(`port ${port} still accepts connections`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.each(["SIGTERM", "SIGINT"] as const)("%s", (sig) => {
+  it("stops accepting, finishes requests in flight, closes WebSockets with 1001, exits 0", async () => {
+    const demo = await startDemo();
+    running.push(demo);
+    const wsBase = demo.url.replace("http", "ws");
+    const sleeper = await RawConn.open(demo.port);
+    sleeper.write(get("/sleep?ms=1500"));
+    const chat = new Inbox(await openWs(wsBase + "/ws/chat"));
+    const echo = new Inbox(await openWs(wsBase + "/ws/echo"));
+
+    // A streaming echo whose first chunk came back is certainly in flight.
+    const upload = await RawConn.open(demo.port);
+    upload.write("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nfirst \r\n");
+    const deadline = Date.now() + 5000;
+    while (!upload.unread().includes("first ")) {
+      if (Date.now() > deadline) throw new Error("the echo did not start");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+
+    demo.child.kill(sig);
+    await refused(demo.port);
+
+    // In flight: both requests complete normally after the signal.
+    upload.write("6\r\nsecond\r\n0\r\n\r\n");
+    const echoed = await upload.response();
+    expect(echoed.status).toBe(200);
+    expect(echoed.body.toString()).toBe("first second");
+    const slept = await sleeper.response({ timeoutMs: 5000 });
+    expect(slept.body.toString()).toBe("slept 1500");
+
+    expect((await chat.closeEvent(10_000)).code).toBe(1001);
+    expect((await echo.closeEvent(10_000)).code).toBe(1001);
+    expect(await demo.exited).toEqual({ code: 0, signal: null });
+  });
+});
