@@ -1,0 +1,219 @@
+// HTTP/1.1 on the wire: exact bytes in and out, every split offset,
+// pipelining order, corked writes, keep-alive rules, 100-continue.
+import { Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep } from "@skein/core";
+import type { Request, Response } from "../../src/app.js";
+import { Prepared } from "../../src/prepared.js";
+import { Router } from "../../src/router.js";
+import { exchange, normalizeDate, rawSocket, ResponseReader, startServer, type Running } from "../helpers/server.js";
+
+const hello = Prepared.text(200, "Hello, World!");
+
+const router = new Router()
+  .get("/hello", () => hello)
+  .all("/echo", function* (req: Request, res: Response) {
+    const body = yield* req.text();
+    return res.text(200, `${req.method} ${req.target} ${req.headers.get("x-id") ?? "-"} [${body}]`);
+  })
+  .get("/slow", function* (req: Request, res: Response) {
+    yield* sleep(Number(req.searchParams.get("ms") ?? 5));
+    return res.text(200, `slow ${req.searchParams.get("id")}`);
+  })
+  .get("/stream", function* (req: Request, res: Response) {
+    res.start(200, { "content-type": "text/plain" });
+    yield* res.write("ab");
+    yield* res.write("cde");
+    res.end();
+  })
+  .get("/missing-ok", function* (_req: Request, res: Response) {
+    return res.text(404, "none here");
+  })
+  .post("/continue", function* (req: Request, res: Response) {
+    const body = yield* req.text();
+    return res.text(200, `continued [${body}]`);
+  })
+  .post("/ignore-body", function* (_req: Request, res: Response) {
+    return res.text(200, "ignored");
+  })
+  .get("/close", function* (_req: Request, res: Response) {
+    return res.text(200, "bye", { connection: "close" });
+  });
+
+let s: Running;
+beforeAll(async () => {
+  s = await startServer(router.app());
+});
+afterAll(async () => {
+  await s.stop();
+});
+
+describe("exact bytes", () => {
+  it("answers a GET with a prepared response, byte for byte", async () => {
+    const r = await exchange(s.port, "GET /hello HTTP/1.1\r\nHost: a\r\n\r\n", { count: 1 });
+    expect(normalizeDate(r.raw)).toBe("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 13\r\nDate: <date>\r\n\r\nHello, World!");
+  });
+
+  it("frames a streamed response as chunked", async () => {
+    const r = await exchange(s.port, "GET /stream HTTP/1.1\r\nHost: a\r\n\r\n", { count: 1 });
+    expect(normalizeDate(r.raw)).toBe("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nTransfer-Encoding: chunked\r\nDate: <date>\r\n\r\n2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n");
+  });
+
+  it("streams to an HTTP/1.0 client without chunking and closes to end the body", async () => {
+    const r = await exchange(s.port, "GET /stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    expect(normalizeDate(r.raw)).toBe("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nDate: <date>\r\nConnection: close\r\n\r\nabcde");
+    expect(r.closed).toBe(true);
+  });
+
+  it("says Connection: keep-alive to an HTTP/1.0 client that asked, and stays open", async () => {
+    const r = await exchange(s.port, "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", { count: 1, timeoutMs: 300 });
+    expect(normalizeDate(r.raw)).toBe("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 13\r\nDate: <date>\r\nConnection: keep-alive\r\n\r\nHello, World!");
+    expect(r.closed).toBe(false);
+  });
+
+  it("closes after an HTTP/1.0 request without keep-alive", async () => {
+    const r = await exchange(s.port, "GET /hello HTTP/1.0\r\n\r\n");
+    expect(normalizeDate(r.raw)).toContain("Connection: close\r\n\r\nHello, World!");
+    expect(r.closed).toBe(true);
+  });
+
+  it("honours Connection: close from the client and ignores what follows", async () => {
+    const r = await exchange(s.port, "GET /hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /hello HTTP/1.1\r\nHost: a\r\n\r\n");
+    expect(r.responses).toHaveLength(1);
+    expect(r.responses[0]!.header("connection")).toBe("close");
+    expect(r.closed).toBe(true);
+  });
+
+  it("honours Connection: close from the handler", async () => {
+    const r = await exchange(s.port, "GET /close HTTP/1.1\r\nHost: a\r\n\r\nGET /hello HTTP/1.1\r\nHost: a\r\n\r\n");
+    expect(r.responses.map((x) => x.body)).toEqual(["bye"]);
+    expect(r.closed).toBe(true);
+  });
+
+  it("answers HEAD with the head only", async () => {
+    const r = await exchange(s.port, "HEAD /stream HTTP/1.1\r\nHost: a\r\n\r\n", { count: 1, headIndexes: [0] });
+    expect(normalizeDate(r.raw)).toBe("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nTransfer-Encoding: chunked\r\nDate: <date>\r\n\r\n");
+  });
+});
+
+describe("split input", () => {
+  const request = "POST /echo?x=1 HTTP/1.1\r\nHost: a\r\nX-Id: split\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n6\r\npedia \r\n0\r\n\r\n";
+  const expected = "POST /echo?x=1 split [Wikipedia ]";
+
+  it("answers the same for a request split at every offset", async () => {
+    const bytes = Buffer.from(request, "latin1");
+    const offsets = Array.from({ length: bytes.length - 1 }, (_, i) => i + 1);
+    for (let i = 0; i < offsets.length; i += 16) {
+      await Promise.all(offsets.slice(i, i + 16).map(async (at) => {
+        const socket = await rawSocket(s.port);
+        socket.setNoDelay(true);
+        const reader = new ResponseReader();
+        const got = new Promise<void>((resolve) => socket.on("data", (c) => {
+          reader.push(c);
+          if (reader.responses.length === 1) resolve();
+        }));
+        socket.write(bytes.subarray(0, at));
+        await new Promise((r) => setTimeout(r, 2)); // let the first part arrive as its own read
+        socket.write(bytes.subarray(at));
+        await got;
+        socket.destroy();
+        expect(reader.responses[0]!.body, `split at ${at}`).toBe(expected);
+      }));
+    }
+  });
+
+  it("answers a request fed one byte at a time", async () => {
+    const socket = await rawSocket(s.port);
+    socket.setNoDelay(true);
+    const reader = new ResponseReader();
+    const got = new Promise<void>((resolve) => socket.on("data", (c) => {
+      reader.push(c);
+      if (reader.responses.length === 1) resolve();
+    }));
+    for (const byte of Buffer.from(request, "latin1")) {
+      socket.write(Buffer.from([byte]));
+      await new Promise((r) => setImmediate(r));
+    }
+    await got;
+    socket.destroy();
+    expect(reader.responses[0]!.body).toBe(expected);
+  });
+});
+
+describe("pipelining", () => {
+  it("answers 64 mixed pipelined requests sent in one write, in order", async () => {
+    const requests: string[] = [];
+    const expected: [number, string][] = [];
+    const heads: number[] = [];
+    for (let i = 0; i < 64; i++) {
+      switch (i % 8) {
+        case 0: requests.push("GET /hello HTTP/1.1\r\nHost: a\r\n\r\n"); expected.push([200, "Hello, World!"]); break;
+        case 1: requests.push(`POST /echo HTTP/1.1\r\nHost: a\r\nX-Id: ${i}\r\nContent-Length: 3\r\n\r\nabc`); expected.push([200, `POST /echo ${i} [abc]`]); break;
+        case 2: requests.push(`GET /slow?id=${i}&ms=${i % 3} HTTP/1.1\r\nHost: a\r\n\r\n`); expected.push([200, `slow ${i}`]); break;
+        case 3: requests.push(`PUT /echo HTTP/1.1\r\nHost: a\r\nX-Id: ${i}\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n`); expected.push([200, `PUT /echo ${i} [hi]`]); break;
+        case 4: heads.push(i); requests.push("HEAD /hello HTTP/1.1\r\nHost: a\r\n\r\n"); expected.push([200, ""]); break;
+        case 5: requests.push("GET /stream HTTP/1.1\r\nHost: a\r\n\r\n"); expected.push([200, "abcde"]); break;
+        case 6: requests.push(`GET /nowhere/${i} HTTP/1.1\r\nHost: a\r\n\r\n`); expected.push([404, "Not Found\n"]); break;
+        default: requests.push(`GET /echo?i=${i} HTTP/1.1\r\nHost: a\r\nX-Id: ${i}\r\n\r\n`); expected.push([200, `GET /echo?i=${i} ${i} []`]);
+      }
+    }
+    const r = await exchange(s.port, requests.join(""), { count: 64, headIndexes: heads });
+    expect(r.responses.map((x) => [x.status, x.body])).toEqual(expected);
+    expect(r.closed).toBe(false);
+  });
+
+  it("writes the responses to requests that arrive in one read with one socket write", async () => {
+    const writes: number[] = [];
+    let received = 0;
+    const original = Socket.prototype.write;
+    Socket.prototype.write = function (this: Socket, ...args: Parameters<Socket["write"]>) {
+      if (this.localPort === s.port) writes.push(Buffer.byteLength(args[0] as Buffer));
+      return original.apply(this, args);
+    } as Socket["write"];
+    try {
+      const r = await exchange(s.port, "GET /hello HTTP/1.1\r\nHost: a\r\n\r\n".repeat(16), { count: 16 });
+      expect(r.responses).toHaveLength(16);
+      received = r.raw.length;
+    } finally {
+      Socket.prototype.write = original;
+    }
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toBe(received);
+  });
+});
+
+describe("Expect: 100-continue", () => {
+  it("sends 100 Continue when the handler reads the body, then the response", async () => {
+    const socket = await rawSocket(s.port);
+    const reader = new ResponseReader();
+    let raw = "";
+    const interim = new Promise<void>((resolve) => socket.on("data", (c) => {
+      raw += c.toString("latin1");
+      if (raw.startsWith("HTTP/1.1 100 Continue\r\n\r\n")) resolve();
+    }));
+    socket.write("POST /continue HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+    await interim;
+    expect(raw).toBe("HTTP/1.1 100 Continue\r\n\r\n");
+    const final = new Promise<void>((resolve) => socket.on("data", () => {
+      if (raw.includes("continued")) resolve();
+    }));
+    socket.write("hello");
+    await final;
+    reader.push(Buffer.from(raw.slice("HTTP/1.1 100 Continue\r\n\r\n".length), "latin1"));
+    socket.destroy();
+    expect(reader.responses[0]!.body).toBe("continued [hello]");
+  });
+
+  it("answers without 100 Continue and closes when the handler ignores the body", async () => {
+    const r = await exchange(s.port, "POST /ignore-body HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+    expect(r.raw).not.toContain("100 Continue");
+    expect(r.responses.map((x) => [x.body, x.header("connection")])).toEqual([["ignored", "close"]]);
+    expect(r.closed).toBe(true);
+  });
+
+  it("answers 417 to any other expectation", async () => {
+    const r = await exchange(s.port, "POST /continue HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\nx");
+    expect(r.responses.map((x) => x.status)).toEqual([417]);
+    expect(r.closed).toBe(true);
+  });
+});

@@ -1,0 +1,84 @@
+// Graceful shutdown: stop accepting, close idle keep-alives, finish in-flight
+// requests with Connection: close, cancel what is left after the grace period.
+import { connect } from "node:net";
+import { describe, expect, it } from "vitest";
+import { sleep } from "@skein/core";
+import type { Request, Response } from "../../src/app.js";
+import { Prepared } from "../../src/prepared.js";
+import { rawSocket, ResponseReader, startServer } from "../helpers/server.js";
+
+const hello = Prepared.text(200, "Hello, World!");
+const events: string[] = [];
+let started: () => void = () => {};
+
+function* app(req: Request, res: Response) {
+  if (req.path === "/slow") {
+    started();
+    try {
+      yield* sleep(Number(req.searchParams.get("ms")));
+      events.push("slow: done");
+      return res.text(200, "finished");
+    } finally {
+      events.push("slow: finally");
+    }
+  }
+  return hello;
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, "127.0.0.1");
+    s.on("connect", () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.on("error", () => resolve(true));
+  });
+}
+
+describe("graceful shutdown", () => {
+  it("closes idle connections, finishes in-flight requests with Connection: close, refuses new ones", async () => {
+    events.length = 0;
+    const s = await startServer(app);
+    const idle = await rawSocket(s.port);
+    const idleReader = new ResponseReader();
+    idle.on("data", (d) => idleReader.push(d));
+    const idleClosed = new Promise<void>((r) => idle.on("close", () => r()));
+    await new Promise<void>((r) => {
+      idle.once("data", () => r());
+      idle.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    });
+
+    const busy = await rawSocket(s.port);
+    const busyReader = new ResponseReader();
+    busy.on("data", (d) => busyReader.push(d));
+    const busyClosed = new Promise<void>((r) => busy.on("close", () => r()));
+    const inFlight = new Promise<void>((r) => (started = r));
+    busy.write("GET /slow?ms=100 HTTP/1.1\r\nHost: a\r\n\r\n");
+    await inFlight;
+
+    const stopped = s.stop(5000);
+    await idleClosed;
+    expect(idleReader.responses).toHaveLength(1); // nothing more, just closed
+    expect(await refused(s.port)).toBe(true);
+    await busyClosed;
+    await stopped;
+    expect(busyReader.responses.map((r) => [r.body, r.header("connection")])).toEqual([["finished", "close"]]);
+    expect(events).toEqual(["slow: done", "slow: finally"]);
+    expect(s.server.connectionCount).toBe(0);
+  });
+
+  it("cancels requests still running when the grace period ends", async () => {
+    events.length = 0;
+    const s = await startServer(app);
+    const busy = await rawSocket(s.port);
+    const busyClosed = new Promise<void>((r) => busy.on("close", () => r()));
+    busy.on("data", () => {});
+    const inFlight = new Promise<void>((r) => (started = r));
+    busy.write("GET /slow?ms=60000 HTTP/1.1\r\nHost: a\r\n\r\n");
+    await inFlight;
+    await s.stop(50);
+    await busyClosed;
+    expect(events).toEqual(["slow: finally"]);
+  });
+});

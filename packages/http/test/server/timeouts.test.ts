@@ -1,0 +1,108 @@
+// Timeouts with short real limits (each fires within its value plus two
+// sweeps); assertions are on what the client sees, never on elapsed time.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep } from "@skein/core";
+import type { Request, Response } from "../../src/app.js";
+import { Prepared } from "../../src/prepared.js";
+import { exchange, rawSocket, startServer, type Running } from "../helpers/server.js";
+
+const hello = Prepared.text(200, "Hello, World!");
+const events: string[] = [];
+
+function* app(req: Request, res: Response) {
+  if (req.path === "/body") {
+    const body = yield* req.text();
+    return res.text(200, body);
+  }
+  if (req.path === "/sleep") {
+    try {
+      yield* sleep(10_000);
+    } finally {
+      events.push("sleep: finally");
+    }
+  }
+  if (req.path === "/flood") {
+    res.start(200, { "content-type": "application/octet-stream" });
+    const chunk = Buffer.alloc(64 * 1024, 120);
+    try {
+      for (let i = 0; i < 10_000; i++) yield* res.write(chunk);
+    } finally {
+      events.push("flood: finally");
+    }
+    return;
+  }
+  return hello;
+}
+
+let s: Running;
+beforeAll(async () => {
+  s = await startServer(app, {
+    limits: { headersTimeoutMs: 150, requestTimeoutMs: 150, keepAliveTimeoutMs: 150, writeStallTimeoutMs: 200 },
+  });
+});
+afterAll(async () => {
+  await s.stop();
+});
+
+describe("timeouts", () => {
+  it("answers 408 and closes when a head trickles in too slowly (slowloris)", async () => {
+    const r = await exchange(s.port, "GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ", { timeoutMs: 5000 });
+    expect(r.responses.map((x) => x.status)).toEqual([408]);
+    expect(r.closed).toBe(true);
+  });
+
+  it("closes a connection that never sends a byte, without a response", async () => {
+    const r = await exchange(s.port, [], { timeoutMs: 5000 });
+    expect(r.raw).toBe("");
+    expect(r.closed).toBe(true);
+  });
+
+  it("answers 408 when the body stalls past requestTimeoutMs", async () => {
+    const r = await exchange(s.port, "POST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc", { timeoutMs: 5000 });
+    expect(r.responses.map((x) => x.status)).toEqual([408]);
+    expect(r.closed).toBe(true);
+  });
+
+  it("closes an idle keep-alive connection after keepAliveTimeoutMs", async () => {
+    const r = await exchange(s.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", { timeoutMs: 5000 });
+    expect(r.responses.map((x) => x.body)).toEqual(["Hello, World!"]);
+    expect(r.closed).toBe(true);
+  });
+
+  it("cancels a handler past handlerTimeoutMs and answers 503", async () => {
+    events.length = 0;
+    const timed = await startServer(app, { limits: { handlerTimeoutMs: 100 } });
+    try {
+      const r = await exchange(timed.port, "GET /sleep HTTP/1.1\r\nHost: a\r\n\r\n", { count: 1, timeoutMs: 5000 });
+      expect(r.responses.map((x) => x.status)).toEqual([503]);
+      expect(events).toEqual(["sleep: finally"]);
+    } finally {
+      await timed.stop();
+    }
+  });
+
+  it("drops a client that stops reading, while serving the others", async () => {
+    events.length = 0;
+    const stalled = await rawSocket(s.port);
+    stalled.pause(); // never read: the server's writes back up
+    let closed = false;
+    stalled.on("close", () => (closed = true));
+    stalled.write("GET /flood HTTP/1.1\r\nHost: a\r\n\r\n");
+    // Meanwhile other clients are answered.
+    for (let i = 0; i < 5; i++) {
+      const ok = await exchange(s.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", { count: 1 });
+      expect(ok.responses[0]!.body).toBe("Hello, World!");
+    }
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (events.includes("flood: finally")) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 10);
+    });
+    stalled.resume();
+    await new Promise<void>((resolve) => (closed ? resolve() : stalled.on("close", () => resolve())));
+    expect(closed).toBe(true);
+  });
+});
