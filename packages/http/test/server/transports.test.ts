@@ -1,0 +1,93 @@
+// TLS, Unix sockets and node:cluster workers.
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { get as httpGet } from "node:http";
+import { get as httpsGet } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Request, Response } from "../../src/app.js";
+import { startServer } from "../helpers/server.js";
+
+function* whoami(req: Request, res: Response) {
+  return res.json(200, { secure: req.secure, pid: process.pid, path: req.path });
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "skein-transports-"));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function fetchText(get: typeof httpGet, options: Parameters<typeof httpGet>[0]): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(options, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on("error", reject);
+  });
+}
+
+describe("transports", () => {
+  it("serves HTTPS with serve({ tls })", async () => {
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1", "-subj", "/CN=localhost"], { stdio: "ignore" });
+    const key = readFileSync(join(dir, "key.pem"));
+    const cert = readFileSync(join(dir, "cert.pem"));
+    const s = await startServer(whoami, { tls: { key, cert } });
+    try {
+      const r = await fetchText(httpsGet as typeof httpGet, { host: "127.0.0.1", port: s.port, path: "/tls", ca: cert, servername: "localhost" } as Parameters<typeof httpGet>[0]);
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body)).toMatchObject({ secure: true, path: "/tls" });
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("serves on a Unix socket", async () => {
+    const socketPath = join(dir, "http.sock");
+    const s = await startServer(whoami, { path: socketPath });
+    try {
+      const r = await fetchText(httpGet, { socketPath, path: "/unix" });
+      expect(JSON.parse(r.body)).toMatchObject({ secure: false, path: "/unix" });
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("runs workers: n under node:cluster, spreading connections, and stops them gracefully", async () => {
+    const fixture = fileURLToPath(new URL("../fixtures/cluster-server.ts", import.meta.url));
+    const out = join(dir, "cluster-server.mjs");
+    await build({
+      entryPoints: [fixture], outfile: out, bundle: true, platform: "node", format: "esm", target: "node20",
+      conditions: ["skein-source"], logLevel: "silent",
+      banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+    });
+    const child = spawn(process.execPath, [out], { stdio: ["ignore", "pipe", "inherit"] });
+    let output = "";
+    const lines = new Promise<string[]>((resolve) => {
+      child.stdout.on("data", (d) => {
+        output += d;
+        const ready = output.split("\n").filter((l) => l.startsWith("listening"));
+        if (ready.length === 2) resolve(ready);
+      });
+    });
+    const ready = await lines;
+    const port = Number(ready[0]!.split(" ")[1]);
+    const pids = new Set<number>();
+    for (let i = 0; i < 40 && pids.size < 2; i++) {
+      const r = await fetchText(httpGet, { host: "127.0.0.1", port, path: "/", agent: false });
+      pids.add(JSON.parse(r.body).pid);
+    }
+    expect(pids.size).toBe(2);
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(output).toContain("workers stopped");
+  });
+});
