@@ -1,0 +1,59 @@
+/**
+ * `skein-load`: the command line of the load generator.
+ *
+ * @example
+ * // skein-load http://127.0.0.1:8080/ -c 256 -p 16 -d 10s --expect-body 'Hello, World!'
+ * @module
+ */
+import { formatReport } from "./report.js";
+import { parseArgs, USAGE, UsageError } from "./args.js";
+import { runLoad } from "./run.js";
+import type { LoadProgress } from "./options.js";
+
+function progressLine(p: LoadProgress): string {
+  const s = (p.elapsedMs / 1000).toFixed(0).padStart(3);
+  return `${p.phase === "warmup" ? "warm-up" : "running"} ${s}s  ${Math.round(p.rate).toLocaleString("en-US").padStart(10)} req/s  ` +
+    `${p.requests.toLocaleString("en-US")} ok  ${p.errors} errors  ${p.connected} connected`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`skein-load: ${e.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (parsed.kind === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const tty = process.stderr.isTTY === true;
+  const options = parsed.options;
+  if (!parsed.quiet) {
+    options.onProgress = (p) => process.stderr.write(tty ? `\r${progressLine(p)}\x1b[K` : `${progressLine(p)}\n`);
+  }
+  let report;
+  try {
+    report = await runLoad(options);
+  } catch (e) {
+    if (e instanceof RangeError || e instanceof TypeError) {
+      process.stderr.write(`skein-load: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (!parsed.quiet && tty) process.stderr.write("\r\x1b[K");
+  process.stdout.write(parsed.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
+  // Nothing answered correctly: the run measured nothing.
+  return report.requests > 0 ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`skein-load: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,310 @@
+/**
+ * One load-generating connection: a task that keeps `pipeline` requests in
+ * flight, parses the answers with llhttp in RESPONSE mode, checks each one
+ * and records its latency.
+ *
+ * Speed: this is the hot path, so it talks to the llhttp wasm instance
+ * directly as a minimal sink (the binding's `WasmSink`) instead of going
+ * through `HttpParser`: llhttp still does all the parsing, but no head
+ * object, span array or string is built per response — the status arrives
+ * as a number in `on_headers_complete`, and the body is compared in place
+ * against the expected bytes. Time is read once per socket read, not per
+ * response (every response in a read arrived at the same moment), and send
+ * times live in a ring of `pipeline` doubles.
+ *
+ * @module
+ */
+import { connect, ConnectionError, ConnectionResetError, isCancelled, sleep, TimeoutError, type Conn } from "@skein/core";
+import { LLHTTP_ERROR, LLHTTP_TYPE } from "../llhttp/constants.js";
+import { copyIn, llhttp, setCurrent, type WasmSink } from "../llhttp/wasm.js";
+import type { LoadRun } from "./state.js";
+import { E_BODY, E_CLOSED, E_CONNECT, E_PARSE, E_RESET, E_STATUS, E_TIMEOUT } from "./stats.js";
+
+const EMPTY = Buffer.alloc(0);
+/** Pause before reconnecting after a failed connect, in ms (a refused port must not spin a core). */
+const RECONNECT_BACKOFF_MS = 50;
+const SKIP_BODY = 1;
+
+// Frees the llhttp struct of a connection object that was dropped without destroy().
+const leaks = new FinalizationRegistry<number>((ptr) => llhttp().llhttp_free(ptr));
+
+/** A connection of a load run (survives reconnects). */
+export class LoadConnection implements WasmSink {
+  readonly #run: LoadRun;
+  readonly #depth: number;
+  /** Send time of each request in flight (ms), oldest at `#head`. */
+  readonly #sentAt: Float64Array;
+  #head = 0;
+  /** Requests in flight. */
+  inflight = 0;
+  /** Answers still owed to warm-up requests: not counted. */
+  #uncounted = 0;
+  /** Time of the last response (or of the send that started a busy period), for the timeout watchdog. */
+  lastProgress = 0;
+  /** The open connection, if any. */
+  conn: Conn | null = null;
+  /** The watchdog closed this connection. */
+  #timedOut = false;
+  /** The server said `Connection: close`. */
+  #closing = false;
+  /** More responses than requests arrived. */
+  #unsolicited = false;
+  // llhttp state and the read being parsed.
+  #ptr: number;
+  #chunk: Buffer = EMPTY;
+  #base = 0;
+  #now = 0;
+  // The response being parsed.
+  #status = 0;
+  #bodyPos = 0;
+  #bodyOk = true;
+
+  constructor(run: LoadRun) {
+    this.#run = run;
+    this.#depth = run.options.pipeline;
+    this.#sentAt = new Float64Array(this.#depth);
+    this.#ptr = llhttp().llhttp_alloc(LLHTTP_TYPE.RESPONSE);
+    leaks.register(this, this.#ptr, this);
+  }
+
+  /** The connection's task: connect, load, and reconnect after errors until cancelled or done. */
+  *run(): Generator<unknown, void, any> {
+    const run = this.#run;
+    const o = run.options;
+    const t = run.plan.target;
+    const tls = t.secure ? { servername: /^[\d.]+$|:/.test(t.hostname) ? undefined : t.hostname, ...o.tls } : undefined;
+    try {
+      while (!run.stopping) {
+        let conn: Conn;
+        yield* run.connectGate.acquire();
+        try {
+          conn = yield* connect({ host: t.hostname, port: t.port, tls, timeoutMs: o.connectTimeoutMs });
+        } catch (e) {
+          if (isCancelled(e)) throw e;
+          if (run.recording) run.stats.errors[E_CONNECT]!++;
+          yield* sleep(RECONNECT_BACKOFF_MS);
+          continue;
+        } finally {
+          run.connectGate.release();
+        }
+        yield* this.#serve(conn);
+      }
+    } finally {
+      this.destroy();
+    }
+  }
+
+  /** Frees the parser. */
+  destroy(): void {
+    if (this.#ptr === 0) return;
+    leaks.unregister(this);
+    llhttp().llhttp_free(this.#ptr);
+    this.#ptr = 0;
+  }
+
+  /** Called when measuring starts: the requests in flight now belong to the warm-up. */
+  markInflightUncounted(): void {
+    this.#uncounted = this.inflight;
+  }
+
+  /** Closes a connection whose requests got no answer in time (called by the watchdog). */
+  timeOut(): void {
+    if (this.conn === null || this.#timedOut) return;
+    this.#timedOut = true;
+    if (this.#run.recording) this.#run.stats.errors[E_TIMEOUT]!++;
+    this.conn.abort();
+  }
+
+  *#serve(conn: Conn): Generator<unknown, void, any> {
+    const run = this.#run;
+    const stats = run.stats;
+    this.conn = conn;
+    run.connected++;
+    llhttp().llhttp_reset(this.#ptr);
+    this.#head = 0;
+    this.inflight = 0;
+    this.#uncounted = 0;
+    this.#timedOut = this.#closing = this.#unsolicited = false;
+    try {
+      this.lastProgress = performance.now();
+      if (!run.paced) this.fill(this.lastProgress);
+      for (;;) {
+        const chunk = yield* conn.recv();
+        if (chunk.length === 0) {
+          if (this.inflight > 0 && !this.#timedOut && run.recording) stats.errors[E_CLOSED]!++;
+          return;
+        }
+        const now = performance.now();
+        this.#now = now;
+        stats.bytesRead += chunk.length;
+        if (!this.#execute(chunk)) {
+          if (run.recording) stats.errors[E_PARSE]!++;
+          return;
+        }
+        if (this.#closing) {
+          // After `Connection: close` nothing more will be answered here.
+          if (this.inflight > 0 && run.recording) stats.errors[E_CLOSED]!++;
+          return;
+        }
+        if (!run.paced && !run.stopping) this.fill(now);
+      }
+    } catch (e) {
+      if (isCancelled(e)) throw e;
+      if (!this.#timedOut && run.recording) stats.errors[classify(e)]!++;
+    } finally {
+      run.connected--;
+      this.conn = null;
+      const lost = this.inflight - this.#uncounted;
+      if (lost > 0 && run.measuring) run.onLost(lost);
+      this.inflight = 0;
+      conn.abort();
+    }
+  }
+
+  /**
+   * Sends as many requests as fit in the pipeline (and the count allows),
+   * stamped with `now`; returns how many.
+   */
+  fill(now: number): number {
+    const run = this.#run;
+    let k = this.#depth - this.inflight;
+    if (k > run.toSend) k = run.toSend;
+    if (k <= 0) return 0;
+    if (run.measuring) run.toSend -= k;
+    run.stats.sent += k;
+    this.conn!.send(run.plan.batches[k]!);
+    this.#stamp(k, now);
+    return k;
+  }
+
+  /**
+   * Sends one request (paced runs), stamped with its intended send time so
+   * that a server falling behind shows in the latency (no coordinated
+   * omission). Returns false when there is no room.
+   */
+  sendOne(intendedAt: number): boolean {
+    const run = this.#run;
+    if (this.conn === null || this.inflight >= this.#depth || this.#closing || run.toSend <= 0) return false;
+    if (run.measuring) run.toSend--;
+    run.stats.sent++;
+    this.conn.send(run.plan.batches[1]!);
+    this.#stamp(1, intendedAt);
+    return true;
+  }
+
+  #stamp(k: number, at: number): void {
+    if (this.inflight === 0) this.lastProgress = performance.now();
+    const depth = this.#depth;
+    let i = this.#head + this.inflight;
+    if (i >= depth) i -= depth;
+    for (let j = 0; j < k; j++) {
+      this.#sentAt[i] = at;
+      if (++i === depth) i = 0;
+    }
+    this.inflight += k;
+  }
+
+  /** Runs llhttp over `chunk`; false when the response stream is broken. */
+  #execute(chunk: Buffer): boolean {
+    const ll = llhttp();
+    this.#chunk = chunk;
+    this.#base = copyIn(chunk);
+    let ret: number;
+    setCurrent(this);
+    try {
+      ret = ll.llhttp_execute(this.#ptr, this.#base, chunk.length);
+    } finally {
+      setCurrent(null);
+      this.#chunk = EMPTY;
+    }
+    if (this.#unsolicited) return false;
+    // Bytes after a `Connection: close` response are ignored (RFC 9112 §9.6).
+    return ret === LLHTTP_ERROR.OK || ret === LLHTTP_ERROR.CLOSED_CONNECTION;
+  }
+
+  // ---- llhttp callbacks (WasmSink) -------------------------------------
+
+  /** @internal */
+  onMessageBegin(): number {
+    this.#bodyPos = 0;
+    this.#bodyOk = true;
+    return 0;
+  }
+  /** @internal */
+  onUrl(): number {
+    return 0;
+  }
+  /** @internal */
+  onStatus(): number {
+    return 0;
+  }
+  /** @internal */
+  onHeaderField(): number {
+    return 0;
+  }
+  /** @internal */
+  onHeaderValue(): number {
+    return 0;
+  }
+
+  /** @internal */
+  onHeadersComplete(status: number, _upgrade: number, keepAlive: number): number {
+    this.#status = status;
+    if (keepAlive === 0) this.#closing = true;
+    return this.#run.plan.skipBody ? SKIP_BODY : 0;
+  }
+
+  /** @internal */
+  onBody(at: number, len: number): number {
+    const expected = this.#run.plan.expectBody;
+    if (expected === undefined) return 0;
+    const pos = this.#bodyPos;
+    this.#bodyPos = pos + len;
+    if (this.#bodyOk) {
+      const off = at - this.#base;
+      // Compared in place: no view or copy of the body is made.
+      if (pos + len > expected.length || this.#chunk.compare(expected, pos, pos + len, off, off + len) !== 0) this.#bodyOk = false;
+    }
+    return 0;
+  }
+
+  /** @internal */
+  onMessageComplete(): number {
+    const status = this.#status;
+    // 1xx interim responses precede the real one (RFC 9110 §15.2).
+    if (status < 200 && status !== 101) return 0;
+    if (this.inflight === 0) {
+      this.#unsolicited = true;
+      return LLHTTP_ERROR.USER;
+    }
+    const sentAt = this.#sentAt[this.#head]!;
+    if (++this.#head === this.#depth) this.#head = 0;
+    this.inflight--;
+    this.lastProgress = this.#now;
+    if (this.#uncounted > 0) {
+      this.#uncounted--;
+      return 0;
+    }
+    const run = this.#run;
+    if (!run.recording) return 0;
+    const stats = run.stats;
+    const plan = run.plan;
+    stats.responses++;
+    stats.statusCounts[status]!++;
+    if (status < plan.statusMin || status > plan.statusMax) stats.errors[E_STATUS]!++;
+    else if (plan.expectBody !== undefined && (!this.#bodyOk || this.#bodyPos !== plan.expectBody.length)) stats.errors[E_BODY]!++;
+    else {
+      stats.ok++;
+      stats.latency.record((this.#now - sentAt) * 1000);
+    }
+    if (run.measuring && run.options.count > 0) run.onAnswered();
+    return 0;
+  }
+}
+
+function classify(e: unknown): number {
+  if (e instanceof ConnectionResetError) return E_RESET;
+  if (e instanceof TimeoutError) return E_TIMEOUT;
+  if (e instanceof ConnectionError) return E_CLOSED;
+  throw e;
+}

@@ -1,0 +1,69 @@
+/**
+ * What the connections of one load run share: the request plan, the
+ * counters, the phase, and how many requests are left to send.
+ *
+ * @module
+ */
+import { Event, Semaphore } from "@skein/core";
+import type { LoadConnection } from "./connection.js";
+import type { ResolvedLoadOptions } from "./options.js";
+import type { RequestPlan } from "./plan.js";
+import { LoadStats } from "./stats.js";
+
+/** Shared state of a run. */
+export class LoadRun {
+  readonly options: ResolvedLoadOptions;
+  readonly plan: RequestPlan;
+  readonly stats = new LoadStats();
+  readonly connections: LoadConnection[] = [];
+  /** Opening connections at once is bounded (a burst overflows the server's accept backlog). */
+  readonly connectGate: Semaphore;
+  /** True while responses and errors are counted (warm-up included; the counters restart when measuring starts). */
+  recording = true;
+  /** True during the measurement (after the warm-up, before the end). */
+  measuring = false;
+  /** True once no more requests may be sent. */
+  stopping = false;
+  /** The pacer sends requests (a rate was given), not the connections. */
+  readonly paced: boolean;
+  /** Count mode: measured requests not yet sent (Infinity without a count). */
+  toSend: number;
+  /** Count mode: measured responses received. */
+  answered = 0;
+  /** Set when a count-mode run has all its answers. */
+  readonly done = new Event("load done");
+  /** Connections open now. */
+  connected = 0;
+
+  constructor(options: ResolvedLoadOptions, plan: RequestPlan) {
+    this.options = options;
+    this.plan = plan;
+    this.paced = options.rate > 0;
+    this.toSend = options.count > 0 ? options.count : Infinity;
+    this.connectGate = new Semaphore(options.connectConcurrency, "connect gate");
+  }
+
+  /** Ends the warm-up: counters restart, answers to warm-up requests are not counted. */
+  startMeasuring(): void {
+    this.stats.reset();
+    for (const c of this.connections) c.markInflightUncounted();
+    this.measuring = true;
+  }
+
+  /** Ends the measurement: nothing more is sent or counted. */
+  stop(): void {
+    this.recording = false;
+    this.measuring = false;
+    this.stopping = true;
+  }
+
+  /** A measured response arrived (any outcome). */
+  onAnswered(): void {
+    if (++this.answered === this.options.count) this.done.set();
+  }
+
+  /** Measured requests were lost with their connection: in count mode they are sent again. */
+  onLost(measured: number): void {
+    if (this.toSend !== Infinity) this.toSend += measured;
+  }
+}
