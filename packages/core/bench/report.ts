@@ -1,0 +1,122 @@
+/**
+ * Figures, the table and the `--json` object of `pnpm bench:core`. The JSON
+ * shape is the one agreed for every Skein bench (apps/demo/bench/figures.ts,
+ * `BenchFigures`); it is restated here because core must not depend on the
+ * demo app.
+ */
+import { cpus, totalmem, type as osType, release, arch } from "node:os";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+/** One measured figure (see `FigureRow` in apps/demo/bench/figures.ts). */
+export interface FigureRow {
+  name: string;
+  value: number;
+  unit: string;
+  better?: "higher" | "lower";
+  baseline?: { name: string; value: number };
+  ratio?: number;
+  target?: { ratio: number; of: string };
+  note?: string;
+}
+
+export interface MachineInfo {
+  cpu?: string;
+  cores?: number;
+  memoryBytes?: number;
+  node?: string;
+  os?: string;
+  [key: string]: string | number | boolean | undefined;
+}
+
+export interface BenchFigures {
+  bench: string;
+  rows: FigureRow[];
+  machine?: MachineInfo;
+}
+
+export function machineInfo(extra: MachineInfo = {}): MachineInfo {
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model.trim(),
+    cores: cpu.length,
+    memoryBytes: totalmem(),
+    node: process.version,
+    os: `${osType()} ${release()} ${arch()}`,
+    ...extra,
+  };
+}
+
+/** A row with its ratio filled in. */
+export function withRatio(row: FigureRow): FigureRow {
+  if (row.ratio !== undefined || row.baseline === undefined || row.baseline.value === 0) return row;
+  return { ...row, ratio: row.value / row.baseline.value };
+}
+
+export function meets(row: FigureRow): boolean | undefined {
+  if (row.target === undefined || row.ratio === undefined) return undefined;
+  return (row.better ?? "higher") === "lower" ? row.ratio <= row.target.ratio : row.ratio >= row.target.ratio;
+}
+
+export function formatNumber(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  const abs = Math.abs(n);
+  if (abs >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (abs >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
+  if (abs >= 100) return Math.round(n).toString();
+  return Number(n.toPrecision(3)).toString();
+}
+
+function formatRatio(r: number): string {
+  return r >= 10 ? `${r.toFixed(1)}x` : `${r.toFixed(2)}x`;
+}
+
+/** The human-readable table: figure, Skein, baseline, ratio, target, PASS/MISS. */
+export function table(rows: FigureRow[]): string {
+  const head = ["figure", "Skein", "baseline", "ratio", "target", ""];
+  const body = rows.map((r) => {
+    const ok = meets(r);
+    const op = (r.better ?? "higher") === "lower" ? "≤" : "≥";
+    return [
+      r.name,
+      `${formatNumber(r.value)} ${r.unit}`,
+      r.baseline ? `${formatNumber(r.baseline.value)} ${r.unit} (${r.baseline.name})` : "",
+      r.ratio !== undefined ? formatRatio(r.ratio) : "",
+      r.target ? `${op} ${formatRatio(r.target.ratio)} ${r.target.of}` : "",
+      ok === undefined ? "" : ok ? "PASS" : "MISS",
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const out = [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)];
+  const notes = rows.filter((r) => r.note).map((r) => `  ${r.name}: ${r.note}`);
+  if (notes.length > 0) out.push("", "notes:", ...notes);
+  return out.join("\n") + "\n";
+}
+
+/** `gc()` for measurement hygiene, without needing `--expose-gc` on the command line. */
+export const gc: () => void = (() => {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (typeof g === "function") return g;
+  setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as () => void;
+})();
+
+/** Runs `measure` once to warm up, then `runs` times; returns the best (highest) value. */
+export async function bestOf(runs: number, measure: () => Promise<number> | number, warmups = 1): Promise<number> {
+  for (let i = 0; i < warmups; i++) {
+    gc();
+    await measure();
+  }
+  let best = -Infinity;
+  for (let i = 0; i < runs; i++) {
+    gc();
+    best = Math.max(best, await measure());
+  }
+  return best;
+}
+
+/** Progress for humans; stderr, so `--json` keeps stdout to the one object. */
+export function progress(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
