@@ -34,7 +34,7 @@ export interface MainOptions extends RunOptions {
  * - A second signal while that cleanup runs exits at once, with code
  *   128 + the signal's number, after printing the tasks still running.
  * - If the root task fails, its error is printed and the exit code is 1;
- *   if it returns, the exit code is 0.
+ *   if it returns or is cancelled (by a signal, the remote console…), 0.
  * - A task waiting in `signal("SIGTERM")` takes that signal instead.
  *
  * The signal handlers are removed once the root task is done. Resolves with
@@ -81,7 +81,8 @@ export async function main<T>(op: Operation<T> | (() => Operation<T>), options: 
     await started.promise;
     code = 0;
   } catch (error) {
-    if (received !== null && error instanceof Cancelled) code = 0;
+    // Cancelled by a signal, the remote console or the program itself: a clean stop.
+    if (error instanceof Cancelled) code = 0;
     else {
       report("skein: main task failed:", error);
       code = 1;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { main, sleep, spawn, start, VirtualClock } from "@skein/core";
+import { currentTask, main, sleep, spawn, start, VirtualClock } from "@skein/core";
 import { bundleCore, runScript, type Fixture } from "./child.js";
 
 let fx: Fixture;
@@ -176,6 +176,20 @@ describe("main", () => {
     expect(during).toBe(before.term + 1);
     expect(process.listenerCount("SIGINT")).toBe(before.int);
     expect(process.listenerCount("SIGTERM")).toBe(before.term);
+  });
+
+  test("a root cancelled without a signal (e.g. from the remote console) is a clean stop: 0, nothing reported", async () => {
+    const reports: unknown[] = [];
+    const code = await main(
+      function* () {
+        const me = yield* currentTask();
+        me.cancel();
+        yield* sleep(1000);
+      },
+      { exit: false, report: (_message, error) => reports.push(error), clock: new VirtualClock() },
+    );
+    expect(code).toBe(0);
+    expect(reports).toEqual([]);
   });
 
   test("a failing root resolves with 1 and reports the error (exit: false)", async () => {
