@@ -59,6 +59,9 @@ const READ_IDLE = 1;
 const READ_HEAD = 2;
 const READ_BODY = 3;
 
+/** Marks "the handler did not fail" (a handler may throw undefined). */
+const NO_FAILURE = Symbol("no failure");
+
 function* boxed<T>(op: Operation<T>): Generator<unknown, { value: T }, any> {
   return { value: yield* op };
 }
@@ -317,41 +320,54 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
         if (item.status > 0) this.out.bytes(errorResponse(item.status));
         return;
       }
-      if (!(yield* this.#handle(item))) return;
+      // The request, inline rather than in a sub-generator per request.
+      const req = item;
+      const res = this.#begin(req);
+      let result: unknown;
+      let failure: unknown = NO_FAILURE;
+      try {
+        const op = this.#ctx.app(req, res);
+        if (op instanceof Prepared) result = op;
+        else if (this.#limits.handlerTimeoutMs > 0) {
+          const box = yield* moveOnAfter(this.#limits.handlerTimeoutMs, boxed(op));
+          if (box === undefined) throw new HttpError("HTTP_ERR_HANDLER_TIMEOUT", `handler ran longer than ${this.#limits.handlerTimeoutMs} ms`);
+          result = box.value;
+        } else result = yield* op;
+      } catch (e) {
+        if (isCancelled(e)) throw e;
+        failure = e;
+      }
+      if (!this.#complete(req, res, result, failure)) return;
+      if (this.writeBlocked) yield* this.backpressure();
     }
   }
 
-  /** Runs the app for one request; false when the connection must close after it. */
-  *#handle(req: ServerRequest): Generator<unknown, boolean, any> {
+  /** Makes `req` the current request. */
+  #begin(req: ServerRequest): ServerResponse {
     this.#current = req;
     this.#continueSent = false;
-    this.#room.wake();
-    const res = new ServerResponse(this, req);
-    try {
-      const op = this.#ctx.app(req, res);
-      let result: unknown;
-      if (op instanceof Prepared) result = op;
-      else if (this.#limits.handlerTimeoutMs > 0) {
-        const box = yield* moveOnAfter(this.#limits.handlerTimeoutMs, boxed(op));
-        if (box === undefined) throw new HttpError("HTTP_ERR_HANDLER_TIMEOUT", `handler ran longer than ${this.#limits.handlerTimeoutMs} ms`);
-        result = box.value;
-      } else result = yield* op;
-      if (this.#takenOver) return false;
-      if (result instanceof Prepared) res.sendPrepared(result);
-      else if (res.state === RESPONSE_STATE.IDLE) throw new HttpError("HTTP_ERR_HANDLER", "handler returned without responding");
-      else if (res.state !== RESPONSE_STATE.ENDED) res.end();
-    } catch (e) {
-      if (isCancelled(e)) throw e;
-      this.#handlerFailed(req, res, e);
+    if (this.#room.waiting) this.#room.wake();
+    return new ServerResponse(this, req);
+  }
+
+  /** Finishes the response after the handler; false when the connection must close. */
+  #complete(req: ServerRequest, res: ServerResponse, result: unknown, failure: unknown): boolean {
+    if (failure === NO_FAILURE && !this.#takenOver) {
+      try {
+        if (result instanceof Prepared) res.sendPrepared(result);
+        else if (res.state === RESPONSE_STATE.IDLE) throw new HttpError("HTTP_ERR_HANDLER", "handler returned without responding");
+        else if (res.state !== RESPONSE_STATE.ENDED) res.end();
+      } catch (e) {
+        failure = e;
+      }
     }
+    if (failure !== NO_FAILURE) this.#handlerFailed(req, res, failure);
     this.#current = null;
     const dropped = req.closeBody();
     if (dropped > 0) this.bodyConsumed(dropped);
     if (!req.bodyComplete) this.#closeAfter = true; // the rest of its body would follow
-    this.#room.wake();
-    if (this.#closeAfter || this.#takenOver) return false;
-    if (this.writeBlocked) yield* this.backpressure();
-    return true;
+    if (this.#room.waiting) this.#room.wake();
+    return !(this.#closeAfter || this.#takenOver);
   }
 
   #handlerFailed(req: ServerRequest, res: ServerResponse, e: unknown): void {

@@ -49,7 +49,7 @@ export class MessageHead {
   /** The bytes the spans point into. */
   readonly buf: Buffer;
   /** Offsets, see the class comment. */
-  readonly spans: Int32Array;
+  readonly spans: readonly number[];
   /** Number of header fields. */
   readonly headerCount: number;
   /** llhttp's method number (requests). */
@@ -73,7 +73,7 @@ export class MessageHead {
   #target: string | undefined;
 
   constructor(
-    buf: Buffer, spans: Int32Array, headerCount: number, method: number, status: number,
+    buf: Buffer, spans: readonly number[], headerCount: number, method: number, status: number,
     versionMajor: number, versionMinor: number, keepAlive: boolean, upgrade: boolean,
     contentLength: number, expectIndex: number, flags: number,
   ) {

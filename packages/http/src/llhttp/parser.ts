@@ -90,7 +90,8 @@ export class HttpParser implements WasmSink {
   #base = 0;
   // The head being assembled.
   #inHead = false;
-  #spans = new Int32Array(2 + 4 * 16);
+  // A plain array of small integers: cheaper to copy per head than a typed array.
+  #spans: number[] = [0, 0];
   #n = 2;
   #headerCount = 0;
   #last = SPAN_NONE;
@@ -256,10 +257,11 @@ export class HttpParser implements WasmSink {
       return this.#reject("HTTP_ERR_BODY_TOO_LARGE", `Content-Length ${contentLength} exceeds ${limits.maxBodyBytes}`);
     }
     const head = new MessageHead(
-      buf, this.#spans.slice(0, this.#n), this.#headerCount,
+      buf, this.#n === this.#spans.length ? this.#spans : this.#spans.slice(0, this.#n), this.#headerCount,
       this.kind === "request" ? ll.llhttp_get_method(this.#ptr) : -1, status, major, minor,
       keepAlive === 1, upgrade === 1, contentLength, this.#expectIndex, this.#flags,
     );
+    if (head.spans === this.#spans) this.#spans = [0, 0];
     if (this.#spilled) {
       // The spill buffer now belongs to the head; the next one gets a new one.
       this.#spill = null;
@@ -333,13 +335,12 @@ export class HttpParser implements WasmSink {
       if (limits.maxHeaderCount > 0 && this.#headerCount >= limits.maxHeaderCount) {
         return this.#reject("HTTP_ERR_TOO_MANY_HEADERS", `more than ${limits.maxHeaderCount} header fields`);
       }
-      if (this.#n + 4 > spans.length) this.#growSpans();
-      const s = this.#spans;
-      s[this.#n] = start;
-      s[this.#n + 1] = len;
-      s[this.#n + 2] = start + len;
-      s[this.#n + 3] = 0;
-      this.#n += 4;
+      const n = this.#n;
+      spans[n] = start;
+      spans[n + 1] = len;
+      spans[n + 2] = start + len;
+      spans[n + 3] = 0;
+      this.#n = n + 4;
       this.#headerCount++;
       return 0;
     }
@@ -425,12 +426,6 @@ export class HttpParser implements WasmSink {
     this.#chunk.copy(spill, start, off, off + len);
     this.#spillLen = start + len;
     return start;
-  }
-
-  #growSpans(): void {
-    const bigger = new Int32Array(this.#spans.length * 2);
-    bigger.set(this.#spans);
-    this.#spans = bigger;
   }
 
   /** Stops llhttp from a callback with our own error. */

@@ -16,11 +16,11 @@
  *
  * @module
  */
-// Static imports (not a createRequire at run time) so that esbuild bundles
-// the wasm bytes into every dist entry that uses @skein/http: pnpm does not
-// hoist undici, so a bundle under apps/ could not resolve it at run time.
-import portableWasm from "undici/lib/llhttp/llhttp-wasm.js";
-import simdWasm from "undici/lib/llhttp/llhttp_simd-wasm.js";
+// Through a small CommonJS module rather than a createRequire at run time:
+// esbuild bundles its require() calls, so every dist entry that uses
+// @skein/http carries the bytes (pnpm does not hoist undici, so a bundle
+// under apps/ could not resolve it at run time).
+import * as wasmBytes from "./wasm-bytes.cjs";
 
 // The workspace compiles without the DOM lib, so the few WebAssembly globals
 // used here are typed locally.
@@ -94,12 +94,12 @@ function compile(): { module: object; simd: boolean } {
   // time, in which case the portable build is used (as undici does).
   if (process.env.SKEIN_NO_WASM_SIMD !== "1") {
     try {
-      return { module: new WA.Module(simdWasm), simd: true };
+      return { module: new WA.Module(wasmBytes.simd()), simd: true };
     } catch {
       // fall through to the portable build
     }
   }
-  return { module: new WA.Module(portableWasm), simd: false };
+  return { module: new WA.Module(wasmBytes.portable()), simd: false };
 }
 
 let instance: LlhttpExports | null = null;

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Readable } from "node:stream";
 import { promisify } from "node:util";
 import { Pool, request as undiciRequest } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -96,9 +97,7 @@ describe("undici", () => {
     const parts = [Buffer.from("abc"), Buffer.alloc(70_000, 1), Buffer.from("xyz")];
     const r = await undiciRequest(`${base}/upload`, {
       method: "POST",
-      body: (async function* () {
-        for (const p of parts) yield p;
-      })(),
+      body: Readable.from(parts),
     });
     expect(r.statusCode).toBe(200);
     const all = Buffer.concat(parts);

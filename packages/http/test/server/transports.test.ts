@@ -1,8 +1,8 @@
 // TLS, Unix sockets and node:cluster workers.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { get as httpGet } from "node:http";
-import { get as httpsGet } from "node:https";
+import { get as httpGet, type RequestOptions } from "node:http";
+import { get as httpsGet, type RequestOptions as HttpsRequestOptions } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,9 +23,9 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function fetchText(get: typeof httpGet, options: Parameters<typeof httpGet>[0]): Promise<{ status: number; body: string }> {
+function fetchText(options: RequestOptions | HttpsRequestOptions, secure = false): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    get(options, (res) => {
+    (secure ? httpsGet : httpGet)(options, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (d) => (body += d));
@@ -41,7 +41,7 @@ describe("transports", () => {
     const cert = readFileSync(join(dir, "cert.pem"));
     const s = await startServer(whoami, { tls: { key, cert } });
     try {
-      const r = await fetchText(httpsGet as typeof httpGet, { host: "127.0.0.1", port: s.port, path: "/tls", ca: cert, servername: "localhost" } as Parameters<typeof httpGet>[0]);
+      const r = await fetchText({ host: "127.0.0.1", port: s.port, path: "/tls", ca: cert, servername: "localhost" }, true);
       expect(r.status).toBe(200);
       expect(JSON.parse(r.body)).toMatchObject({ secure: true, path: "/tls" });
     } finally {
@@ -53,7 +53,7 @@ describe("transports", () => {
     const socketPath = join(dir, "http.sock");
     const s = await startServer(whoami, { path: socketPath });
     try {
-      const r = await fetchText(httpGet, { socketPath, path: "/unix" });
+      const r = await fetchText({ socketPath, path: "/unix" });
       expect(JSON.parse(r.body)).toMatchObject({ secure: false, path: "/unix" });
     } finally {
       await s.stop();
@@ -81,8 +81,8 @@ describe("transports", () => {
     const port = Number(ready[0]!.split(" ")[1]);
     const pids = new Set<number>();
     for (let i = 0; i < 40 && pids.size < 2; i++) {
-      const r = await fetchText(httpGet, { host: "127.0.0.1", port, path: "/", agent: false });
-      pids.add(JSON.parse(r.body).pid);
+      const r = await fetchText({ host: "127.0.0.1", port, path: "/", agent: false });
+      pids.add(JSON.parse(r.body).pid as number);
     }
     expect(pids.size).toBe(2);
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

@@ -1,0 +1,296 @@
+/**
+ * `pnpm bench:http` — the Skein HTTP server against baselines measured in
+ * the same run:
+ *
+ * - `node:http` serving the same app through `toNodeListener`;
+ * - a plain `net` server that only counts request terminators and writes a
+ *   canned response (the ceiling for any JavaScript server).
+ *
+ * Every server runs in its own process pinned to core 0 (`taskset`), wrk on
+ * core 1. Scenarios: `GET /plaintext` pipelined 16 deep, not pipelined, and
+ * a TechEmpower-style request (Host, Accept, User-Agent, Connection) pipelined
+ * 16 deep; 256 connections each. Then memory per idle keep-alive connection.
+ *
+ * Prints a table of req/s and ratios (or one JSON object with `--json`) and
+ * exits non-zero if any run had socket errors or non-2xx answers.
+ *
+ * Options: --json, --duration <s> (5), --warmup <s> (1), --connections <n> (256),
+ * --depth <n> (16), --idle <n> idle connections for the memory test (2000).
+ */
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createServer as createHttpServer } from "node:http";
+import { connect, createServer as createNetServer, type Socket } from "node:net";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { run } from "@skein/core";
+import { HttpServer, Prepared, Router, toNodeListener, type App } from "@skein/http";
+
+const exec = promisify(execFile);
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const option = (name: string, fallback: number) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : fallback;
+};
+
+const KINDS = ["skein", "node", "canned"] as const;
+type Kind = (typeof KINDS)[number];
+const BODY = "Hello, World!";
+
+/** The benchmarked app: TechEmpower's plaintext and json tests. */
+function benchApp(): App {
+  const plaintext = Prepared.text(200, BODY);
+  return new Router()
+    .get("/plaintext", () => plaintext)
+    .get("/json", (_req, res) => res.json(200, { message: BODY }))
+    .app();
+}
+
+// ---- server processes ------------------------------------------------------
+
+function serveCanned(onPort: (port: number) => void): void {
+  // Counts "\r\n\r\n" (state carried across reads) and answers each with canned bytes.
+  const date = new Date().toUTCString();
+  const one = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${BODY.length}\r\nDate: ${date}\r\n\r\n${BODY}`, "latin1");
+  const server = createNetServer({ noDelay: true }, (socket) => {
+    let matched = 0;
+    socket.on("data", (data: Buffer) => {
+      let n = 0;
+      for (let i = 0; i < data.length; i++) {
+        const c = data[i];
+        if (c === (matched % 2 === 0 ? 13 : 10)) {
+          if (++matched === 4) {
+            n++;
+            matched = 0;
+          }
+        } else matched = c === 13 ? 1 : 0;
+      }
+      if (n === 1) socket.write(one);
+      else if (n > 1) {
+        const out = Buffer.allocUnsafe(one.length * n);
+        for (let k = 0; k < n; k++) one.copy(out, k * one.length);
+        socket.write(out);
+      }
+    });
+    socket.on("error", () => {});
+  });
+  server.listen(option("port", 0), "127.0.0.1", () => onPort((server.address() as { port: number }).port));
+}
+
+function serveNode(onPort: (port: number) => void): void {
+  const server = createHttpServer({ keepAliveTimeout: 120_000, headersTimeout: 120_000 }, toNodeListener(benchApp()));
+  server.listen(option("port", 0), "127.0.0.1", () => onPort((server.address() as { port: number }).port));
+}
+
+function serveSkein(onPort: (port: number) => void): void {
+  const server = new HttpServer(benchApp(), {
+    port: option("port", 0), host: "127.0.0.1", limits: { keepAliveTimeoutMs: 120_000, headersTimeoutMs: 120_000 },
+    onListening: (s) => onPort(s.address.port),
+  });
+  void run(server.run());
+}
+
+/** Server mode (`--serve <kind> [--port n]`); standalone it prints the port (for profiling). */
+function child(kind: Kind): void {
+  const announce = (port: number) => (process.send ? process.send({ port }) : console.log(`${kind} listening on ${port}`));
+  process.on("message", (m: { type: string }) => {
+    if (m.type !== "memory") return;
+    (globalThis as { gc?: () => void }).gc?.();
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send!({ memory: process.memoryUsage() });
+  });
+  process.on("disconnect", () => process.exit(0));
+  process.on("SIGTERM", () => process.exit(0));
+  process.on("SIGINT", () => process.exit(0));
+  if (kind === "canned") serveCanned(announce);
+  else if (kind === "node") serveNode(announce);
+  else serveSkein(announce);
+}
+
+interface ServerProcess {
+  kind: Kind;
+  port: number;
+  proc: ChildProcess;
+  memory(): Promise<NodeJS.MemoryUsage>;
+}
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync("taskset", ["-c", "0", "true"]);
+    return cpus().length >= 2;
+  } catch {
+    return false;
+  }
+}
+
+function startServerProcess(kind: Kind, pinned: boolean): Promise<ServerProcess> {
+  const self = fileURLToPath(import.meta.url);
+  const args = ["--expose-gc", self, "--serve", kind];
+  const proc = pinned
+    ? spawn("taskset", ["-c", "0", process.execPath, ...args], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
+    : spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  return new Promise((resolve, reject) => {
+    proc.once("error", reject);
+    proc.once("exit", (code) => reject(new Error(`${kind} server exited with ${code}`)));
+    proc.once("message", (m: { port: number }) => {
+      const memory = () => new Promise<NodeJS.MemoryUsage>((res) => {
+        proc.once("message", (reply: { memory: NodeJS.MemoryUsage }) => res(reply.memory));
+        proc.send({ type: "memory" });
+      });
+      resolve({ kind, port: m.port, proc, memory });
+    });
+  });
+}
+
+// ---- load ----------------------------------------------------------------------
+
+interface WrkResult {
+  rps: number;
+  requests: number;
+  latencyAvg: string;
+  socketErrors: number;
+  non2xx: number;
+}
+
+const TECHEMPOWER_HEADERS = [
+  "Host: tfb-server",
+  "Accept: text/plain,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7",
+  "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Gecko/20130501 Firefox/30.0 AppleWebKit/600.00 Chrome/30.0.0000.0 Trident/10.0 Safari/600.00",
+  "Connection: keep-alive",
+];
+
+async function wrk(port: number, seconds: number, connections: number, depth: number, headers: string[], pinned: boolean): Promise<WrkResult> {
+  const lua = fileURLToPath(new URL("../../bench/pipeline.lua", import.meta.url));
+  const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "10s", "-s", lua, `http://127.0.0.1:${port}/plaintext`, "--", String(depth), ...headers];
+  const { stdout } = pinned ? await exec("taskset", ["-c", "1", "wrk", ...args]) : await exec("wrk", args);
+  const num = (re: RegExp) => Number(re.exec(stdout)?.[1] ?? 0);
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  return {
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    requests: num(/(\d+) requests in/),
+    latencyAvg: /Latency\s+(\S+)/.exec(stdout)?.[1] ?? "?",
+    socketErrors: errors === null ? 0 : errors.slice(1).reduce((a, b) => a + Number(b), 0),
+    non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
+  };
+}
+
+// ---- memory per idle keep-alive connection -------------------------------------
+
+async function idleConnections(port: number, count: number): Promise<Socket[]> {
+  const sockets: Socket[] = [];
+  for (let i = 0; i < count; i += 100) {
+    const batch = await Promise.all(Array.from({ length: Math.min(100, count - i) }, () => new Promise<Socket>((resolve, reject) => {
+      const s = connect(port, "127.0.0.1");
+      s.once("error", reject);
+      s.once("data", () => resolve(s));
+      s.write("GET /plaintext HTTP/1.1\r\nHost: bench\r\n\r\n");
+    })));
+    sockets.push(...batch);
+  }
+  return sockets;
+}
+
+async function memoryPerConnection(server: ServerProcess, count: number): Promise<{ heapBytes: number; rssBytes: number }> {
+  // Warm the server's code paths first so their one-time allocations do not count.
+  for (const s of await idleConnections(server.port, 50)) s.destroy();
+  await new Promise((r) => setTimeout(r, 200));
+  const before = await server.memory();
+  const sockets = await idleConnections(server.port, count);
+  await new Promise((r) => setTimeout(r, 200));
+  const after = await server.memory();
+  for (const s of sockets) s.destroy();
+  const heap = (m: NodeJS.MemoryUsage) => m.heapUsed + m.external;
+  return { heapBytes: (heap(after) - heap(before)) / count, rssBytes: (after.rss - before.rss) / count };
+}
+
+// ---- main -------------------------------------------------------------------------
+
+interface Scenario {
+  name: string;
+  depth: number;
+  headers: string[];
+  targets: { node: number; canned?: number };
+}
+
+async function main(): Promise<void> {
+  const json = flag("json");
+  const seconds = option("duration", 5);
+  const warmup = option("warmup", 1);
+  const connections = option("connections", 256);
+  const depth = option("depth", 16);
+  const idle = option("idle", 2000);
+  const pinned = hasTaskset();
+  const log = (line: string) => void (json ? process.stderr : process.stdout).write(line + "\n");
+  if (!pinned) log("warning: taskset or a second core is missing; servers and wrk share the CPU");
+
+  const scenarios: Scenario[] = [
+    { name: `plaintext pipelined ${depth}`, depth, headers: [], targets: { node: 12, canned: 0.55 } },
+    { name: "plaintext not pipelined", depth: 1, headers: [], targets: { node: 1.8, canned: 0.75 } },
+    { name: `TechEmpower-style pipelined ${depth}`, depth, headers: TECHEMPOWER_HEADERS, targets: { node: 10 } },
+  ];
+  const servers = new Map<Kind, ServerProcess>();
+  for (const kind of KINDS) servers.set(kind, await startServerProcess(kind, pinned));
+  const results: { scenario: string; server: Kind; result: WrkResult }[] = [];
+  let failed = false;
+  try {
+    for (const sc of scenarios) {
+      for (const kind of KINDS) {
+        const port = servers.get(kind)!.port;
+        if (warmup > 0) await wrk(port, warmup, connections, sc.depth, sc.headers, pinned);
+        const result = await wrk(port, seconds, connections, sc.depth, sc.headers, pinned);
+        results.push({ scenario: sc.name, server: kind, result });
+        if (result.socketErrors > 0 || result.non2xx > 0) failed = true;
+        log(`${sc.name.padEnd(30)} ${kind.padEnd(7)} ${Math.round(result.rps).toString().padStart(9)} req/s  latency ${result.latencyAvg}  errors ${result.socketErrors}  non-2xx ${result.non2xx}`);
+      }
+    }
+    const memory = {
+      skein: await memoryPerConnection(servers.get("skein")!, idle),
+      node: await memoryPerConnection(servers.get("node")!, idle),
+    };
+    const rps = (sc: string, kind: Kind) => results.find((r) => r.scenario === sc && r.server === kind)!.result.rps;
+    const ratios = scenarios.map((sc) => {
+      const vsNode = rps(sc.name, "skein") / rps(sc.name, "node");
+      const vsCanned = rps(sc.name, "skein") / rps(sc.name, "canned");
+      return {
+        scenario: sc.name,
+        skein: rps(sc.name, "skein"), node: rps(sc.name, "node"), canned: rps(sc.name, "canned"),
+        vsNode, vsCanned,
+        targetVsNode: sc.targets.node, targetVsCanned: sc.targets.canned ?? null,
+        met: vsNode >= sc.targets.node && (sc.targets.canned === undefined || vsCanned >= sc.targets.canned),
+      };
+    });
+    const memoryRatio = memory.skein.heapBytes / memory.node.heapBytes;
+    const report = {
+      machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, pinned },
+      settings: { seconds, warmup, connections, depth, idleConnections: idle },
+      runs: results,
+      ratios,
+      memory: { ...memory, heapRatio: memoryRatio, targetRatio: 0.5, met: memoryRatio <= 0.5 },
+      errors: failed,
+    };
+    if (json) {
+      process.stdout.write(JSON.stringify(report) + "\n");
+    } else {
+      log("");
+      log("scenario                        skein req/s   node req/s  canned req/s   vs node (target)   vs canned (target)");
+      for (const r of ratios) {
+        const canned = r.targetVsCanned === null ? `${r.vsCanned.toFixed(2)}x` : `${r.vsCanned.toFixed(2)}x (>= ${r.targetVsCanned})`;
+        log(`${r.scenario.padEnd(30)} ${Math.round(r.skein).toString().padStart(11)} ${Math.round(r.node).toString().padStart(12)} ${Math.round(r.canned).toString().padStart(13)}   ${`${r.vsNode.toFixed(2)}x (>= ${r.targetVsNode})`.padEnd(18)} ${canned}  ${r.met ? "met" : "MISSED"}`);
+      }
+      log("");
+      log(`memory per idle keep-alive connection: skein ${Math.round(memory.skein.heapBytes)} B heap (${Math.round(memory.skein.rssBytes)} B rss), node:http ${Math.round(memory.node.heapBytes)} B heap (${Math.round(memory.node.rssBytes)} B rss): ${memoryRatio.toFixed(2)}x (target <= 0.5) ${memoryRatio <= 0.5 ? "met" : "MISSED"}`);
+      if (failed) log("FAILED: a run had socket errors or non-2xx responses");
+    }
+  } finally {
+    for (const s of servers.values()) {
+      s.proc.removeAllListeners("exit");
+      s.proc.kill();
+    }
+  }
+  process.exitCode = failed ? 1 : 0;
+}
+
+const serveIndex = argv.indexOf("--serve");
+if (serveIndex >= 0) child(argv[serveIndex + 1] as Kind);
+else await main();
