@@ -19,3 +19,6 @@ export { httpDate } from "./date.js";
 export { serializeFields, type HeaderInit } from "./response-head.js";
 export * from "./constants.js";
 export { HttpParser, MessageHead, PARSER_STATE, type ParserEvents, type ParserKind, type ParserLimits, type ParserState } from "./llhttp/index.js";
+// The HTTP client and the pipelining load generator.
+export * from "./client/index.js";
+export * from "./load/index.js";

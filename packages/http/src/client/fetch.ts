@@ -9,7 +9,7 @@ import { deadlineIn, within, type Deadline } from "./deadline.js";
 import { ResponseResetError, TooManyRedirectsError } from "./errors.js";
 import { resolveClientLimits, type ClientLimits } from "./limits.js";
 import { defaultAgent, type Agent } from "./pool.js";
-import { forEachHeader, serializeRequestHead, type HeadersInit } from "./request-head.js";
+import { forEachHeader, serializeRequestHead, type RequestHeadersInit } from "./request-head.js";
 import { ClientResponse } from "./response.js";
 import { parseTarget, type Target } from "./target.js";
 
@@ -17,7 +17,7 @@ import { parseTarget, type Target } from "./target.js";
 export interface RequestInit extends Partial<Omit<ClientLimits, "connectionsPerOrigin" | "idleTimeoutMs" | "maxResponseHeadBytes">> {
   /** Default "GET". */
   method?: string;
-  headers?: HeadersInit;
+  headers?: RequestHeadersInit;
   /** Fixed bytes (Content-Length), or an iterable / writer coroutine (chunked). */
   body?: RequestBody;
   /** `"manual"` (default): a 3xx is returned as is. `"follow"`: up to `maxRedirects` are followed. */
@@ -80,7 +80,7 @@ export function* fetch(url: string | URL, init: RequestInit = {}): Generator<unk
 
 /** One request on one connection; retried once on a fresh connection when a reused one was found closed. */
 function* exchange(
-  agent: Agent, target: Target, method: string, headers: HeadersInit | undefined, body: RequestBody,
+  agent: Agent, target: Target, method: string, headers: RequestHeadersInit | undefined, body: RequestBody,
   limits: Readonly<ClientLimits>, deadline: Deadline, redirected: boolean,
 ): Generator<unknown, ClientResponse, any> {
   const head = serializeRequestHead({ method, path: target.path, host: target.hostHeader, headers, framing: framingOf(method, body) });
@@ -106,7 +106,7 @@ function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
-function withoutFields(headers: HeadersInit | undefined, drop: readonly string[]): [string, string][] {
+function withoutFields(headers: RequestHeadersInit | undefined, drop: readonly string[]): [string, string][] {
   const kept: [string, string][] = [];
   forEachHeader(headers, (name, value) => {
     if (!drop.includes(name.toLowerCase())) kept.push([name, value]);

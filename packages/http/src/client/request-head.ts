@@ -8,7 +8,7 @@
 import { CRLF, FIELD_VALUE, TOKEN } from "../constants.js";
 
 /** Request headers: a record (array values repeat the field) or a list of pairs. */
-export type HeadersInit = Readonly<Record<string, string | number | readonly string[]>> | Iterable<readonly [string, string]>;
+export type RequestHeadersInit = Readonly<Record<string, string | number | readonly string[]>> | Iterable<readonly [string, string]>;
 
 /** How the body is framed on the wire. */
 export type BodyFraming = { kind: "none" } | { kind: "length"; length: number } | { kind: "chunked" };
@@ -20,7 +20,7 @@ export interface RequestHeadInit {
   path: string;
   /** The Host header value. */
   host: string;
-  headers?: HeadersInit | undefined;
+  headers?: RequestHeadersInit | undefined;
   framing: BodyFraming;
 }
 
@@ -28,7 +28,7 @@ export interface RequestHeadInit {
 const FRAMING_FIELDS = new Set(["content-length", "transfer-encoding"]);
 
 /** Calls `fn(name, value)` for every field of `headers`, in order. */
-export function forEachHeader(headers: HeadersInit | undefined, fn: (name: string, value: string) => void): void {
+export function forEachHeader(headers: RequestHeadersInit | undefined, fn: (name: string, value: string) => void): void {
   if (headers === undefined) return;
   if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === "function") {
     for (const [name, value] of headers as Iterable<readonly [string, string]>) fn(name, String(value));

@@ -13,7 +13,7 @@ import { within, type Deadline } from "./deadline.js";
 import { ResponseHeaders } from "./headers.js";
 
 /** Options of the whole-body readers. */
-export interface ReadAllOptions {
+export interface BodyReadOptions {
   /** Fail with `HTTP_ERR_BODY_TOO_LARGE` (and discard the connection) past this many bytes. Default: no limit. */
   maxBytes?: number;
 }
@@ -88,7 +88,7 @@ export class ClientResponse {
   }
 
   /** The whole body as one buffer. */
-  *bytes(options: ReadAllOptions = {}): Generator<unknown, Buffer, any> {
+  *bytes(options: BodyReadOptions = {}): Generator<unknown, Buffer, any> {
     const max = options.maxBytes ?? Infinity;
     const parts: Buffer[] = [];
     let total = 0;
@@ -106,12 +106,12 @@ export class ClientResponse {
   }
 
   /** The whole body decoded as UTF-8. */
-  *text(options: ReadAllOptions = {}): Generator<unknown, string, any> {
+  *text(options: BodyReadOptions = {}): Generator<unknown, string, any> {
     return (yield* this.bytes(options)).toString("utf8");
   }
 
   /** The whole body parsed as JSON; invalid JSON throws `HTTP_ERR_BAD_BODY`. */
-  *json<T = unknown>(options: ReadAllOptions = {}): Generator<unknown, T, any> {
+  *json<T = unknown>(options: BodyReadOptions = {}): Generator<unknown, T, any> {
     const text = yield* this.text(options);
     try {
       return JSON.parse(text) as T;

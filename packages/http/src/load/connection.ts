@@ -119,7 +119,7 @@ export class LoadConnection implements WasmSink {
     const run = this.#run;
     const stats = run.stats;
     this.conn = conn;
-    run.connected++;
+    if (++run.connected > run.peakConnected) run.peakConnected = run.connected;
     llhttp().llhttp_reset(this.#ptr);
     this.#head = 0;
     this.inflight = 0;

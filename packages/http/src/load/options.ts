@@ -5,7 +5,7 @@
  * @module
  */
 import type { ConnectionOptions } from "node:tls";
-import type { HeadersInit } from "../client/request-head.js";
+import type { RequestHeadersInit } from "../client/request-head.js";
 
 /** Which statuses count as success. */
 export interface StatusRange {
@@ -31,7 +31,7 @@ export interface LoadOptions {
   warmupMs?: number;
   /** Default "GET". */
   method?: string;
-  headers?: HeadersInit;
+  headers?: RequestHeadersInit;
   body?: string | Uint8Array;
   /** Statuses that count as success. Default 200–399. */
   expectStatus?: StatusRange;
@@ -70,7 +70,7 @@ export interface LoadProgress {
 
 /** {@link LoadOptions} with every default filled in. */
 export interface ResolvedLoadOptions extends Required<Omit<LoadOptions, "headers" | "body" | "expectBody" | "tls" | "onProgress" | "count" | "durationMs">> {
-  headers: HeadersInit | undefined;
+  headers: RequestHeadersInit | undefined;
   body: Uint8Array | undefined;
   expectBody: Uint8Array | undefined;
   tls: ConnectionOptions | undefined;

@@ -21,6 +21,8 @@ export interface LoadReport {
   url: string;
   connections: number;
   pipeline: number;
+  /** Most connections open at once. */
+  peakConnected: number;
   /** Measured time, in ms. */
   durationMs: number;
   /** Successful responses (every check passed). */
@@ -47,7 +49,7 @@ export interface LoadReport {
 }
 
 /** Builds the report from the measured counters. */
-export function buildReport(stats: LoadStats, info: { url: string; connections: number; pipeline: number; durationMs: number }): LoadReport {
+export function buildReport(stats: LoadStats, info: { url: string; connections: number; pipeline: number; peakConnected: number; durationMs: number }): LoadReport {
   const seconds = info.durationMs / 1000;
   const h = stats.latency;
   const ms = (us: number) => Math.round(us) / 1000;
@@ -101,7 +103,7 @@ export function formatBytes(n: number): string {
 export function formatReport(r: LoadReport): string {
   const l = r.latencyMs;
   const lines = [
-    `${r.url}: ${r.connections} connections, pipeline ${r.pipeline}, ${(r.durationMs / 1000).toFixed(2)} s`,
+    `${r.url}: ${r.connections} connections (${r.peakConnected} open at most), pipeline ${r.pipeline}, ${(r.durationMs / 1000).toFixed(2)} s`,
     `  requests   ${num(r.requests)} ok of ${num(r.responses)} responses (${num(r.sent)} sent)`,
     `  req/s      ${num(r.requestsPerSec)}`,
     `  bytes/s    ${formatBytes(r.bytesPerSec)}/s (${formatBytes(r.bytesRead)} read)`,

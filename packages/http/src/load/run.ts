@@ -56,7 +56,7 @@ export function* load(options: LoadOptions): Generator<unknown, LoadReport, any>
     }
     const durationMs = performance.now() - start;
     r.stop();
-    const report = buildReport(r.stats, { url: o.url, connections: o.connections, pipeline: o.pipeline, durationMs });
+    const report = buildReport(r.stats, { url: o.url, connections: o.connections, pipeline: o.pipeline, peakConnected: r.peakConnected, durationMs });
     for (const t of tasks) t.cancel();
     return report;
   }, { name: "load" });

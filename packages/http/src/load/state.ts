@@ -34,6 +34,8 @@ export class LoadRun {
   readonly done = new Event("load done");
   /** Connections open now. */
   connected = 0;
+  /** Most connections open at once. */
+  peakConnected = 0;
 
   constructor(options: ResolvedLoadOptions, plan: RequestPlan) {
     this.options = options;
