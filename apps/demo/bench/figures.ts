@@ -161,5 +161,5 @@ export function parseFigures(stdout: string): BenchFigures {
     const parsed = tryParse(lines[i]!);
     if (isObject(parsed)) return checkFigures(parsed);
   }
-  throw new FiguresError("$", "no JSON object found on stdout");
+  throw new FiguresError("stdout", "no JSON object found");
 }

@@ -21,6 +21,9 @@ function rowLine(row: FigureRow): string {
   return `| ${[row.name, value, baseline, ratioText, target].map(cell).join(" | ")} |`;
 }
 
+/** Fields the orchestrator reports for the whole run. */
+const MACHINE_KEYS = new Set(["cpu", "cores", "memoryBytes", "node", "os"]);
+
 function section(outcome: BenchOutcome): string[] {
   const secs = `${outcome.seconds.toFixed(0)} s`;
   if (!outcome.ok) {
@@ -39,8 +42,9 @@ function section(outcome: BenchOutcome): string[] {
   const notes = figures.rows.filter((r) => r.note).map((r) => `- ${r.name}: ${r.note}`);
   const lower = figures.rows.filter((r) => r.better === "lower").map((r) => r.name);
   if (lower.length) notes.push(`- Lower is better for: ${lower.join(", ")}.`);
+  // The run's own machine facts are at the top; show only what the bench adds.
   const extra = Object.entries(figures.machine ?? {})
-    .filter(([, v]) => v !== undefined)
+    .filter(([k, v]) => v !== undefined && !MACHINE_KEYS.has(k))
     .map(([k, v]) => `${k}=${String(v)}`);
   if (extra.length) notes.push(`- Reported by the bench: ${extra.join(", ")}.`);
   notes.push(`- Took ${secs}${outcome.exitCode !== 0 ? `, exited with code ${outcome.exitCode}` : ""}.`);

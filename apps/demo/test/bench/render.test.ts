@@ -39,6 +39,10 @@ describe("renderMarkdown", () => {
   it("uses the ratio a bench reported over the computed one", () => {
     expect(md).toContain("| spawn+join | 3,000,000 ops/s | 600,000 ops/s (effection) | **5x** |  |");
   });
+  it("lists what a bench adds about the machine, not what the top already says", () => {
+    expect(md).toContain("- Reported by the bench: taskset=true.");
+  });
+
   it("shows a failed bench with its error instead of figures", () => {
     expect(md).toContain("## ws — not measured");
     expect(md).toContain("Error: <boom> & more");

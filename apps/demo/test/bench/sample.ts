@@ -13,7 +13,7 @@ export const sampleReport: BenchReport = {
       seconds: 61.4,
       figures: {
         bench: "http",
-        machine: { taskset: true },
+        machine: { taskset: true, cpu: "Example CPU @ 2.0GHz", cores: 2 },
         rows: [
           { name: "plaintext, pipelined 16", value: 1_020_000, unit: "req/s", baseline: { name: "node:http", value: 81_000 }, target: { ratio: 12, of: "node:http" }, note: "wrk -c256 -t1" },
           { name: "plaintext, pipelined 16 | ceiling", value: 1_020_000, unit: "req/s", baseline: { name: "canned net", value: 1_800_000 }, target: { ratio: 0.55, of: "canned net" } },
