@@ -102,16 +102,29 @@ export const gc: () => void = (() => {
   return runInNewContext("gc") as () => void;
 })();
 
-/** Runs `measure` once to warm up, then `runs` times; returns the best (highest) value. */
-export async function bestOf(runs: number, measure: () => Promise<number> | number, warmups = 1): Promise<number> {
-  for (let i = 0; i < warmups; i++) {
-    gc();
-    await measure();
+/**
+ * Warms each measurement up, then runs them `runs` times in turn
+ * (interleaved, so a change in machine load hits all of them alike) and
+ * returns each one's best (highest) value.
+ */
+export async function bestOfEach<K extends string>(runs: number, measures: Record<K, () => Promise<number>>): Promise<Record<K, number>> {
+  const keys = Object.keys(measures) as K[];
+  const best = {} as Record<K, number>;
+  // Warm up until the JIT and the young generation have settled: at least
+  // one run and 500 ms, at most 10 runs.
+  for (const k of keys) {
+    const until = performance.now() + 500;
+    for (let i = 0; i < 10 && (i === 0 || performance.now() < until); i++) {
+      gc();
+      await measures[k]();
+    }
+    best[k] = -Infinity;
   }
-  let best = -Infinity;
   for (let i = 0; i < runs; i++) {
-    gc();
-    best = Math.max(best, await measure());
+    for (const k of keys) {
+      gc();
+      best[k] = Math.max(best[k], await measures[k]());
+    }
   }
   return best;
 }
