@@ -1,30 +1,36 @@
 /**
- * One HTTP/1.1 connection: two tasks around a parser.
+ * One HTTP/1.1 connection.
  *
- * - The **reader** (a child task) receives bytes, feeds llhttp, and queues
- *   each request as soon as its head is parsed (so a handler can stream the
- *   body while it arrives). It reads ahead of the handlers — pipelining — up
- *   to `maxPipelinedRequests` waiting requests and `maxLookaheadBytes`
- *   buffered bytes, then pauses. Because it is always waiting on the socket,
- *   it notices a disconnect while a handler runs, and cancels the handler.
- * - The **responder** (the connection's own task) takes requests in order
- *   and runs the app inline, so every response leaves in request order. All
- *   bytes produced in one kernel drain go out in one corked write (`Output`).
+ * The connection's task reads, parses and answers inline: a read that
+ * brings 16 pipelined requests is parsed at once and, when the handlers
+ * answer without suspending (prepared responses), all 16 are answered before
+ * the task reads again — no task switch, and one corked write (`Output`).
  *
- * Errors in the input (400/413/431/505…) and read timeouts (408) are queued
- * like requests, so they are answered after the responses before them.
+ * When a handler does suspend (reads a streamed body, waits on I/O, writes
+ * under backpressure), a **reader** task is started for as long as requests
+ * are in flight: it keeps reading — so it sees a disconnect and cancels the
+ * handler, delivers body bytes, and parses ahead (pipelining) up to
+ * `maxPipelinedRequests` waiting requests and `maxLookaheadBytes` buffered
+ * bytes. Once the connection is idle again the reader is stopped and the
+ * parser goes back to a pool: an idle keep-alive connection is one task
+ * waiting in `recv`.
+ *
+ * Input errors (400/413/431/505…) and read timeouts (408) are queued like
+ * requests, so they are answered after the responses before them.
  *
  * @module
  */
 import {
-  isCancelled, moveOnAfter, spawn, currentTaskSync, type Conn, type Kernel, type Operation, type Task,
+  cancel, currentTaskSync, isCancelled, moveOnAfter,
+  type Conn, type Kernel, type Operation, type Task,
 } from "@skein/core";
 import { RESPONSE_STATE, type App, type Takeover } from "./app.js";
 import { CONTINUE_BYTES, EXPECT_CONTINUE } from "./constants.js";
 import { errorResponse } from "./error-responses.js";
 import { HttpError } from "./errors.js";
 import { HEAD_HAS_HOST, HEAD_MULTIPLE_HOST, type MessageHead } from "./llhttp/head.js";
-import { HttpParser, PARSER_STATE, type ParserEvents } from "./llhttp/parser.js";
+import { PARSER_STATE, type HttpParser, type ParserEvents } from "./llhttp/parser.js";
+import { acquireParser, releaseParser } from "./llhttp/pool.js";
 import type { HttpLimits } from "./limits.js";
 import { Output } from "./output.js";
 import { Prepared } from "./prepared.js";
@@ -66,15 +72,36 @@ function* boxed<T>(op: Operation<T>): Generator<unknown, { value: T }, any> {
   return { value: yield* op };
 }
 
+/**
+ * Continues a handler that has already taken its first step (and yielded
+ * `first`), forwarding what it yields to the kernel and the results back.
+ */
+function* drive(it: Iterator<unknown, unknown, unknown>, first: IteratorResult<unknown, unknown>): Generator<unknown, unknown, any> {
+  let step = first;
+  while (step.done !== true) {
+    let input: unknown;
+    try {
+      input = yield step.value;
+    } catch (e) {
+      if (it.throw === undefined) throw e;
+      step = it.throw(e);
+      continue;
+    }
+    step = it.next(input);
+  }
+  return step.value;
+}
+
 /** An HTTP connection on a Skein server (created by `HttpServer`). */
 export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
   readonly conn: Conn;
   readonly out: Output;
   readonly #ctx: ConnectionContext;
   readonly #limits: Readonly<HttpLimits>;
-  readonly #parser: HttpParser;
-  // Parsed requests (and queued errors) waiting for the responder.
-  #queue: (ServerRequest | HttpError)[] = [];
+  readonly #kernel: Kernel;
+  #parser: HttpParser | null = null;
+  // Parsed requests (and queued errors) waiting for their turn.
+  #queue: (ServerRequest | HttpError)[] | null = null;
   #queueHead = 0;
   #waiting = 0;
   #parsing: ServerRequest | null = null;
@@ -86,12 +113,12 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
   #readerDone = false;
   #closeAfter = false;
   #takenOver = false;
-  #unhooks: (() => void)[] = [];
-  #responder: Task<unknown> | null = null;
+  #unhooks: (() => void)[] | null = null;
+  #task: Task<unknown> | null = null;
   #reader: Task<unknown> | null = null;
-  readonly #next = new Signal("next request");
-  readonly #room = new Signal("pipelining room");
-  readonly #body = new Signal("request body");
+  #next: Signal | null = null;
+  #room: Signal | null = null;
+  #body: Signal | null = null;
   /** When the current read phase times out (coarse clock), and what it guards. */
   readDeadline = Infinity;
   #readKind = READ_NONE;
@@ -102,8 +129,8 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
     this.conn = conn;
     this.#ctx = ctx;
     this.#limits = ctx.limits;
+    this.#kernel = kernel;
     this.out = new Output(conn, kernel);
-    this.#parser = new HttpParser("request", this, ctx.limits);
     // The first request must arrive within the headers timeout (slowloris).
     this.#setRead(READ_HEAD, ctx.deadline(ctx.limits.headersTimeoutMs));
   }
@@ -127,15 +154,27 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
 
   /** True when no request is in progress on this connection. */
   get idle(): boolean {
-    return this.#current === null && this.#waiting === 0 && this.#parsing === null && !this.#parser.inHead;
+    return this.#current === null && this.#waiting === 0 && this.#parsing === null &&
+      this.#pendingInput === null && (this.#parser === null || !this.#parser.inHead);
   }
 
-  /** Runs the connection until it closes (the responder; spawns the reader). */
+  /** Closes an idle connection at once (graceful shutdown, keep-alive timeout). */
+  closeIfIdle(): boolean {
+    if (!this.idle || this.#takenOver) return false;
+    this.#task?.cancel();
+    return true;
+  }
+
+  /** Abandons the connection (shutdown grace period over). */
+  kill(): void {
+    this.#task?.cancel();
+  }
+
+  /** Runs the connection until it closes. */
   *run(): Generator<unknown, void, any> {
-    this.#responder = currentTaskSync();
+    this.#task = currentTaskSync();
     try {
-      this.#reader = yield* spawn(this.#readLoop(), { name: `http reader ${this.conn.remote}` });
-      yield* this.#respondLoop();
+      yield* this.#serve();
     } catch (e) {
       if (isCancelled(e)) throw e;
       this.#ctx.log(`skein http: connection ${this.conn.remote} failed`, e);
@@ -146,36 +185,183 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
     }
   }
 
+  *#serve(): Generator<unknown, void, any> {
+    for (;;) {
+      const item = this.#shift();
+      if (item !== null) {
+        if (item instanceof HttpError) {
+          if (item.status > 0) this.out.bytes(errorResponse(item.status));
+          return;
+        }
+        if (!(yield* this.#respond(item))) return;
+        if (this.writeBlocked) yield* this.backpressure();
+        continue;
+      }
+      if (this.#readerDone || this.#takenOver) return;
+      if (this.#ctx.closing && this.idle) return;
+      if (this.#reader !== null) {
+        if (!this.idle) {
+          yield* (this.#next ??= new Signal("next request")).wait();
+          continue;
+        }
+        // Idle again: stop the reader (it may still hand over a last chunk) and read here.
+        const reader = this.#reader;
+        yield* cancel(reader);
+        if (this.#reader === reader) this.#reader = null;
+        continue;
+      }
+      yield* this.#readInline();
+    }
+  }
+
+  /** One read by the connection's own task (no handler is running). */
+  *#readInline(): Generator<unknown, void, any> {
+    let chunk = this.#pendingInput;
+    if (chunk !== null) {
+      this.#pendingInput = null;
+      this.#lookaheadBytes -= chunk.length;
+    } else {
+      if (this.idle) {
+        if (this.#readKind !== READ_HEAD) this.#setRead(READ_IDLE, this.#ctx.deadline(this.#limits.keepAliveTimeoutMs));
+        if (this.#parser !== null && this.#parser.betweenMessages) {
+          releaseParser(this.#parser);
+          this.#parser = null;
+        }
+      }
+      try {
+        chunk = yield* this.conn.recv();
+      } catch (e) {
+        if (isCancelled(e)) throw e;
+        this.#onEnd(e);
+        return;
+      }
+      if (chunk.length === 0) return this.#onEnd(null);
+    }
+    this.#feed(chunk);
+  }
+
   #finish(): void {
     if (!this.#takenOver) {
       this.out.flush();
       this.out.close();
       this.conn.close();
     }
-    this.#parser.destroy();
-    for (const unhook of this.#unhooks) unhook();
+    if (this.#parser !== null) {
+      releaseParser(this.#parser);
+      this.#parser = null;
+    }
+    if (this.#unhooks !== null) for (const unhook of this.#unhooks) unhook();
     this.readDeadline = this.writeDeadline = Infinity;
     this.#ctx.released(this);
   }
 
-  /** Closes an idle connection at once (graceful shutdown, keep-alive timeout). */
-  closeIfIdle(): boolean {
-    if (!this.idle || this.#takenOver) return false;
-    this.#responder?.cancel();
-    return true;
+  // ---- the queue ---------------------------------------------------------
+
+  #enqueue(item: ServerRequest | HttpError): void {
+    (this.#queue ??= []).push(item);
+    this.#waiting++;
+    this.#next?.wake();
   }
 
-  /** Abandons the connection (shutdown grace period over). */
-  kill(): void {
-    this.#responder?.cancel();
+  #shift(): ServerRequest | HttpError | null {
+    const queue = this.#queue;
+    if (queue === null || this.#queueHead === queue.length) return null;
+    const item = queue[this.#queueHead]!;
+    queue[this.#queueHead++] = undefined as never;
+    if (this.#queueHead === queue.length) {
+      queue.length = 0;
+      this.#queueHead = 0;
+    }
+    this.#waiting--;
+    return item;
   }
 
-  // ---- reading --------------------------------------------------------
+  // ---- responding ------------------------------------------------------------
+
+  /** Runs the app for one request; false when the connection must close after it. */
+  *#respond(req: ServerRequest): Generator<unknown, boolean, any> {
+    this.#current = req;
+    this.#continueSent = false;
+    this.#wakeRoom();
+    const res = new ServerResponse(this, req);
+    let result: unknown;
+    let failure: unknown = NO_FAILURE;
+    try {
+      const op = this.#ctx.app(req, res);
+      if (op instanceof Prepared) result = op;
+      else {
+        // First step inline: most handlers finish without suspending.
+        const it = op[Symbol.iterator]();
+        const first = it.next();
+        if (first.done === true) result = first.value;
+        else {
+          // It suspends: from now on someone must watch the socket.
+          this.#startReader();
+          if (this.#limits.handlerTimeoutMs > 0) {
+            const box = yield* moveOnAfter(this.#limits.handlerTimeoutMs, boxed(drive(it, first)));
+            if (box === undefined) throw new HttpError("HTTP_ERR_HANDLER_TIMEOUT", `handler ran longer than ${this.#limits.handlerTimeoutMs} ms`);
+            result = box.value;
+          } else result = yield* drive(it, first);
+        }
+      }
+    } catch (e) {
+      if (isCancelled(e)) throw e;
+      failure = e;
+    }
+    return this.#complete(req, res, result, failure);
+  }
+
+  /** Finishes the response after the handler; false when the connection must close. */
+  #complete(req: ServerRequest, res: ServerResponse, result: unknown, failure: unknown): boolean {
+    if (failure === NO_FAILURE && !this.#takenOver) {
+      try {
+        if (result instanceof Prepared) res.sendPrepared(result);
+        else if (res.state === RESPONSE_STATE.IDLE) throw new HttpError("HTTP_ERR_HANDLER", "handler returned without responding");
+        else if (res.state !== RESPONSE_STATE.ENDED) res.end();
+      } catch (e) {
+        failure = e;
+      }
+    }
+    if (failure !== NO_FAILURE) this.#handlerFailed(req, res, failure);
+    this.#current = null;
+    const dropped = req.closeBody();
+    if (dropped > 0) this.bodyConsumed(dropped);
+    if (!req.bodyComplete) this.#closeAfter = true; // the rest of its body would follow
+    this.#wakeRoom();
+    return !(this.#closeAfter || this.#takenOver);
+  }
+
+  #handlerFailed(req: ServerRequest, res: ServerResponse, e: unknown): void {
+    this.#closeAfter = true;
+    if (this.#takenOver) {
+      this.#ctx.log(`skein http: ${req.method} ${req.target} failed after takeover`, e);
+      return;
+    }
+    const gone = this.conn.isClosed || (e instanceof HttpError && e.code === "HTTP_ERR_CLIENT_GONE");
+    if (gone) return;
+    this.#ctx.log(`skein http: ${req.method} ${req.target} from ${this.conn.remote} failed`, e);
+    if (res.headersSent) {
+      // Too late for a status: the client sees a truncated response.
+      this.out.close();
+      this.conn.abort();
+      return;
+    }
+    const status = e instanceof HttpError && e.status > 0 ? e.status : 500;
+    this.out.bytes(errorResponse(status));
+    res.state = RESPONSE_STATE.ENDED;
+  }
+
+  // ---- reading ------------------------------------------------------------------
+
+  #startReader(): void {
+    if (this.#reader !== null || this.#readerDone || this.#takenOver) return;
+    this.#reader = this.#kernel.spawn(this.#readLoop(), this.#task);
+  }
 
   *#readLoop(): Generator<unknown, void, any> {
     try {
       for (;;) {
-        while (!this.#hasRoom()) yield* this.#room.wait();
+        while (!this.#hasRoom()) yield* (this.#room ??= new Signal("pipelining room")).wait();
         let chunk = this.#pendingInput;
         if (chunk !== null) {
           this.#pendingInput = null;
@@ -198,8 +384,13 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
     return waiting < this.#limits.maxPipelinedRequests && this.#lookaheadBytes <= this.#limits.maxLookaheadBytes;
   }
 
+  #wakeRoom(): void {
+    const room = this.#room;
+    if (room !== null && room.waiting && this.#hasRoom()) room.wake();
+  }
+
   #feed(chunk: Buffer): void {
-    const parser = this.#parser;
+    const parser = (this.#parser ??= acquireParser(this, this.#limits));
     let used: number;
     try {
       used = parser.execute(chunk);
@@ -222,7 +413,7 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
     }
     if (parser.inHead) {
       if (this.#readKind !== READ_HEAD) this.#setRead(READ_HEAD, this.#ctx.deadline(this.#limits.headersTimeoutMs));
-    } else if (this.#parsing === null && this.#readKind !== READ_IDLE) {
+    } else if (this.#parsing === null && this.#readKind !== READ_NONE) {
       this.#setRead(READ_NONE, Infinity);
     }
   }
@@ -233,32 +424,25 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
     const parsing = this.#parsing;
     if (parsing !== null) {
       parsing.failBody(error);
-      this.#body.wake();
+      this.#body?.wake();
     } else {
       this.#enqueue(error);
     }
     this.#setRead(READ_NONE, Infinity);
-    this.#next.wake();
+    this.#next?.wake();
   }
 
   /** EOF (error null) or a connection error: no more requests; a running handler is cancelled. */
   #onEnd(error: unknown): void {
     this.#readerDone = true;
     this.#setRead(READ_NONE, Infinity);
-    const eof = new HttpError("HTTP_ERR_UNEXPECTED_EOF", "connection closed in the middle of the request", error === null ? undefined : { cause: error });
     if (this.#parsing !== null) {
-      this.#parsing.failBody(eof);
-      this.#body.wake();
+      this.#parsing.failBody(new HttpError("HTTP_ERR_UNEXPECTED_EOF", "connection closed in the middle of the request", error === null ? undefined : { cause: error }));
+      this.#body?.wake();
     }
     // The client is gone (RFC 9112 §9.6 lets us drop what we were doing).
-    if (this.#current !== null) this.#responder?.cancel();
-    else this.#next.wake();
-  }
-
-  #enqueue(item: ServerRequest | HttpError): void {
-    this.#queue.push(item);
-    this.#waiting++;
-    this.#next.wake();
+    if (this.#current !== null && this.#reader !== null) this.#task?.cancel();
+    else this.#next?.wake();
   }
 
   // ---- ParserEvents ------------------------------------------------------
@@ -285,7 +469,7 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
     req.pushBody(chunk);
     if (!req.bodyClosed) {
       this.#lookaheadBytes += chunk.length;
-      if (req === this.#current) this.#body.wake();
+      if (req === this.#current) this.#body?.wake();
     }
   }
 
@@ -294,109 +478,17 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
     const req = this.#parsing!;
     req.endBody();
     this.#parsing = null;
-    if (req === this.#current) this.#body.wake();
+    if (req === this.#current) this.#body?.wake();
     this.#setRead(READ_NONE, Infinity);
     // Pause parsing once enough requests wait (pipelining look-ahead).
     return this.#waiting - (this.#current === null ? 1 : 0) >= this.#limits.maxPipelinedRequests;
-  }
-
-  // ---- responding ----------------------------------------------------------
-
-  *#respondLoop(): Generator<unknown, void, any> {
-    for (;;) {
-      while (this.#queueHead === this.#queue.length) {
-        if (this.#readerDone || this.#takenOver) return;
-        if (this.idle) this.#setRead(READ_IDLE, this.#ctx.deadline(this.#limits.keepAliveTimeoutMs));
-        yield* this.#next.wait();
-      }
-      const item = this.#queue[this.#queueHead]!;
-      this.#queue[this.#queueHead++] = undefined as never;
-      if (this.#queueHead > 64 && this.#queueHead * 2 > this.#queue.length) {
-        this.#queue = this.#queue.slice(this.#queueHead);
-        this.#queueHead = 0;
-      }
-      this.#waiting--;
-      if (item instanceof HttpError) {
-        if (item.status > 0) this.out.bytes(errorResponse(item.status));
-        return;
-      }
-      // The request, inline rather than in a sub-generator per request.
-      const req = item;
-      const res = this.#begin(req);
-      let result: unknown;
-      let failure: unknown = NO_FAILURE;
-      try {
-        const op = this.#ctx.app(req, res);
-        if (op instanceof Prepared) result = op;
-        else if (this.#limits.handlerTimeoutMs > 0) {
-          const box = yield* moveOnAfter(this.#limits.handlerTimeoutMs, boxed(op));
-          if (box === undefined) throw new HttpError("HTTP_ERR_HANDLER_TIMEOUT", `handler ran longer than ${this.#limits.handlerTimeoutMs} ms`);
-          result = box.value;
-        } else result = yield* op;
-      } catch (e) {
-        if (isCancelled(e)) throw e;
-        failure = e;
-      }
-      if (!this.#complete(req, res, result, failure)) return;
-      if (this.writeBlocked) yield* this.backpressure();
-    }
-  }
-
-  /** Makes `req` the current request. */
-  #begin(req: ServerRequest): ServerResponse {
-    this.#current = req;
-    this.#continueSent = false;
-    if (this.#room.waiting) this.#room.wake();
-    return new ServerResponse(this, req);
-  }
-
-  /** Finishes the response after the handler; false when the connection must close. */
-  #complete(req: ServerRequest, res: ServerResponse, result: unknown, failure: unknown): boolean {
-    if (failure === NO_FAILURE && !this.#takenOver) {
-      try {
-        if (result instanceof Prepared) res.sendPrepared(result);
-        else if (res.state === RESPONSE_STATE.IDLE) throw new HttpError("HTTP_ERR_HANDLER", "handler returned without responding");
-        else if (res.state !== RESPONSE_STATE.ENDED) res.end();
-      } catch (e) {
-        failure = e;
-      }
-    }
-    if (failure !== NO_FAILURE) this.#handlerFailed(req, res, failure);
-    this.#current = null;
-    const dropped = req.closeBody();
-    if (dropped > 0) this.bodyConsumed(dropped);
-    if (!req.bodyComplete) this.#closeAfter = true; // the rest of its body would follow
-    if (this.#room.waiting) this.#room.wake();
-    return !(this.#closeAfter || this.#takenOver);
-  }
-
-  #handlerFailed(req: ServerRequest, res: ServerResponse, e: unknown): void {
-    this.#closeAfter = true;
-    if (this.#takenOver) {
-      this.#ctx.log(`skein http: ${req.method} ${req.target} failed after takeover`, e);
-      return;
-    }
-    const gone = this.conn.isClosed || (e instanceof HttpError && e.code === "HTTP_ERR_CLIENT_GONE");
-    if (!gone) this.#ctx.log(`skein http: ${req.method} ${req.target} from ${this.conn.remote} failed`, e);
-    if (gone) return;
-    if (res.headersSent) {
-      // Too late for a status: the client sees a truncated response.
-      this.out.close();
-      this.conn.abort();
-      return;
-    }
-    const status = e instanceof HttpError && e.status > 0 ? e.status : 500;
-    this.out.bytes(errorResponse(status));
-    res.state = RESPONSE_STATE.ENDED;
   }
 
   // ---- ResponseHost ----------------------------------------------------------
 
   /** @internal */
   connectionMode(req: ServerRequest, wantsClose: boolean): ConnectionMode {
-    if (
-      wantsClose || !req.head.keepAlive || this.#ctx.closing || req.head.upgrade || !req.bodyComplete
-    ) {
+    if (wantsClose || !req.head.keepAlive || this.#ctx.closing || req.head.upgrade || !req.bodyComplete) {
       this.#closeAfter = true;
       return "close";
     }
@@ -424,13 +516,14 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
   /** @internal */
   waitBody(req: ServerRequest): Operation<void> {
     if (req !== this.#current) throw new HttpError("HTTP_ERR_BODY_UNAVAILABLE", "only the request being handled can read its body");
-    return this.#body.wait();
+    this.#startReader();
+    return (this.#body ??= new Signal("request body")).wait();
   }
 
   /** @internal */
   bodyConsumed(n: number): void {
     this.#lookaheadBytes -= n;
-    if (this.#room.waiting && this.#hasRoom()) this.#room.wake();
+    this.#wakeRoom();
   }
 
   /** @internal answers `Expect: 100-continue` when the handler first waits for the body */
@@ -455,7 +548,7 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
     const full = this.#upgradeHead.length === 0 ? head : head.length === 0 ? this.#upgradeHead : Buffer.concat([this.#upgradeHead, head]);
     const onShutdown = (hook: (graceMs: number) => void): (() => void) => {
       const unhook = this.#ctx.onShutdown(hook);
-      this.#unhooks.push(unhook);
+      (this.#unhooks ??= []).push(unhook);
       return unhook;
     };
     return { socket, head: full, onShutdown };
@@ -484,15 +577,28 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
       return;
     }
     if (kind !== READ_HEAD && kind !== READ_BODY) return;
-    const error = kind === READ_HEAD
-      ? new HttpError("HTTP_ERR_HEADERS_TIMEOUT", `request head not received within ${this.#limits.headersTimeoutMs} ms`)
-      : new HttpError("HTTP_ERR_REQUEST_TIMEOUT", `request not received within ${this.#limits.requestTimeoutMs} ms`);
-    if (kind === READ_HEAD && this.#parsing === null && this.idle && !this.#parser.inHead) {
-      // Connected but never sent a byte: just close.
+    if (kind === READ_HEAD && this.idle) {
+      // Connected (or kept alive) but never sent a byte of a request: just close.
       this.closeIfIdle();
       return;
     }
-    this.#reader?.cancel();
+    const error = kind === READ_HEAD
+      ? new HttpError("HTTP_ERR_HEADERS_TIMEOUT", `request head not received within ${this.#limits.headersTimeoutMs} ms`)
+      : new HttpError("HTTP_ERR_REQUEST_TIMEOUT", `request not received within ${this.#limits.requestTimeoutMs} ms`);
     this.#inputFailed(error);
+    if (this.#reader !== null) this.#reader.cancel();
+    else if (this.#current === null) this.#interruptRead();
+  }
+
+  /**
+   * The connection's own task is blocked reading a request that timed out:
+   * the error is queued; cancel the read by restarting the task's wait.
+   */
+  #interruptRead(): void {
+    // The task is suspended in conn.recv(); cancelling it would end the
+    // connection before the 408 is written, so write it here and close.
+    const item = this.#shift();
+    if (item instanceof HttpError && item.status > 0) this.out.bytes(errorResponse(item.status));
+    this.#task?.cancel();
   }
 }

@@ -159,7 +159,7 @@ export class ServerRequest extends BaseRequest {
   readonly #host: RequestHost;
   #headers: RequestHeaders | null = null;
   // Body state, fed by the connection.
-  #chunks: Buffer[] = [];
+  #chunks: Buffer[] | null = null; // allocated with the first body chunk
   #chunkHead = 0;
   #buffered = 0;
   #complete = false;
@@ -271,10 +271,11 @@ export class ServerRequest extends BaseRequest {
   // ---- fed by the connection ---------------------------------------------
 
   #take(): Buffer {
-    const chunk = this.#chunks[this.#chunkHead]!;
-    this.#chunks[this.#chunkHead++] = EMPTY;
-    if (this.#chunkHead === this.#chunks.length) {
-      this.#chunks.length = 0;
+    const chunks = this.#chunks!;
+    const chunk = chunks[this.#chunkHead]!;
+    chunks[this.#chunkHead++] = EMPTY;
+    if (this.#chunkHead === chunks.length) {
+      chunks.length = 0;
       this.#chunkHead = 0;
     }
     this.#buffered -= chunk.length;
@@ -285,7 +286,7 @@ export class ServerRequest extends BaseRequest {
   /** @internal a piece of body arrived */
   pushBody(chunk: Buffer): void {
     if (this.#closed) return;
-    this.#chunks.push(chunk);
+    (this.#chunks ??= []).push(chunk);
     this.#buffered += chunk.length;
   }
 
@@ -303,7 +304,7 @@ export class ServerRequest extends BaseRequest {
   closeBody(): number {
     this.#closed = true;
     const dropped = this.#buffered;
-    this.#chunks = [];
+    this.#chunks = null;
     this.#chunkHead = 0;
     this.#buffered = 0;
     return dropped;

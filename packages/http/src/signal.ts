@@ -51,7 +51,9 @@ export class Signal extends Instruction<void> {
     }
     if (this.#task !== null) throw new TypeError(`two tasks cannot wait for ${this.#what} at once`);
     this.#task = task;
-    return this.#cancel;
+    // A prototype method, not a closure per signal: the kernel calls a
+    // teardown with the instruction as `this`.
+    return Signal.prototype.cancelWait;
   }
 
   /** Wakes the waiting task, or remembers the wake for the next wait. */
@@ -70,7 +72,8 @@ export class Signal extends Instruction<void> {
     this.#pending = false;
   }
 
-  readonly #cancel = (): void => {
+  /** @internal the teardown: the waiting task was cancelled */
+  cancelWait(this: Signal): void {
     this.#task = null;
-  };
+  }
 }

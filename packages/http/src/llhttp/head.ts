@@ -26,6 +26,28 @@ export function equalsIgnoreCase(buf: Uint8Array, start: number, len: number, lo
   return true;
 }
 
+// The last decoded target, by bytes: servers see the same few targets over
+// and over, and comparing a few bytes is cheaper than decoding a string.
+let lastTargetBytes = Buffer.alloc(64);
+let lastTargetLength = -1;
+let lastTarget = "";
+
+function decodeTarget(buf: Buffer, start: number, len: number): string {
+  if (len === lastTargetLength) {
+    let i = 0;
+    while (i < len && buf[start + i] === lastTargetBytes[i]) i++;
+    if (i === len) return lastTarget;
+  }
+  const text = buf.toString("latin1", start, start + len);
+  if (len <= 256) {
+    if (len > lastTargetBytes.length) lastTargetBytes = Buffer.alloc(256);
+    buf.copy(lastTargetBytes, 0, start, start + len);
+    lastTargetLength = len;
+    lastTarget = text;
+  }
+  return text;
+}
+
 /** `MessageHead.flags` bit: a Host header is present. */
 export const HEAD_HAS_HOST = 1;
 /** `MessageHead.flags` bit: a Transfer-Encoding header is present. */
@@ -98,7 +120,7 @@ export class MessageHead {
 
   /** The request target (requests) or reason phrase (responses), decoded once. */
   get target(): string {
-    return (this.#target ??= this.buf.toString("latin1", this.spans[0]!, this.spans[0]! + this.spans[1]!));
+    return (this.#target ??= decodeTarget(this.buf, this.spans[0]!, this.spans[1]!));
   }
 
   /** Header field name `i` as written on the wire. */

@@ -82,13 +82,14 @@ export class HttpParser implements WasmSink {
   /** One of {@link PARSER_STATE}. */
   state: ParserState = PARSER_STATE.READY;
   #ptr: number;
-  readonly #events: ParserEvents;
-  readonly #limits: ParserLimits;
+  #events: ParserEvents;
+  #limits: ParserLimits;
   #error: HttpError | null = null;
   // The chunk being executed and its address in wasm memory.
   #chunk: Buffer = EMPTY;
   #base = 0;
-  // The head being assembled.
+  // The message being parsed, and its head being assembled.
+  #inMessage = false;
   #inHead = false;
   // A plain array of small integers: cheaper to copy per head than a typed array.
   #spans: number[] = [0, 0];
@@ -183,9 +184,33 @@ export class HttpParser implements WasmSink {
     this.state = PARSER_STATE.READY;
   }
 
+  /**
+   * Makes a READY parser between messages as good as new, for other events
+   * and limits (parsers are pooled: see `acquireParser`).
+   */
+  reuse(events: ParserEvents, limits: Partial<ParserLimits> = {}): void {
+    if (this.#ptr === 0) throw new TypeError("HttpParser: reuse() after destroy()");
+    llhttp().llhttp_reset(this.#ptr);
+    this.#events = events;
+    this.#limits = { maxHeadBytes: 0, maxHeaderCount: 0, maxBodyBytes: 0, ...limits };
+    this.state = PARSER_STATE.READY;
+    this.#error = null;
+    this.#chunk = EMPTY;
+    this.#inHead = this.#inMessage = false;
+    this.#spill = null;
+    this.#spillLen = 0;
+    this.#spilled = false;
+    this.#pos = this.#mark = this.#headBytes = 0;
+  }
+
   /** True while a message head has started but not completed. */
   get inHead(): boolean {
     return this.#inHead;
+  }
+
+  /** True when no message is in progress (ready for `reuse`). */
+  get betweenMessages(): boolean {
+    return !this.#inMessage && this.state === PARSER_STATE.READY;
   }
 
   /** Frees the wasm-side parser. The parser must not be used afterwards. */
@@ -202,6 +227,7 @@ export class HttpParser implements WasmSink {
 
   /** @internal */
   onMessageBegin(): number {
+    this.#inMessage = true;
     this.#inHead = true;
     this.#n = 2;
     this.#spans[0] = 0;
@@ -295,6 +321,7 @@ export class HttpParser implements WasmSink {
 
   /** @internal */
   onMessageComplete(): number {
+    this.#inMessage = false;
     this.#inHead = false;
     try {
       return this.#events.onMessageComplete() === true ? LLHTTP_ERROR.PAUSED : 0;
