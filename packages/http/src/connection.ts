@@ -21,7 +21,7 @@
  * @module
  */
 import {
-  cancel, currentTaskSync, isCancelled, moveOnAfter,
+  cancel, ConnectionError, currentTaskSync, Instruction, isCancelled, moveOnAfter,
   type Conn, type Kernel, type Operation, type Task,
 } from "@skein/core";
 import { RESPONSE_STATE, type App, type Takeover } from "./app.js";
@@ -65,6 +65,26 @@ const READ_IDLE = 1;
 const READ_HEAD = 2;
 const READ_BODY = 3;
 
+/** Completes at once with `undefined` (see the idle path of `HttpConnection.run`). */
+class Scrub extends Instruction<void> {
+  get description(): string {
+    return "scrub";
+  }
+  enter(task: Task<unknown>): void {
+    task.resume(undefined);
+  }
+}
+// One shared instance: it completes within the step that yields it.
+const SCRUB = new Scrub();
+
+// What the connection task does next (HttpConnection.#plan).
+const STEP_CLOSE = 0;
+const STEP_RESPOND = 1;
+const STEP_WAIT = 2;
+const STEP_STOP_READER = 3;
+const STEP_READ = 4;
+const STEP_READ_IDLE = 5;
+
 /** Marks "the handler did not fail" (a handler may throw undefined). */
 const NO_FAILURE = Symbol("no failure");
 
@@ -106,6 +126,7 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
   #waiting = 0;
   #parsing: ServerRequest | null = null;
   #current: ServerRequest | null = null;
+  #item: ServerRequest | null = null;
   #continueSent = false;
   #lookaheadBytes = 0;
   #pendingInput: Buffer | null = null;
@@ -170,14 +191,46 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
     this.#task?.cancel();
   }
 
-  /** Runs the connection until it closes. */
+  /**
+   * Runs the connection until it closes. Deliberately tiny: an idle
+   * keep-alive connection is this one generator frame suspended in `recv`,
+   * and the size of its register file is memory every idle connection pays;
+   * the decisions live in the synchronous {@link #plan}.
+   */
   *run(): Generator<unknown, void, any> {
     this.#task = currentTaskSync();
     try {
-      yield* this.#serve();
+      for (;;) {
+        switch (this.#plan()) {
+          case STEP_RESPOND:
+            if (!(yield* this.#respond(this.#item!))) return;
+            if (this.writeBlocked) yield* this.backpressure();
+            break;
+          case STEP_WAIT:
+            yield* this.#next!.wait();
+            break;
+          case STEP_STOP_READER:
+            yield* cancel(this.#reader!);
+            this.#reader = null;
+            break;
+          case STEP_READ_IDLE:
+            // Frames suspended in `yield*` keep the value they were last
+            // resumed with, here the previous chunk: resume once with
+            // nothing so an idle connection does not pin its last buffer.
+            yield* SCRUB;
+            this.#received(yield* this.conn.recv());
+            break;
+          case STEP_READ:
+            this.#received(yield* this.conn.recv());
+            break;
+          default:
+            return;
+        }
+      }
     } catch (e) {
       if (isCancelled(e)) throw e;
-      this.#ctx.log(`skein http: connection ${this.conn.remote} failed`, e);
+      if (e instanceof ConnectionError) this.#onEnd(e);
+      else this.#ctx.log(`skein http: connection ${this.conn.remote} failed`, e);
       if (!this.#takenOver) this.conn.abort();
     } finally {
       this.#reader?.cancel();
@@ -185,59 +238,55 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
     }
   }
 
-  *#serve(): Generator<unknown, void, any> {
+  /** Decides the connection task's next step (see {@link run}). */
+  #plan(): number {
     for (;;) {
       const item = this.#shift();
       if (item !== null) {
-        if (item instanceof HttpError) {
-          if (item.status > 0) this.out.bytes(errorResponse(item.status));
-          return;
+        if (!(item instanceof HttpError)) {
+          this.#item = item;
+          return STEP_RESPOND;
         }
-        if (!(yield* this.#respond(item))) return;
-        if (this.writeBlocked) yield* this.backpressure();
-        continue;
+        if (item.status > 0) this.out.bytes(errorResponse(item.status));
+        return STEP_CLOSE;
       }
-      if (this.#readerDone || this.#takenOver) return;
-      if (this.#ctx.closing && this.idle) return;
+      this.#item = null;
+      if (this.#readerDone || this.#takenOver || (this.#ctx.closing && this.idle)) return STEP_CLOSE;
       if (this.#reader !== null) {
         if (!this.idle) {
-          yield* (this.#next ??= new Signal("next request")).wait();
-          continue;
+          this.#next ??= new Signal("next request");
+          return STEP_WAIT;
         }
-        // Idle again: stop the reader (it may still hand over a last chunk) and read here.
-        const reader = this.#reader;
-        yield* cancel(reader);
-        if (this.#reader === reader) this.#reader = null;
-        continue;
+        // Idle again: stop the reader (it may still hand over a last chunk), then read here.
+        return STEP_STOP_READER;
       }
-      yield* this.#readInline();
+      const pending = this.#pendingInput;
+      if (pending === null) {
+        if (!this.idle) return STEP_READ;
+        this.#goIdle();
+        return STEP_READ_IDLE;
+      }
+      this.#pendingInput = null;
+      this.#lookaheadBytes -= pending.length;
+      this.#feed(pending);
     }
   }
 
-  /** One read by the connection's own task (no handler is running). */
-  *#readInline(): Generator<unknown, void, any> {
-    let chunk = this.#pendingInput;
-    if (chunk !== null) {
-      this.#pendingInput = null;
-      this.#lookaheadBytes -= chunk.length;
-    } else {
-      if (this.idle) {
-        if (this.#readKind !== READ_HEAD) this.#setRead(READ_IDLE, this.#ctx.deadline(this.#limits.keepAliveTimeoutMs));
-        if (this.#parser !== null && this.#parser.betweenMessages) {
-          releaseParser(this.#parser);
-          this.#parser = null;
-        }
-      }
-      try {
-        chunk = yield* this.conn.recv();
-      } catch (e) {
-        if (isCancelled(e)) throw e;
-        this.#onEnd(e);
-        return;
-      }
-      if (chunk.length === 0) return this.#onEnd(null);
+  /** A read by the connection's own task. */
+  #received(chunk: Buffer): void {
+    if (chunk.length === 0) this.#onEnd(null);
+    else this.#feed(chunk);
+  }
+
+  /** Between requests: arm the keep-alive timeout and give back what an idle connection does not need. */
+  #goIdle(): void {
+    if (this.#readKind !== READ_HEAD) this.#setRead(READ_IDLE, this.#ctx.deadline(this.#limits.keepAliveTimeoutMs));
+    if (this.#parser !== null && this.#parser.betweenMessages) {
+      releaseParser(this.#parser);
+      this.#parser = null;
     }
-    this.#feed(chunk);
+    this.#queue = null;
+    this.#queueHead = 0;
   }
 
   #finish(): void {

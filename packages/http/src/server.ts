@@ -185,7 +185,8 @@ export class HttpServer implements ConnectionContext {
       }
       const connection = new HttpConnection(conn, this, this.#kernel!);
       this.#connections.add(connection);
-      yield* spawn(connection.run(), { name: `http ${conn.remote}` });
+      // No task name: a per-connection string is memory every idle connection pays for.
+      yield* spawn(connection.run());
     }
   }
 
