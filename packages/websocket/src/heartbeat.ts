@@ -13,6 +13,8 @@ import type { WebSocketLimits } from "./limits.js";
 
 /** What the heartbeat needs from its socket. */
 export interface HeartbeatTarget {
+  readonly kernel: Kernel;
+  readonly limits: Readonly<WebSocketLimits>;
   /** True while reading is paused because the handler is behind (the peer is not at fault). */
   readonly readPaused: boolean;
   /** True once the socket has closed. */
@@ -34,19 +36,15 @@ export class Heartbeat {
   private nextPingAt: number;
   private pongDeadline = Infinity;
   private readonly endOfLife: number;
-  private stopped = false;
 
   /** True when `limits` ask for any timer at all. */
   static needed(limits: Readonly<WebSocketLimits>): boolean {
     return limits.pingIntervalMs > 0 || limits.idleTimeoutMs > 0 || limits.maxLifetimeMs > 0;
   }
 
-  constructor(
-    private readonly target: HeartbeatTarget,
-    private readonly kernel: Kernel,
-    private readonly limits: Readonly<WebSocketLimits>,
-  ) {
-    const now = kernel.now();
+  constructor(private readonly target: HeartbeatTarget) {
+    const now = target.kernel.now();
+    const limits = target.limits;
     this.lastMessageAt = now;
     this.nextPingAt = limits.pingIntervalMs > 0 ? now + limits.pingIntervalMs : Infinity;
     this.endOfLife = limits.maxLifetimeMs > 0 ? now + limits.maxLifetimeMs : Infinity;
@@ -60,15 +58,14 @@ export class Heartbeat {
 
   /** Cancels the timer (the socket closed). */
   stop(): void {
-    this.stopped = true;
-    if (this.heapIndex !== -1) this.kernel.removeTimer(this);
+    if (this.heapIndex !== -1) this.target.kernel.removeTimer(this);
   }
 
   /** Called by the kernel when the earliest deadline passes. */
   onTimer(): void {
-    if (this.stopped || this.target.isClosed) return;
-    const now = this.kernel.now();
-    const { idleTimeoutMs, pingIntervalMs, pongTimeoutMs } = this.limits;
+    if (this.target.isClosed) return;
+    const now = this.target.kernel.now();
+    const { idleTimeoutMs, pingIntervalMs, pongTimeoutMs } = this.target.limits;
     if (now >= this.endOfLife) return this.target.expire("WS_ERR_MAX_LIFETIME");
     if (now >= this.pongDeadline) {
       // While we are not reading, the peer's pong sits unread in our socket:
@@ -86,8 +83,9 @@ export class Heartbeat {
   }
 
   private arm(): void {
-    const idleAt = this.limits.idleTimeoutMs > 0 ? this.lastMessageAt + this.limits.idleTimeoutMs : Infinity;
+    const idleTimeoutMs = this.target.limits.idleTimeoutMs;
+    const idleAt = idleTimeoutMs > 0 ? this.lastMessageAt + idleTimeoutMs : Infinity;
     const at = Math.min(this.nextPingAt, this.pongDeadline, idleAt, this.endOfLife);
-    if (at !== Infinity) this.kernel.addTimer(this, at);
+    if (at !== Infinity) this.target.kernel.addTimer(this, at);
   }
 }

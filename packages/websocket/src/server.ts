@@ -12,6 +12,7 @@
  *
  * @module
  */
+import type { Socket } from "node:net";
 import { currentTask, Event, isCancelled, type Operation } from "@skein/core";
 import type { Prepared, Request, Response } from "@skein/http";
 import { WebSocketServer, type PerMessageDeflateOptions, type ServerOptions } from "ws";
@@ -86,36 +87,33 @@ export function websocket(handler: WebSocketHandler, options: WebSocketOptions =
   // Mutable state shared by the sessions and shutdown.
   const state = { sessions: 0, stopping: null as Event | null };
 
-  function* session(req: Request, res: Response): Generator<unknown, void | Prepared, any> {
+  function* endpoint(req: Request, res: Response): Generator<unknown, void | Prepared, any> {
     if (state.stopping !== null) return res.text(503, "server shutting down\n", { connection: "close" });
     const verdict = checkHandshake(req, options);
     if (!verdict.ok) return res.text(verdict.status, `${verdict.reason}\n`, { ...verdict.headers, connection: "close" });
     if (!req.upgrade) return res.text(400, "not an upgrade request\n", { connection: "close" });
+    const ws = yield* accept(req, verdict.key, verdict.protocol);
+    if (ws !== null) yield* session(ws, req);
+  }
+
+  // A separate frame, gone once it returns: the handshake's objects (and
+  // the leftover bytes' buffer) are not kept alive by an idle connection.
+  function* accept(req: Request, key: string, protocol: string | null): Generator<unknown, WebSocket | null, any> {
     const task = yield* currentTask();
     const { socket, head, onShutdown } = yield* req.takeover();
-    // ws reads only these fields of the request; it offers exactly the
-    // subprotocol we chose, so its default pick is ours.
-    const handshake = {
-      method: "GET",
-      url: req.target,
-      headers: {
-        upgrade: "websocket",
-        "sec-websocket-key": verdict.key,
-        "sec-websocket-version": WEBSOCKET_VERSION,
-        "sec-websocket-protocol": verdict.protocol ?? undefined,
-        "sec-websocket-extensions": req.headers.get("sec-websocket-extensions") ?? undefined,
-      },
-    };
-    let raw: RawWebSocket | null = null;
-    wss.handleUpgrade(handshake as never, socket, head, (w) => (raw = w as RawWebSocket));
-    if (raw === null) return; // the client hung up during the handshake; ws dropped the socket
+    const raw = upgrade(wss, req, key, protocol, socket, head);
+    if (raw === null) return null; // the client hung up during the handshake; ws dropped the socket
     const ws = new WebSocket(raw, task.kernel, limits);
     socket.resume(); // the takeover hands the socket over paused
-    connections.add(ws);
-    state.sessions++;
     // The HTTP server's graceful shutdown: 1001 to the peer; the handler's
     // recv() then returns null and it finishes on its own.
     onShutdown(() => ws.expire("WS_ERR_SHUTTING_DOWN"));
+    return ws;
+  }
+
+  function* session(ws: WebSocket, req: Request): Generator<unknown, void, any> {
+    connections.add(ws);
+    state.sessions++;
     let code: number = CloseCode.NORMAL;
     let reason = "";
     try {
@@ -129,7 +127,8 @@ export function websocket(handler: WebSocketHandler, options: WebSocketOptions =
       }
       // A send that failed because the peer left is the end of the story, not a bug.
       if (!(e instanceof WebSocketError && e.code === "WS_ERR_CLOSED")) {
-        (options.log ?? task.kernel.log)(`skein: websocket handler for ${ws.remote} failed:`, e);
+        const log = options.log ?? (yield* currentTask()).kernel.log;
+        log(`skein: websocket handler for ${ws.remote} failed:`, e);
         code = CloseCode.INTERNAL_ERROR;
         reason = "internal error";
       }
@@ -149,5 +148,28 @@ export function websocket(handler: WebSocketHandler, options: WebSocketOptions =
     if (state.sessions > 0) yield* stopping.wait();
   }
 
-  return Object.assign(session, { connections, shutdown }) as WebSocketApp;
+  return Object.assign(endpoint, { connections, shutdown }) as WebSocketApp;
+}
+
+/**
+ * Hands the socket to ws, which writes the 101 and takes over the framing.
+ * ws reads only these fields of the request; it is offered exactly the
+ * subprotocol we chose, so its default pick is ours. Returns null when ws
+ * dropped the socket (the client hung up meanwhile).
+ */
+function upgrade(wss: WebSocketServer, req: Request, key: string, protocol: string | null, socket: Socket, head: Buffer): RawWebSocket | null {
+  const handshake = {
+    method: "GET",
+    url: req.target,
+    headers: {
+      upgrade: "websocket",
+      "sec-websocket-key": key,
+      "sec-websocket-version": WEBSOCKET_VERSION,
+      "sec-websocket-protocol": protocol ?? undefined,
+      "sec-websocket-extensions": req.headers.get("sec-websocket-extensions") ?? undefined,
+    },
+  };
+  let raw: RawWebSocket | null = null;
+  wss.handleUpgrade(handshake as never, socket, head, (w) => (raw = w as RawWebSocket));
+  return raw;
 }

@@ -67,8 +67,6 @@ export class WebSocket implements Flushable, HeartbeatTarget {
   /** The underlying `ws` WebSocket. */
   readonly raw: RawWebSocket;
   readonly limits: Readonly<WebSocketLimits>;
-  /** `host:port` of the peer. */
-  readonly remote: string;
   /**
    * The close code of the connection once closed: the peer's, if it sent a
    * close frame; else the one we sent (1007, 1009, 1001…); else 1006.
@@ -86,11 +84,12 @@ export class WebSocket implements Flushable, HeartbeatTarget {
   /** @internal */ reader: RecvOp | null = null;
   /** @internal */ drainer: DrainOp | null = null;
   /** @internal */ subscriptions: Subscriptions[] | null = null;
-  private readonly kernel: Kernel;
+  /** @internal */ readonly kernel: Kernel;
   private readonly socket: Socket | null;
   private readonly heartbeat: Heartbeat | null;
-  // Inbound queue: an array consumed from qHead (reset when empty).
-  private queue: (Message | undefined)[] = [];
+  // Inbound queue, allocated on first use (an idle connection has none):
+  // an array consumed from qHead, reset when empty.
+  private queue: (Message | undefined)[] | null = null;
   private qHead = 0;
   private qBytes = 0;
   private paused = false;
@@ -110,7 +109,6 @@ export class WebSocket implements Flushable, HeartbeatTarget {
     this.limits = limits;
     const socket = raw._socket;
     this.socket = socket;
-    this.remote = socket?.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : "websocket";
     (raw as unknown as Record<symbol, WebSocket>)[kSkein] = this;
     raw.on("message", onMessage);
     raw.on("close", onClose);
@@ -124,10 +122,15 @@ export class WebSocket implements Flushable, HeartbeatTarget {
       socket.on("data", onReadEnd);
       socket.on("drain", onDrain);
     }
-    this.heartbeat = Heartbeat.needed(limits) && raw.readyState === OPEN ? new Heartbeat(this, kernel, limits) : null;
+    this.heartbeat = Heartbeat.needed(limits) && raw.readyState === OPEN ? new Heartbeat(this) : null;
     if (raw.readyState > OPEN && socket === null) this.done = true;
   }
 
+  /** `host:port` of the peer (computed when asked: an idle connection keeps no string for it). */
+  get remote(): string {
+    const s = this.socket;
+    return s !== null && s.remoteAddress !== undefined ? `${s.remoteAddress}:${s.remotePort}` : "a closed WebSocket";
+  }
   /** The subprotocol agreed in the handshake, or "". */
   get protocol(): string {
     return this.raw.protocol;
@@ -150,7 +153,7 @@ export class WebSocket implements Flushable, HeartbeatTarget {
   }
   /** Received messages waiting for `recv()`. */
   get queuedMessages(): number {
-    return this.queue.length - this.qHead;
+    return this.queue === null ? 0 : this.queue.length - this.qHead;
   }
 
   // ---- receiving ----------------------------------------------------------
@@ -197,22 +200,24 @@ export class WebSocket implements Flushable, HeartbeatTarget {
   /** @internal */
   enterRecv(op: RecvOp, task: Task<unknown>): Teardown | void {
     if (this.reader !== null || this.asyncWaiter !== null) throw new TypeError(`two readers cannot recv() from ${this.remote} at once`);
-    if (this.qHead < this.queue.length) return task.resume(this.take());
+    if (this.queuedMessages > 0) return task.resume(this.take());
     if (this.done) return task.resume(null);
     op.task = task;
     this.reader = op;
     return op.cancel;
   }
 
+  /** Takes the oldest queued message (the queue is not empty). */
   private take(): Message {
-    const msg = this.queue[this.qHead]!;
-    this.queue[this.qHead++] = undefined;
-    if (this.qHead === this.queue.length) {
-      this.queue.length = 0;
+    const queue = this.queue!;
+    const msg = queue[this.qHead]!;
+    queue[this.qHead++] = undefined;
+    if (this.qHead === queue.length) {
+      queue.length = 0;
       this.qHead = 0;
     }
     this.qBytes -= msg.data.length;
-    if (this.paused && this.queue.length - this.qHead <= this.limits.maxQueuedMessages >>> 1 && this.qBytes <= this.limits.maxQueuedBytes / 2) {
+    if (this.paused && queue.length - this.qHead <= this.limits.maxQueuedMessages >>> 1 && this.qBytes <= this.limits.maxQueuedBytes / 2) {
       this.paused = false;
       this.raw.resume();
     }
@@ -238,11 +243,12 @@ export class WebSocket implements Flushable, HeartbeatTarget {
       waiter(msg);
       return;
     }
-    this.queue.push(msg);
+    const queue = (this.queue ??= []);
+    queue.push(msg);
     this.qBytes += data.length;
     // ws emits every message of the current read even once paused, so the
     // queue can overshoot by one read's worth — bounded, never unbounded.
-    if (!this.paused && (this.queue.length - this.qHead > this.limits.maxQueuedMessages || this.qBytes > this.limits.maxQueuedBytes)) {
+    if (!this.paused && (queue.length - this.qHead > this.limits.maxQueuedMessages || this.qBytes > this.limits.maxQueuedBytes)) {
       this.paused = true;
       this.raw.pause();
     }
@@ -502,13 +508,12 @@ export class WebSocket implements Flushable, HeartbeatTarget {
       this.reader = null;
       const task = reader.task!;
       reader.task = null;
-      if (this.qHead < this.queue.length) task.resume(this.take());
-      else task.resume(null);
+      task.resume(this.queuedMessages > 0 ? this.take() : null);
     }
     const waiter = this.asyncWaiter;
     if (waiter !== null) {
       this.asyncWaiter = null;
-      waiter(this.qHead < this.queue.length ? this.take() : null);
+      waiter(this.queuedMessages > 0 ? this.take() : null);
     }
     this.wakeDrainer();
     const pings = this.pings;

@@ -18,6 +18,8 @@ async function schedule(limits: Partial<WebSocketLimits>, script: (hb: Heartbeat
     function* () {
       const task = yield* currentTask();
       const target: HeartbeatTarget & { readPaused: boolean; isClosed: boolean } = {
+        kernel: task.kernel,
+        limits: resolveLimits(limits),
         readPaused: false,
         isClosed: false,
         sendHeartbeatPing: () => log.push(`ping@${clock.now()}`),
@@ -26,7 +28,7 @@ async function schedule(limits: Partial<WebSocketLimits>, script: (hb: Heartbeat
           target.isClosed = true;
         },
       };
-      const hb = new Heartbeat(target, task.kernel, resolveLimits(limits));
+      const hb = new Heartbeat(target);
       script(hb, (ms) => clock.advance(ms), target);
       hb.stop();
     },
