@@ -25,15 +25,13 @@ const EMPTY = Buffer.alloc(0);
 const RECONNECT_BACKOFF_MS = 50;
 const SKIP_BODY = 1;
 
-// Frees the llhttp struct of a connection object that was dropped without destroy().
-const leaks = new FinalizationRegistry<number>((ptr) => llhttp().llhttp_free(ptr));
-
 /** A connection of a load run (survives reconnects). */
 export class LoadConnection implements WasmSink {
   readonly #run: LoadRun;
   readonly #depth: number;
-  /** Send time of each request in flight (ms), oldest at `#head`. */
+  /** This connection's slots in `run.sentAt`: send times (ms) of the requests in flight, oldest at `#head`. */
   readonly #sentAt: Float64Array;
+  readonly #base0: number;
   #head = 0;
   /** Requests in flight. */
   inflight = 0;
@@ -49,8 +47,8 @@ export class LoadConnection implements WasmSink {
   #closing = false;
   /** More responses than requests arrived. */
   #unsolicited = false;
-  // llhttp state and the read being parsed.
-  #ptr: number;
+  // llhttp state (allocated while the task runs) and the read being parsed.
+  #ptr = 0;
   #chunk: Buffer = EMPTY;
   #base = 0;
   #now = 0;
@@ -59,47 +57,78 @@ export class LoadConnection implements WasmSink {
   #bodyPos = 0;
   #bodyOk = true;
 
-  constructor(run: LoadRun) {
+  /** The `index`-th connection of `run`. */
+  constructor(run: LoadRun, index: number) {
     this.#run = run;
     this.#depth = run.options.pipeline;
-    this.#sentAt = new Float64Array(this.#depth);
-    this.#ptr = llhttp().llhttp_alloc(LLHTTP_TYPE.RESPONSE);
-    leaks.register(this, this.#ptr, this);
+    this.#sentAt = run.sentAt;
+    this.#base0 = index * this.#depth;
   }
 
-  /** The connection's task: connect, load, and reconnect after errors until cancelled or done. */
+  /**
+   * The connection's task: connect, keep the pipeline full, parse and
+   * check, and reconnect after errors, until cancelled (or the count is done).
+   */
   *run(): Generator<unknown, void, any> {
     const run = this.#run;
     const o = run.options;
+    const stats = run.stats;
     const t = run.plan.target;
     const tls = t.secure ? { servername: /^[\d.]+$|:/.test(t.hostname) ? undefined : t.hostname, ...o.tls } : undefined;
+    // Allocated inside the try, so the finally always frees it.
+    this.#ptr = llhttp().llhttp_alloc(LLHTTP_TYPE.RESPONSE);
     try {
       while (!run.stopping) {
-        let conn: Conn;
-        yield* run.connectGate.acquire();
+        let conn: Conn | null = null;
+        const gate = run.connectGate;
+        if (gate !== null) yield* gate.acquire();
         try {
           conn = yield* connect({ host: t.hostname, port: t.port, tls, timeoutMs: o.connectTimeoutMs });
         } catch (e) {
           if (isCancelled(e)) throw e;
-          if (run.recording) run.stats.errors[E_CONNECT]!++;
+          if (run.recording) stats.errors[E_CONNECT]!++;
+        } finally {
+          gate?.release();
+        }
+        if (conn === null) {
           yield* sleep(RECONNECT_BACKOFF_MS);
           continue;
-        } finally {
-          run.connectGate.release();
         }
-        yield* this.#serve(conn);
+        this.#open(conn);
+        try {
+          this.lastProgress = performance.now();
+          if (!run.paced) this.fill(this.lastProgress);
+          for (;;) {
+            const chunk = yield* conn.recv();
+            if (chunk.length === 0) {
+              if (this.inflight > 0 && !this.#timedOut && run.recording) stats.errors[E_CLOSED]!++;
+              break;
+            }
+            const now = performance.now();
+            this.#now = now;
+            stats.bytesRead += chunk.length;
+            if (!this.#execute(chunk)) {
+              if (run.recording) stats.errors[E_PARSE]!++;
+              break;
+            }
+            if (this.#closing) {
+              // After `Connection: close` nothing more will be answered here.
+              if (this.inflight > 0 && run.recording) stats.errors[E_CLOSED]!++;
+              break;
+            }
+            if (!run.paced && !run.stopping) this.fill(now);
+          }
+        } catch (e) {
+          if (isCancelled(e)) throw e;
+          if (!this.#timedOut && run.recording) stats.errors[classify(e)]!++;
+        } finally {
+          this.#close(conn);
+        }
       }
     } finally {
-      this.destroy();
+      llhttp().llhttp_free(this.#ptr);
+      this.#ptr = 0;
     }
-  }
-
-  /** Frees the parser. */
-  destroy(): void {
-    if (this.#ptr === 0) return;
-    leaks.unregister(this);
-    llhttp().llhttp_free(this.#ptr);
-    this.#ptr = 0;
   }
 
   /** Called when measuring starts: the requests in flight now belong to the warm-up. */
@@ -115,9 +144,8 @@ export class LoadConnection implements WasmSink {
     this.conn.abort();
   }
 
-  *#serve(conn: Conn): Generator<unknown, void, any> {
+  #open(conn: Conn): void {
     const run = this.#run;
-    const stats = run.stats;
     this.conn = conn;
     if (++run.connected > run.peakConnected) run.peakConnected = run.connected;
     llhttp().llhttp_reset(this.#ptr);
@@ -125,40 +153,16 @@ export class LoadConnection implements WasmSink {
     this.inflight = 0;
     this.#uncounted = 0;
     this.#timedOut = this.#closing = this.#unsolicited = false;
-    try {
-      this.lastProgress = performance.now();
-      if (!run.paced) this.fill(this.lastProgress);
-      for (;;) {
-        const chunk = yield* conn.recv();
-        if (chunk.length === 0) {
-          if (this.inflight > 0 && !this.#timedOut && run.recording) stats.errors[E_CLOSED]!++;
-          return;
-        }
-        const now = performance.now();
-        this.#now = now;
-        stats.bytesRead += chunk.length;
-        if (!this.#execute(chunk)) {
-          if (run.recording) stats.errors[E_PARSE]!++;
-          return;
-        }
-        if (this.#closing) {
-          // After `Connection: close` nothing more will be answered here.
-          if (this.inflight > 0 && run.recording) stats.errors[E_CLOSED]!++;
-          return;
-        }
-        if (!run.paced && !run.stopping) this.fill(now);
-      }
-    } catch (e) {
-      if (isCancelled(e)) throw e;
-      if (!this.#timedOut && run.recording) stats.errors[classify(e)]!++;
-    } finally {
-      run.connected--;
-      this.conn = null;
-      const lost = this.inflight - this.#uncounted;
-      if (lost > 0 && run.measuring) run.onLost(lost);
-      this.inflight = 0;
-      conn.abort();
-    }
+  }
+
+  #close(conn: Conn): void {
+    const run = this.#run;
+    run.connected--;
+    this.conn = null;
+    const lost = this.inflight - this.#uncounted;
+    if (lost > 0 && run.measuring) run.onLost(lost);
+    this.inflight = 0;
+    conn.abort();
   }
 
   /**
@@ -195,10 +199,12 @@ export class LoadConnection implements WasmSink {
   #stamp(k: number, at: number): void {
     if (this.inflight === 0) this.lastProgress = performance.now();
     const depth = this.#depth;
+    const sentAt = this.#sentAt;
+    const base = this.#base0;
     let i = this.#head + this.inflight;
     if (i >= depth) i -= depth;
     for (let j = 0; j < k; j++) {
-      this.#sentAt[i] = at;
+      sentAt[base + i] = at;
       if (++i === depth) i = 0;
     }
     this.inflight += k;
@@ -277,7 +283,7 @@ export class LoadConnection implements WasmSink {
       this.#unsolicited = true;
       return LLHTTP_ERROR.USER;
     }
-    const sentAt = this.#sentAt[this.#head]!;
+    const sentAt = this.#sentAt[this.#base0 + this.#head]!;
     if (++this.#head === this.#depth) this.#head = 0;
     this.inflight--;
     this.lastProgress = this.#now;
@@ -298,6 +304,66 @@ export class LoadConnection implements WasmSink {
       stats.latency.record((this.#now - sentAt) * 1000);
     }
     if (run.measuring && run.options.count > 0) run.onAnswered();
+    return 0;
+  }
+}
+
+let primed = false;
+
+/**
+ * Runs llhttp over a few thousand synthetic responses, once per process,
+ * before the first connection opens, so the engine compiles the parser with
+ * its optimizing compiler now rather than mid-run, when the compiler's
+ * transient memory would add to that of thousands of connections.
+ */
+export function primeParser(): void {
+  if (primed) return;
+  primed = true;
+  const ll = llhttp();
+  const chunk = Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello".repeat(16), "latin1");
+  const ptr = ll.llhttp_alloc(LLHTTP_TYPE.RESPONSE);
+  const sink = new PrimeSink();
+  try {
+    for (let i = 0; i < PRIME_ROUNDS; i++) {
+      const base = copyIn(chunk);
+      setCurrent(sink);
+      try {
+        ll.llhttp_execute(ptr, base, chunk.length);
+      } finally {
+        setCurrent(null);
+      }
+    }
+  } finally {
+    ll.llhttp_free(ptr);
+  }
+}
+
+/** Rounds of {@link primeParser}: enough executed bytes for V8 to tier llhttp up. */
+const PRIME_ROUNDS = 2500;
+
+class PrimeSink implements WasmSink {
+  onMessageBegin(): number {
+    return 0;
+  }
+  onUrl(): number {
+    return 0;
+  }
+  onStatus(): number {
+    return 0;
+  }
+  onHeaderField(): number {
+    return 0;
+  }
+  onHeaderValue(): number {
+    return 0;
+  }
+  onHeadersComplete(): number {
+    return 0;
+  }
+  onBody(): number {
+    return 0;
+  }
+  onMessageComplete(): number {
     return 0;
   }
 }

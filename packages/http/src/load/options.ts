@@ -44,7 +44,11 @@ export interface LoadOptions {
   timeoutMs?: number;
   /** Time to open a connection, in ms. Default 10 000. */
   connectTimeoutMs?: number;
-  /** Connections being opened at once (a burst of thousands overflows the server's backlog). Default 512. */
+  /**
+   * Most connections being opened at once. Default 0: no limit (measured:
+   * a FIFO of waiting connects opened 10,000 connections far more slowly
+   * than letting the kernel queue them).
+   */
   connectConcurrency?: number;
   /** TLS options for `https:` URLs. */
   tls?: ConnectionOptions;
@@ -110,7 +114,7 @@ export function resolveLoadOptions(o: LoadOptions): ResolvedLoadOptions {
     expectBody: bytes(o.expectBody),
     timeoutMs: int("timeoutMs", o.timeoutMs, 10_000, 0),
     connectTimeoutMs: int("connectTimeoutMs", o.connectTimeoutMs, 10_000, 1),
-    connectConcurrency: int("connectConcurrency", o.connectConcurrency, 512, 1),
+    connectConcurrency: int("connectConcurrency", o.connectConcurrency, 0, 0),
     tls: o.tls,
     onProgress: o.onProgress,
   };

@@ -6,7 +6,7 @@
  * @module
  */
 import { currentTaskSync, group, moveOnAfter, run, sleep, type Task } from "@skein/core";
-import { LoadConnection } from "./connection.js";
+import { LoadConnection, primeParser } from "./connection.js";
 import { resolveLoadOptions, type LoadOptions } from "./options.js";
 import { pace } from "./pacer.js";
 import { planRequests } from "./plan.js";
@@ -29,11 +29,12 @@ const WATCHDOG_MS = 100;
 export function* load(options: LoadOptions): Generator<unknown, LoadReport, any> {
   const o = resolveLoadOptions(options);
   const r = new LoadRun(o, planRequests(o));
+  primeParser();
   const kernel = currentTaskSync().kernel;
   return yield* group(function* (g) {
     const tasks: Task<unknown>[] = [];
     for (let i = 0; i < o.connections; i++) {
-      const c = new LoadConnection(r);
+      const c = new LoadConnection(r, i);
       r.connections.push(c);
       tasks.push(yield* g.spawn(c.run(), { name: `load-${i}` }));
     }
