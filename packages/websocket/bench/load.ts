@@ -91,7 +91,7 @@ export function* echoLoad(port: number, o: Window & { conns: number; depth: numb
   }
   const result = yield* measure(o, () => received);
   stopped = true;
-  console.log(JSON.stringify({ rate: result.perSecond, loadCpu: result.loadCpu }));
+  console.log(JSON.stringify({ rate: result.perSecond, loadCpu: result.loadCpu, total: received }));
   for (const c of conns) c.abort();
 }
 
@@ -125,7 +125,7 @@ export function* bcastLoad(port: number, o: Window & { subs: number; inflight: n
   topUp();
   const result = yield* measure(o, () => bytes / deliveryLen);
   stopped = true;
-  console.log(JSON.stringify({ rate: result.perSecond, loadCpu: result.loadCpu }));
+  console.log(JSON.stringify({ rate: result.perSecond, loadCpu: result.loadCpu, total: bytes / deliveryLen }));
   pub.abort();
   for (const c of subs) c.abort();
 }

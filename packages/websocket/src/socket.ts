@@ -6,10 +6,14 @@
  * and resumed once the handler has caught up. Outbound, `send` suspends while
  * more than `sendHighWaterMarkBytes` wait to be written.
  *
- * Batching (uWS's cork): the raw socket is corked while one socket read is
- * processed and uncorked when the kernel's ready queue has drained, so
- * everything the handlers send in reply to one read leaves in one write —
- * 16 pipelined messages cost one syscall instead of 16.
+ * Batching (uWS's cork): a socket is corked when something is written to
+ * it and uncorked once the kernel's ready queue has drained — but never
+ * while a read of any WebSocket is still being processed: `ws` emits the
+ * messages of one read one after the other, each resuming its handler, and
+ * what all of them send (to this socket, or to 1,000 hub subscribers) is
+ * held until the read is done. So 16 pipelined messages cost one syscall
+ * instead of 16, and a read carrying 16 broadcasts costs one write per
+ * subscriber instead of 16.
  *
  * @module
  */
@@ -25,6 +29,12 @@ import { hasDeflate, senderBusy, wsStatusCode, type RawWebSocket } from "./ws-in
 
 const OPEN = 1;
 const kSkein = Symbol("skein.websocket");
+
+// True while a WebSocket read is being processed (reads do not nest: each is
+// one 'data' event), and the sockets whose flush waits for it to end. Should
+// a read's processing throw, the next read's end flushes what was held.
+let reading = false;
+const heldSockets: WebSocket[] = [];
 const BINARY = Object.freeze({ binary: true });
 const TEXT = Object.freeze({ binary: false });
 
@@ -95,7 +105,7 @@ export class WebSocket implements Flushable, HeartbeatTarget {
   private paused = false;
   private done = false;
   private corked = false;
-  private inRead = false;
+  private held = false;
   private sentCloseCode: number | null = null;
   private closeWaiters: ClosedOp[] | null = null;
   private pings: PingOp[] | null = null;
@@ -321,24 +331,33 @@ export class WebSocket implements Flushable, HeartbeatTarget {
     this.kernel.deferFlush(this);
   }
 
-  /** @internal a socket read begins: hold writes until its messages are handled. */
+  /** @internal a read of this socket begins: hold every socket's writes until its messages are handled. */
   beginRead(): void {
-    this.inRead = true;
-    if (!this.corked && this.socket !== null) {
-      this.corked = true;
-      this.socket.cork();
-    }
+    reading = true;
   }
 
-  /** @internal the read has been parsed; uncork once the kernel is idle. */
+  /** @internal the read has been parsed and its handlers have run: write what they sent. */
   endRead(): void {
-    this.inRead = false;
-    if (this.corked) this.kernel.deferFlush(this);
+    reading = false;
+    for (let i = 0; i < heldSockets.length; i++) {
+      const ws = heldSockets[i]!;
+      ws.held = false;
+      ws.flush();
+    }
+    heldSockets.length = 0;
   }
 
-  /** Writes everything held back by the cork, in one write. Called by the kernel. */
+  /** Writes everything held back by the cork, in one write. Called by the kernel once its ready queue is empty. */
   flush(): void {
-    if (!this.corked || this.inRead) return;
+    if (!this.corked) return;
+    if (reading) {
+      // A read is still being processed: later messages of it may add more.
+      if (!this.held) {
+        this.held = true;
+        heldSockets.push(this);
+      }
+      return;
+    }
     this.corked = false;
     this.socket!.uncork();
   }

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Hub, websocket, type WebSocket } from "@skein/websocket";
 import { Sender } from "../src/ws-internals.js";
 import { startHost, type Host } from "./support/host.js";
-import { openClient, RawPeer, until, type Inbox } from "./support/peers.js";
+import { frame, openClient, RawPeer, until, type Inbox } from "./support/peers.js";
 
 let h: Host | null = null;
 const clients: Inbox[] = [];
@@ -38,6 +38,17 @@ async function hubServer(hub: Hub): Promise<{ host: Host; byId: Map<string, WebS
     ),
   );
   return { host: h, byId };
+}
+
+/** Counts the writes that reach the socket of `ws` from now on. */
+function countWrites(ws: WebSocket): () => number {
+  const sock = ws.raw._socket as unknown as { _write: Function; _writev: Function };
+  let writes = 0;
+  const w = sock._write.bind(sock);
+  const wv = sock._writev.bind(sock);
+  sock._write = (...args: unknown[]) => (writes++, w(...args));
+  sock._writev = (...args: unknown[]) => (writes++, wv(...args));
+  return () => writes;
 }
 
 async function subscribers(host: Host, n: number): Promise<Inbox[]> {
@@ -122,17 +133,25 @@ describe("Hub", () => {
     const a = await openClient(`${host.url}/?id=a`);
     clients.push(a);
     await until(() => hub.subscribers("all") === 1);
-    const sock = byId.get("a")!.raw._socket as unknown as { _write: Function; _writev: Function };
-    let writes = 0;
-    const w = sock._write.bind(sock);
-    const wv = sock._writev.bind(sock);
-    sock._write = (...args: unknown[]) => (writes++, w(...args));
-    sock._writev = (...args: unknown[]) => (writes++, wv(...args));
+    const writes = countWrites(byId.get("a")!);
     await host.exec(function* () {
       for (let i = 0; i < 50; i++) hub.publish("all", `burst ${i}`);
     });
     for (let i = 0; i < 50; i++) expect((await a.next()).data.toString()).toBe(`burst ${i}`);
-    expect(writes).toBe(1);
+    expect(writes()).toBe(1);
+  });
+
+  it("messages that arrive in one read are relayed to each subscriber in one write", async () => {
+    const hub = new Hub();
+    const { host, byId } = await hubServer(hub);
+    const subs = await subscribers(host, 3);
+    const publisher = await RawPeer.open(host.port, "/?id=pub");
+    await until(() => hub.subscribers("all") === 4);
+    const counts = subs.map((_, i) => countWrites(byId.get(`c${i}`)!));
+    publisher.write(Array.from({ length: 10 }, (_, i) => frame(0x1, `relay ${i}`)));
+    for (const c of subs) for (let i = 0; i < 10; i++) expect((await c.next()).data.toString()).toBe(`relay ${i}`);
+    expect(counts.map((c) => c())).toEqual([1, 1, 1]);
+    publisher.destroy();
   });
 
   describe("a slow consumer among 1,000 subscribers", () => {
