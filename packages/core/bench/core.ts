@@ -7,14 +7,16 @@
  *   TCP echo, 64 conns × 16 KiB         ≥ 0.9x a plain `net` echo server
  *   heap per idle task (100k in sleep)  ≤ 600 bytes
  *
- * Throughput figures are the best of 3 runs after a warm-up. Absolute goals
+ * Throughput figures are the best of 3 runs after a warm-up, each run in a
+ * fresh process. Absolute goals
  * (5M/s, 600 B) are rows whose baseline is the goal itself, so the shared
  * figures format can check them. `--json` prints one `BenchFigures` object
  * on stdout (progress goes to stderr). The same bundle also runs the child
- * roles (`--role=echo-server|echo-load|memory`) this file starts.
+ * roles (`--role=measure|echo-server|echo-load|memory`) this file starts.
  *
  * Options: --json, --only=spawn,switch,echo,memory, --echo-ms=3000
  */
+import { spawn as spawnProcess } from "node:child_process";
 import { asyncPingPong, asyncSpawnJoin, effectionChannelPingPong, effectionQueuePingPong, effectionSpawnJoin, skeinPingPong, skeinSpawnJoin } from "./cpu.js";
 import { echoFigures, echoLoad, echoServer } from "./echo.js";
 import { measureMemory, memoryChild } from "./memory.js";
@@ -34,14 +36,58 @@ const SWITCH_ROUNDS = 1_000_000;
 const EFFECTION_SWITCH_ROUNDS = 100_000;
 const MEMORY_N = 100_000;
 
-async function spawnRows(): Promise<FigureRow[]> {
-  progress("spawn + join: Skein, async functions, effection (best of 3, interleaved)…");
-  const best = await bestOfEach(3, {
-    skein: () => skeinSpawnJoin(SPAWN_N),
-    asyncFns: () => asyncSpawnJoin(SPAWN_N),
-    eff: () => effectionSpawnJoin(EFFECTION_SPAWN_N),
+/** The in-process measurements, by key; each runs in a fresh child process (see `isolated`). */
+const MEASURES: Record<string, () => Promise<number>> = {
+  "spawn-skein": () => skeinSpawnJoin(SPAWN_N),
+  "spawn-async": () => asyncSpawnJoin(SPAWN_N),
+  "spawn-effection": () => effectionSpawnJoin(EFFECTION_SPAWN_N),
+  "switch-skein": () => skeinPingPong(SWITCH_ROUNDS),
+  "switch-async": () => asyncPingPong(SWITCH_ROUNDS),
+  "switch-effection-channel": () => effectionChannelPingPong(EFFECTION_SWITCH_ROUNDS),
+  "switch-effection-queue": () => effectionQueuePingPong(EFFECTION_SWITCH_ROUNDS),
+};
+
+/** Child role: warm one measurement up, run it once more, print `{ value }`. */
+async function measureChild(key: string): Promise<void> {
+  const measure = MEASURES[key];
+  if (measure === undefined) throw new Error(`unknown measurement ${key}`);
+  const { value } = await bestOfEach(1, { value: measure });
+  process.stdout.write(JSON.stringify({ value }) + "\n");
+}
+
+/**
+ * Best of 3 for each measurement, each run in a fresh process (so one
+ * runtime's heap and JIT state cannot slow another: effection's leftovers
+ * halved Skein's spawn rate when they shared a process), rounds interleaved
+ * so changes in machine load hit every runtime alike.
+ */
+async function isolated<K extends string>(keys: Record<K, string>): Promise<Record<K, number>> {
+  const best = {} as Record<K, number>;
+  for (let round = 0; round < 3; round++) {
+    for (const k of Object.keys(keys) as K[]) {
+      const v = await runChild(["--role=measure", `--key=${keys[k]}`]);
+      best[k] = Math.max(best[k] ?? -Infinity, v);
+    }
+  }
+  return best;
+}
+
+function runChild(argv: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawnProcess(process.execPath, [process.argv[1]!, ...argv], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+    child.on("exit", (code) => {
+      const line = out.split("\n").find((l) => l.startsWith("{"));
+      if (code !== 0 || line === undefined) reject(new Error(`${argv.join(" ")} failed (${code}): ${out}`));
+      else resolve((JSON.parse(line) as { value: number }).value);
+    });
   });
-  const { skein, asyncFns, eff } = best;
+}
+
+async function spawnRows(): Promise<FigureRow[]> {
+  progress("spawn + join: Skein, async functions, effection (best of 3, a fresh process per run)…");
+  const { skein, asyncFns, eff } = await isolated({ skein: "spawn-skein", asyncFns: "spawn-async", eff: "spawn-effection" });
   const name = "spawn + join, 100k tasks";
   return [
     {
@@ -57,12 +103,12 @@ async function spawnRows(): Promise<FigureRow[]> {
 }
 
 async function switchRows(): Promise<FigureRow[]> {
-  progress("context switches: Skein Queue, async/await, effection channel and queue (best of 3, interleaved)…");
-  const { skein, asyncAwait, effChannel, effQueue } = await bestOfEach(3, {
-    skein: () => skeinPingPong(SWITCH_ROUNDS),
-    asyncAwait: () => asyncPingPong(SWITCH_ROUNDS),
-    effChannel: () => effectionChannelPingPong(EFFECTION_SWITCH_ROUNDS),
-    effQueue: () => effectionQueuePingPong(EFFECTION_SWITCH_ROUNDS),
+  progress("context switches: Skein Queue, async/await, effection channel and queue (best of 3, a fresh process per run)…");
+  const { skein, asyncAwait, effChannel, effQueue } = await isolated({
+    skein: "switch-skein",
+    asyncAwait: "switch-async",
+    effChannel: "switch-effection-channel",
+    effQueue: "switch-effection-queue",
   });
   // The issue's target is against effection's Channel; its Queue (faster) is shown too.
   const name = "context switches, Queue ping-pong";
@@ -124,5 +170,6 @@ const role = args.get("role");
 if (role === "echo-server") await echoServer(args.get("impl") ?? "skein");
 else if (role === "echo-load") {
   await echoLoad(num("port", 0), { conns: num("conns", 64), size: num("size", 16384), warmupMs: num("warmup-ms", 1000), ms: num("ms", 3000), rounds: 1 });
-} else if (role === "memory") await memoryChild(args.get("impl") ?? "skein", num("n", MEMORY_N));
+} else if (role === "measure") await measureChild(args.get("key") ?? "");
+else if (role === "memory") await memoryChild(args.get("impl") ?? "skein", num("n", MEMORY_N));
 else await benchmark();
