@@ -12,7 +12,8 @@
  * Throughput runs alternate between the servers and keep each one's best,
  * so a burst of noise from other processes on the machine does not decide
  * the ratio. `--json` prints the figures as one JSON object on stdout
- * (progress goes to stderr); `--quick` shortens every run.
+ * (progress goes to stderr); `--quick` shortens every run; `--only=echo,broadcast,memory`
+ * runs some of the figures.
  *
  * The same file is every process of the benchmark: `--role=` selects one.
  */
@@ -111,6 +112,18 @@ async function load(core: number, roleArgs: string[]): Promise<{ rate: number; l
   return result;
 }
 
+/** One figure, in the shape apps/demo/bench/figures.ts reads. */
+interface Row {
+  name: string;
+  value: number;
+  unit: string;
+  better?: "higher" | "lower";
+  baseline: { name: string; value: number };
+  ratio?: number;
+  target: { ratio: number; of: string };
+  note: string;
+}
+
 interface Best {
   rate: number;
   loadCpu: number;
@@ -156,53 +169,67 @@ const progress = (line: string) => process.stderr.write(`bench:ws ${line}\n`);
 async function orchestrate(): Promise<void> {
   const json = args.has("json");
   const quick = args.has("quick");
+  const only = args.get("only")?.split(",");
   const window = quick ? ["--warmup-ms=300", "--duration-ms=1000"] : ["--warmup-ms=1000", "--duration-ms=3000"];
   const rounds = quick ? 1 : 3;
   const idleConns = quick ? 1000 : 5000;
   if (!pinned) progress("taskset not found: processes are not pinned to cores");
 
-  const servers = [await new Server("ws").start(), await new Server("skein").start()];
-  let echo: Map<string, Best>;
-  let bcast: Map<string, Best>;
-  try {
-    echo = await throughput(servers, ["--role=echo", "--conns=64", "--depth=16", "--size=32", ...window], rounds, "echo");
-    bcast = await throughput(servers, ["--role=bcast", "--subs=1000", "--inflight=64", "--size=64", ...window], rounds, "broadcast");
-  } finally {
-    await Promise.all(servers.map((s) => s.stop()));
+  const want = (figure: string) => only === undefined || only.includes(figure);
+  let echo: Map<string, Best> | null = null;
+  let bcast: Map<string, Best> | null = null;
+  if (want("echo") || want("broadcast")) {
+    const servers = [await new Server("ws").start(), await new Server("skein").start()];
+    try {
+      if (want("echo")) echo = await throughput(servers, ["--role=echo", "--conns=64", "--depth=16", "--size=32", ...window], rounds, "echo");
+      if (want("broadcast")) bcast = await throughput(servers, ["--role=bcast", "--subs=1000", "--inflight=64", "--size=64", ...window], rounds, "broadcast");
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+    }
   }
-  const memWs = await memoryPerConnection("ws", idleConns);
-  const memSkein = await memoryPerConnection("skein", idleConns);
-  progress(`memory: ws ${memWs.rss.toFixed(0)} B/conn rss (${memWs.heap.toFixed(0)} heap), skein ${memSkein.rss.toFixed(0)} B/conn rss (${memSkein.heap.toFixed(0)} heap)`);
+  let memWs: { rss: number; heap: number } | null = null;
+  let memSkein: { rss: number; heap: number } | null = null;
+  if (want("memory")) {
+    memWs = await memoryPerConnection("ws", idleConns);
+    memSkein = await memoryPerConnection("skein", idleConns);
+    progress(`memory: ws ${memWs.rss.toFixed(0)} B/conn rss (${memWs.heap.toFixed(0)} heap), skein ${memSkein.rss.toFixed(0)} B/conn rss (${memSkein.heap.toFixed(0)} heap)`);
+  }
 
   const cpuNote = (m: Map<string, Best>) =>
     `server CPU ${(m.get("skein")!.serverCpu * 100).toFixed(0)}% (ws ${(m.get("ws")!.serverCpu * 100).toFixed(0)}%), load generator CPU ${(m.get("skein")!.loadCpu * 100).toFixed(0)}% (ws ${(m.get("ws")!.loadCpu * 100).toFixed(0)}%); best of ${rounds}`;
-  const rows = [
-    {
+  const rows: Row[] = [];
+  if (echo !== null) {
+    rows.push({
       name: "echo, 64 conns × 16 in flight × 32 B",
       value: Math.round(echo.get("skein")!.rate),
       unit: "msg/s",
       baseline: { name: "ws", value: Math.round(echo.get("ws")!.rate) },
       target: { ratio: 1.5, of: "ws" },
       note: cpuNote(echo),
-    },
-    {
+    });
+  }
+  if (bcast !== null) {
+    rows.push({
       name: "broadcast 64 B to 1,000 subscribers",
       value: Math.round(bcast.get("skein")!.rate),
       unit: "msg/s",
       baseline: { name: "ws.send loop", value: Math.round(bcast.get("ws")!.rate) },
       target: { ratio: 3, of: "ws.send loop" },
       note: `deliveries per second, publisher keeps 64 broadcasts in flight; ${cpuNote(bcast)}`,
-    },
-    {
+    });
+  }
+  if (memWs !== null && memSkein !== null) {
+    rows.push({
       name: "memory per idle connection",
       value: Math.round(memSkein.rss),
       unit: "B/conn",
-      better: "lower" as const,
+      better: "lower",
       baseline: { name: "ws", value: Math.round(memWs.rss) },
       target: { ratio: 1.0, of: "ws" },
       note: `RSS growth after a full GC with ${idleConns} connections (JS heap + external: Skein ${memSkein.heap.toFixed(0)} B, ws ${memWs.heap.toFixed(0)} B)`,
-    },
-  ].map((r) => ({ ...r, ratio: Math.round((r.value / r.baseline.value) * 100) / 100 }));
+    });
+  }
+  for (const r of rows) r.ratio = Math.round((r.value / r.baseline.value) * 100) / 100;
   const machine = { cpu: cpus()[0]?.model, cores: cpus().length, memoryBytes: totalmem(), node: process.version, os: `${process.platform} ${process.arch}`, pinned };
 
   if (json) {
@@ -210,10 +237,11 @@ async function orchestrate(): Promise<void> {
     return;
   }
   console.log(`\n@skein/websocket vs plain ws — server on core 0, load on core 1${pinned ? "" : " (not pinned)"}\n`);
-  console.log(`${"figure".padEnd(40)} ${"skein".padStart(12)} ${"baseline".padStart(14)} ${"ratio".padStart(7)}  target`);
+  console.log(`${"figure".padEnd(40)} ${"skein".padStart(12)} ${"baseline".padStart(20)} ${"ratio".padStart(7)}  target`);
   for (const r of rows) {
-    const ok = (r.better ?? "higher") === "lower" ? r.ratio <= r.target.ratio : r.ratio >= r.target.ratio;
-    console.log(`${r.name.padEnd(40)} ${`${fmt(r.value)} ${r.unit}`.padStart(12)} ${`${fmt(r.baseline.value)} (${r.baseline.name})`.padStart(14)} ${`${r.ratio.toFixed(2)}x`.padStart(7)}  ${(r.better ?? "higher") === "lower" ? "≤" : "≥"}${r.target.ratio}x ${ok ? "met" : "MISSED"}`);
+    const ratio = r.ratio!;
+    const ok = (r.better ?? "higher") === "lower" ? ratio <= r.target.ratio : ratio >= r.target.ratio;
+    console.log(`${r.name.padEnd(40)} ${`${fmt(r.value)} ${r.unit}`.padStart(12)} ${`${fmt(r.baseline.value)} (${r.baseline.name})`.padStart(20)} ${`${ratio.toFixed(2)}x`.padStart(7)}  ${(r.better ?? "higher") === "lower" ? "≤" : "≥"}${r.target.ratio}x ${ok ? "met" : "MISSED"}`);
   }
   for (const r of rows) console.log(`  ${r.name}: ${r.note}`);
 }

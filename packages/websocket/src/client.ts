@@ -6,11 +6,11 @@
  */
 import { action, currentTask, type Operation } from "@skein/core";
 import type { IncomingMessage } from "node:http";
-import { WebSocket as WsWebSocket, type ClientOptions, type PerMessageDeflateOptions } from "ws";
+import type { ClientOptions, PerMessageDeflateOptions } from "ws";
 import { WebSocketError } from "./errors.js";
 import { DEFAULT_WS_LIMITS, resolveLimits, type WebSocketLimits } from "./limits.js";
 import { WebSocket } from "./socket.js";
-import type { RawWebSocket } from "./ws-internals.js";
+import { RawSocket, type RawWebSocket } from "./ws-internals.js";
 
 /** Options of {@link connect}. */
 export interface ConnectOptions extends Partial<WebSocketLimits> {
@@ -48,7 +48,7 @@ function noop(): void {}
 export function* connect(url: string | URL, options: ConnectOptions = {}): Generator<unknown, WebSocket, any> {
   const limits = resolveLimits(options, CLIENT_DEFAULT_LIMITS);
   const task = yield* currentTask();
-  const raw = new WsWebSocket(url, options.protocols ?? [], {
+  const raw = new RawSocket(url, options.protocols ?? [], {
     perMessageDeflate: options.perMessageDeflate ?? false,
     maxPayload: limits.maxPayloadBytes,
     closeTimeout: Math.max(limits.closeTimeoutMs, 1),
@@ -56,7 +56,7 @@ export function* connect(url: string | URL, options: ConnectOptions = {}): Gener
     headers: options.headers,
     origin: options.origin,
     followRedirects: false,
-  } as ClientOptions) as RawWebSocket;
+  } as ClientOptions) as unknown as RawWebSocket;
   // ws emits 'error' after a failed handshake even once we stopped listening.
   raw.on("error", noop);
   const target = typeof url === "string" ? url : url.href;
@@ -69,6 +69,7 @@ export function* connect(url: string | URL, options: ConnectOptions = {}): Gener
     // Wrap inside the 'open' event: messages may follow before the task runs again.
     const onOpen = () => {
       cleanup();
+      raw.off("error", noop);
       resolve(new WebSocket(raw, task.kernel, limits));
     };
     const onError = (err: Error) => {

@@ -21,7 +21,7 @@ import { WebSocketError } from "./errors.js";
 import { checkHandshake, type HandshakeOptions } from "./handshake.js";
 import { resolveLimits, type WebSocketLimits } from "./limits.js";
 import { WebSocket } from "./socket.js";
-import type { RawWebSocket } from "./ws-internals.js";
+import { RawSocket, type RawWebSocket } from "./ws-internals.js";
 
 /** A WebSocket handler: a coroutine that owns one connection. */
 export type WebSocketHandler = (ws: WebSocket, req: Request) => Operation<unknown>;
@@ -82,18 +82,19 @@ export function websocket(handler: WebSocketHandler, options: WebSocketOptions =
     maxPayload: limits.maxPayloadBytes,
     // ws's own backstop for the close handshake; `close()` also enforces it on the kernel clock.
     closeTimeout: Math.max(limits.closeTimeoutMs, 1),
+    WebSocket: RawSocket,
   } as ServerOptions);
   const connections = new Set<WebSocket>();
   // Mutable state shared by the sessions and shutdown.
   const state = { sessions: 0, stopping: null as Event | null };
 
-  function* endpoint(req: Request, res: Response): Generator<unknown, void | Prepared, any> {
+  // Not a generator: an idle connection keeps no frame for the handshake.
+  function endpoint(req: Request, res: Response): Operation<void | Prepared> {
     if (state.stopping !== null) return res.text(503, "server shutting down\n", { connection: "close" });
     const verdict = checkHandshake(req, options);
     if (!verdict.ok) return res.text(verdict.status, `${verdict.reason}\n`, { ...verdict.headers, connection: "close" });
     if (!req.upgrade) return res.text(400, "not an upgrade request\n", { connection: "close" });
-    const ws = yield* accept(req, verdict.key, verdict.protocol);
-    if (ws !== null) yield* session(ws, req);
+    return session(req, verdict.key, verdict.protocol);
   }
 
   // A separate frame, gone once it returns: the handshake's objects (and
@@ -111,7 +112,9 @@ export function websocket(handler: WebSocketHandler, options: WebSocketOptions =
     return ws;
   }
 
-  function* session(ws: WebSocket, req: Request): Generator<unknown, void, any> {
+  function* session(req: Request, key: string, protocol: string | null): Generator<unknown, void, any> {
+    const ws = yield* accept(req, key, protocol);
+    if (ws === null) return;
     connections.add(ws);
     state.sessions++;
     let code: number = CloseCode.NORMAL;

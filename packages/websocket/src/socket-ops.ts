@@ -42,7 +42,7 @@ export class DrainOp extends Instruction<void> {
   }
   cancel(this: DrainOp): void {
     this.task = null;
-    this.ws.drainer = null;
+    this.ws.forgetDrainer();
   }
 }
 

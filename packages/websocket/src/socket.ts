@@ -11,9 +11,10 @@
  * while a read of any WebSocket is still being processed: `ws` emits the
  * messages of one read one after the other, each resuming its handler, and
  * what all of them send (to this socket, or to 1,000 hub subscribers) is
- * held until the read is done. So 16 pipelined messages cost one syscall
- * instead of 16, and a read carrying 16 broadcasts costs one write per
- * subscriber instead of 16.
+ * held until the read is done (a microtask queued by the read's first
+ * message runs right after the read's I/O callback). So 16 pipelined
+ * messages cost one syscall instead of 16, and a read carrying 16
+ * broadcasts costs one write per subscriber instead of 16.
  *
  * @module
  */
@@ -25,16 +26,25 @@ import { Heartbeat, type HeartbeatTarget } from "./heartbeat.js";
 import type { WebSocketLimits } from "./limits.js";
 import { Message } from "./message.js";
 import { ClosedOp, DrainOp, PingOp, RecvOp } from "./socket-ops.js";
-import { hasDeflate, senderBusy, wsStatusCode, type RawWebSocket } from "./ws-internals.js";
+import { hasDeflate, senderBusy, wsStatusCode, type EventSink, type RawWebSocket } from "./ws-internals.js";
 
 const OPEN = 1;
-const kSkein = Symbol("skein.websocket");
 
-// True while a WebSocket read is being processed (reads do not nest: each is
-// one 'data' event), and the sockets whose flush waits for it to end. Should
-// a read's processing throw, the next read's end flushes what was held.
+// True while the messages of a socket read are being handled, and the
+// sockets whose flush waits for that to end.
 let reading = false;
 const heldSockets: WebSocket[] = [];
+
+/** Ends a read: writes what was held while its messages were handled. */
+function endReading(): void {
+  reading = false;
+  for (let i = 0; i < heldSockets.length; i++) {
+    const ws = heldSockets[i]!;
+    ws.held = false;
+    ws.flush();
+  }
+  heldSockets.length = 0;
+}
 const BINARY = Object.freeze({ binary: true });
 const TEXT = Object.freeze({ binary: false });
 
@@ -73,7 +83,7 @@ const NO_WAIT: Operation<void> = { [Symbol.iterator]: () => DONE };
  *   }
  * }
  */
-export class WebSocket implements Flushable, HeartbeatTarget {
+export class WebSocket implements Flushable, HeartbeatTarget, EventSink {
   /** The underlying `ws` WebSocket. */
   readonly raw: RawWebSocket;
   readonly limits: Readonly<WebSocketLimits>;
@@ -105,7 +115,8 @@ export class WebSocket implements Flushable, HeartbeatTarget {
   private paused = false;
   private done = false;
   private corked = false;
-  private held = false;
+  /** @internal */ held = false;
+  private drainListener: (() => void) | null = null;
   private sentCloseCode: number | null = null;
   private closeWaiters: ClosedOp[] | null = null;
   private pings: PingOp[] | null = null;
@@ -119,19 +130,7 @@ export class WebSocket implements Flushable, HeartbeatTarget {
     this.limits = limits;
     const socket = raw._socket;
     this.socket = socket;
-    (raw as unknown as Record<symbol, WebSocket>)[kSkein] = this;
-    raw.on("message", onMessage);
-    raw.on("close", onClose);
-    raw.on("error", onError);
-    raw.on("pong", onPong);
-    if (socket !== null) {
-      (socket as unknown as Record<symbol, WebSocket>)[kSkein] = this;
-      // Around ws's own 'data' listener: cork before it parses a read, and
-      // schedule the uncork for when the handlers it woke have run.
-      socket.prependListener("data", onReadStart);
-      socket.on("data", onReadEnd);
-      socket.on("drain", onDrain);
-    }
+    raw.sink = this;
     this.heartbeat = Heartbeat.needed(limits) && raw.readyState === OPEN ? new Heartbeat(this) : null;
     if (raw.readyState > OPEN && socket === null) this.done = true;
   }
@@ -236,6 +235,10 @@ export class WebSocket implements Flushable, HeartbeatTarget {
 
   /** @internal ws's 'message' event. */
   onMessage(data: Buffer, binary: boolean): void {
+    if (!reading) {
+      reading = true;
+      queueMicrotask(endReading);
+    }
     const hb = this.heartbeat;
     if (hb !== null && this.limits.idleTimeoutMs > 0) hb.lastMessageAt = this.kernel.now();
     const msg = new Message(data, binary);
@@ -306,11 +309,19 @@ export class WebSocket implements Flushable, HeartbeatTarget {
   enterDrain(op: DrainOp, task: Task<unknown>): Teardown | void {
     if (this.raw.bufferedAmount <= this.limits.sendHighWaterMarkBytes) return task.resume();
     if (this.done || this.socket === null) return task.fail(this.closedError());
-    this.flush();
+    this.uncork();
     if (!this.socket.writableNeedDrain) return task.resume();
     op.task = task;
     this.drainer = op;
+    // Listened for only while a sender waits: idle sockets carry no listener.
+    this.socket.on("drain", (this.drainListener ??= () => this.wakeDrainer()));
     return op.cancel;
+  }
+
+  /** @internal a sender waiting for 'drain' was cancelled. */
+  forgetDrainer(): void {
+    this.drainer = null;
+    this.socket?.off("drain", this.drainListener!);
   }
 
   /** @internal the socket's 'drain' event (or close). */
@@ -318,6 +329,7 @@ export class WebSocket implements Flushable, HeartbeatTarget {
     const d = this.drainer;
     if (d === null) return;
     this.drainer = null;
+    this.socket?.off("drain", this.drainListener!);
     const task = d.task!;
     d.task = null;
     if (this.done) task.fail(this.closedError());
@@ -331,22 +343,6 @@ export class WebSocket implements Flushable, HeartbeatTarget {
     this.kernel.deferFlush(this);
   }
 
-  /** @internal a read of this socket begins: hold every socket's writes until its messages are handled. */
-  beginRead(): void {
-    reading = true;
-  }
-
-  /** @internal the read has been parsed and its handlers have run: write what they sent. */
-  endRead(): void {
-    reading = false;
-    for (let i = 0; i < heldSockets.length; i++) {
-      const ws = heldSockets[i]!;
-      ws.held = false;
-      ws.flush();
-    }
-    heldSockets.length = 0;
-  }
-
   /** Writes everything held back by the cork, in one write. Called by the kernel once its ready queue is empty. */
   flush(): void {
     if (!this.corked) return;
@@ -358,6 +354,11 @@ export class WebSocket implements Flushable, HeartbeatTarget {
       }
       return;
     }
+    this.uncork();
+  }
+
+  private uncork(): void {
+    if (!this.corked) return;
     this.corked = false;
     this.socket!.uncork();
   }
@@ -572,31 +573,3 @@ const EXPIRY_MESSAGES: Partial<Record<WebSocketErrorCode, string>> = {
   WS_ERR_SHUTTING_DOWN: "server shutting down",
   WS_ERR_SLOW_CONSUMER: "slow consumer",
 };
-
-// Listeners shared by every socket (no closures per connection): `this` is
-// the emitter, which carries its WebSocket under kSkein.
-type Tagged = { [kSkein]?: WebSocket };
-function owner(emitter: unknown): WebSocket | undefined {
-  return (emitter as Tagged)[kSkein];
-}
-function onMessage(this: unknown, data: Buffer, isBinary: boolean): void {
-  owner(this)!.onMessage(data, isBinary);
-}
-function onClose(this: unknown, code: number, reason: Buffer): void {
-  owner(this)!.onClose(code, reason);
-}
-function onError(this: unknown, err: Error): void {
-  owner(this)!.onError(err);
-}
-function onPong(this: unknown, data: Buffer): void {
-  owner(this)!.onPong(data);
-}
-function onReadStart(this: unknown): void {
-  owner(this)?.beginRead();
-}
-function onReadEnd(this: unknown): void {
-  owner(this)?.endRead();
-}
-function onDrain(this: unknown): void {
-  owner(this)?.wakeDrainer();
-}

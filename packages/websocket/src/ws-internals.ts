@@ -3,6 +3,8 @@
  * API, in one place, so a `ws` upgrade that moves them breaks here and
  * nowhere else (ws is pinned to an exact version).
  *
+ * - the `WebSocket` option of `WebSocketServer`: ws builds its sockets from
+ *   our subclass {@link RawSocket}, which hands events straight to Skein.
  * - `Sender.frame` (exported by ws, untyped in @types/ws): frames a message
  *   once for the hub's fan-out.
  * - `websocket._socket`: the raw TCP socket, corked while a read is
@@ -15,13 +17,56 @@
  */
 import type { Socket } from "node:net";
 import * as wsModule from "ws";
-import type { WebSocket as WsWebSocket } from "ws";
+import { WebSocket as WsWebSocket } from "ws";
+
+/** Where a {@link RawSocket} delivers its events once Skein owns it. */
+export interface EventSink {
+  onMessage(data: Buffer, binary: boolean): void;
+  onPong(data: Buffer): void;
+  onError(err: Error): void;
+  onClose(code: number, reason: Buffer): void;
+}
 
 /** A `ws` WebSocket with the private fields read here. */
 export interface RawWebSocket extends WsWebSocket {
   _socket: Socket | null;
   _sender: { _state: number; _queue: unknown[] } | null;
   _extensions: Record<string, unknown>;
+  /** Set once Skein has wrapped it (always a {@link RawSocket}). */
+  sink: EventSink | null;
+}
+
+/**
+ * ws's WebSocket, delivering its events to Skein by direct calls instead of
+ * through listeners: no listener table per connection (an idle connection
+ * is smaller) and no EventEmitter dispatch per message. Until `sink` is set
+ * (the client's opening handshake), events go to listeners as usual.
+ */
+export class RawSocket extends WsWebSocket {
+  sink: EventSink | null = null;
+
+  override emit(event: string | symbol, a?: any, b?: any): boolean {
+    const sink = this.sink;
+    if (sink !== null) {
+      switch (event) {
+        case "message":
+          sink.onMessage(a, b);
+          return true;
+        case "pong":
+          sink.onPong(a);
+          return true;
+        case "ping": // ws has already answered it
+          return true;
+        case "error":
+          sink.onError(a);
+          return true;
+        case "close":
+          sink.onClose(a, b);
+          return true;
+      }
+    }
+    return arguments.length <= 2 ? super.emit(event, a) : super.emit(event, a, b);
+  }
 }
 
 /** Options of ws's `Sender.frame` (lib/sender.js). */
