@@ -11,16 +11,24 @@
  * a TechEmpower-style request (Host, Accept, User-Agent, Connection) pipelined
  * 16 deep; 256 connections each. Then memory per idle keep-alive connection.
  *
+ * Each scenario runs `--rounds` times, the servers taking turns, and the
+ * median is reported (the machine may be shared: turns spread the noise over
+ * all servers alike). Besides req/s it reports each server's CPU time per
+ * request (from /proc), which stays meaningful when wrk, not the server, is
+ * the bottleneck. Memory is RSS (and heap) growth per idle connection.
+ *
  * Prints a table of req/s and ratios (or one JSON object with `--json`) and
  * exits non-zero if any run had socket errors or non-2xx answers.
  *
- * Options: --json, --duration <s> (5), --warmup <s> (1), --connections <n> (256),
- * --depth <n> (16), --idle <n> idle connections for the memory test (2000).
+ * Options: --json, --duration <s> (5), --warmup <s> (1), --rounds <n> (3),
+ * --connections <n> (256), --depth <n> (16), --idle <n> idle connections
+ * for the memory test (5000).
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { connect, createServer as createNetServer, type Socket } from "node:net";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { run } from "@skein/core";
@@ -143,11 +151,30 @@ function startServerProcess(kind: Kind, pinned: boolean): Promise<ServerProcess>
   });
 }
 
+/** CPU time (user + system) a process has used, in ms; NaN where /proc is missing. */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / clockTicks;
+  } catch {
+    return NaN;
+  }
+}
+let clockTicks = 100;
+try {
+  clockTicks = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+} catch {
+  // keep the usual 100
+}
+
 // ---- load ----------------------------------------------------------------------
 
 interface WrkResult {
   rps: number;
   requests: number;
+  /** Server CPU microseconds per request. */
+  cpuUsPerRequest: number;
   latencyAvg: string;
   socketErrors: number;
   non2xx: number;
@@ -160,15 +187,19 @@ const TECHEMPOWER_HEADERS = [
   "Connection: keep-alive",
 ];
 
-async function wrk(port: number, seconds: number, connections: number, depth: number, headers: string[], pinned: boolean): Promise<WrkResult> {
+async function wrk(server: ServerProcess, seconds: number, connections: number, depth: number, headers: string[], pinned: boolean): Promise<WrkResult> {
+  const port = server.port;
   const lua = fileURLToPath(new URL("../../bench/pipeline.lua", import.meta.url));
   const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "10s", "-s", lua, `http://127.0.0.1:${port}/plaintext`, "--", String(depth), ...headers];
+  const cpuBefore = cpuMs(server.proc.pid!);
   const { stdout } = pinned ? await exec("taskset", ["-c", "1", "wrk", ...args]) : await exec("wrk", args);
+  const cpu = cpuMs(server.proc.pid!) - cpuBefore;
   const num = (re: RegExp) => Number(re.exec(stdout)?.[1] ?? 0);
   const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
   return {
     rps: num(/Requests\/sec:\s+([\d.]+)/),
     requests: num(/(\d+) requests in/),
+    cpuUsPerRequest: (cpu * 1000) / Math.max(1, num(/(\d+) requests in/)),
     latencyAvg: /Latency\s+(\S+)/.exec(stdout)?.[1] ?? "?",
     socketErrors: errors === null ? 0 : errors.slice(1).reduce((a, b) => a + Number(b), 0),
     non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
@@ -204,6 +235,16 @@ async function memoryPerConnection(server: ServerProcess, count: number): Promis
   return { heapBytes: (heap(after) - heap(before)) / count, rssBytes: (after.rss - before.rss) / count };
 }
 
+async function freshMemory(kind: Kind, count: number, pinned: boolean): Promise<{ heapBytes: number; rssBytes: number }> {
+  const server = await startServerProcess(kind, pinned);
+  try {
+    return await memoryPerConnection(server, count);
+  } finally {
+    server.proc.removeAllListeners("exit");
+    server.proc.kill();
+  }
+}
+
 // ---- main -------------------------------------------------------------------------
 
 interface Scenario {
@@ -219,7 +260,8 @@ async function main(): Promise<void> {
   const warmup = option("warmup", 1);
   const connections = option("connections", 256);
   const depth = option("depth", 16);
-  const idle = option("idle", 2000);
+  const idle = option("idle", 5000);
+  const rounds = Math.max(1, option("rounds", 3));
   const pinned = hasTaskset();
   const log = (line: string) => void (json ? process.stderr : process.stdout).write(line + "\n");
   if (!pinned) log("warning: taskset or a second core is missing; servers and wrk share the CPU");
@@ -231,55 +273,66 @@ async function main(): Promise<void> {
   ];
   const servers = new Map<Kind, ServerProcess>();
   for (const kind of KINDS) servers.set(kind, await startServerProcess(kind, pinned));
-  const results: { scenario: string; server: Kind; result: WrkResult }[] = [];
+  const results: { scenario: string; server: Kind; round: number; result: WrkResult }[] = [];
   let failed = false;
   try {
     for (const sc of scenarios) {
-      for (const kind of KINDS) {
-        const port = servers.get(kind)!.port;
-        if (warmup > 0) await wrk(port, warmup, connections, sc.depth, sc.headers, pinned);
-        const result = await wrk(port, seconds, connections, sc.depth, sc.headers, pinned);
-        results.push({ scenario: sc.name, server: kind, result });
-        if (result.socketErrors > 0 || result.non2xx > 0) failed = true;
-        log(`${sc.name.padEnd(30)} ${kind.padEnd(7)} ${Math.round(result.rps).toString().padStart(9)} req/s  latency ${result.latencyAvg}  errors ${result.socketErrors}  non-2xx ${result.non2xx}`);
+      for (const kind of KINDS) if (warmup > 0) await wrk(servers.get(kind)!, warmup, connections, sc.depth, sc.headers, pinned);
+      for (let round = 0; round < rounds; round++) {
+        for (const kind of KINDS) {
+          const result = await wrk(servers.get(kind)!, seconds, connections, sc.depth, sc.headers, pinned);
+          results.push({ scenario: sc.name, server: kind, round, result });
+          if (result.socketErrors > 0 || result.non2xx > 0) failed = true;
+          log(`${sc.name.padEnd(30)} ${kind.padEnd(7)} ${Math.round(result.rps).toString().padStart(9)} req/s  ${result.cpuUsPerRequest.toFixed(2)} CPU-us/req  latency ${result.latencyAvg}  errors ${result.socketErrors}  non-2xx ${result.non2xx}`);
+        }
       }
     }
-    const memory = {
-      skein: await memoryPerConnection(servers.get("skein")!, idle),
-      node: await memoryPerConnection(servers.get("node")!, idle),
+    // Fresh processes: the load runs grew the heaps, and memory freed by them
+    // would hide the growth of new connections.
+    const memory = { skein: await freshMemory("skein", idle, pinned), node: await freshMemory("node", idle, pinned) };
+    const median = (xs: number[]) => {
+      const sorted = [...xs].sort((x, y) => x - y);
+      const mid = sorted.length >> 1;
+      return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
     };
-    const rps = (sc: string, kind: Kind) => results.find((r) => r.scenario === sc && r.server === kind)!.result.rps;
+    const pick = (sc: string, kind: Kind, f: (r: WrkResult) => number) =>
+      median(results.filter((r) => r.scenario === sc && r.server === kind).map((r) => f(r.result)));
     const ratios = scenarios.map((sc) => {
-      const vsNode = rps(sc.name, "skein") / rps(sc.name, "node");
-      const vsCanned = rps(sc.name, "skein") / rps(sc.name, "canned");
+      const rps = (k: Kind) => pick(sc.name, k, (r) => r.rps);
+      const cpu = (k: Kind) => pick(sc.name, k, (r) => r.cpuUsPerRequest);
+      const vsNode = rps("skein") / rps("node");
+      const vsCanned = rps("skein") / rps("canned");
       return {
         scenario: sc.name,
-        skein: rps(sc.name, "skein"), node: rps(sc.name, "node"), canned: rps(sc.name, "canned"),
+        skein: rps("skein"), node: rps("node"), canned: rps("canned"),
         vsNode, vsCanned,
+        cpuUsPerRequest: { skein: cpu("skein"), node: cpu("node"), canned: cpu("canned") },
+        cpuVsNode: cpu("node") / cpu("skein"), cpuVsCanned: cpu("canned") / cpu("skein"),
         targetVsNode: sc.targets.node, targetVsCanned: sc.targets.canned ?? null,
         met: vsNode >= sc.targets.node && (sc.targets.canned === undefined || vsCanned >= sc.targets.canned),
       };
     });
-    const memoryRatio = memory.skein.heapBytes / memory.node.heapBytes;
+    const memoryRatio = memory.skein.rssBytes / memory.node.rssBytes;
     const report = {
-      machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, pinned },
-      settings: { seconds, warmup, connections, depth, idleConnections: idle },
+      machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, pinned, loadavg: loadavg() },
+      settings: { seconds, warmup, rounds, connections, depth, idleConnections: idle },
       runs: results,
       ratios,
-      memory: { ...memory, heapRatio: memoryRatio, targetRatio: 0.5, met: memoryRatio <= 0.5 },
+      memory: { ...memory, rssRatio: memoryRatio, heapRatio: memory.skein.heapBytes / memory.node.heapBytes, targetRatio: 0.5, met: memoryRatio <= 0.5 },
       errors: failed,
     };
     if (json) {
       process.stdout.write(JSON.stringify(report) + "\n");
     } else {
       log("");
-      log("scenario                        skein req/s   node req/s  canned req/s   vs node (target)   vs canned (target)");
+      log(`medians of ${rounds} rounds; CPU ratios compare server CPU time per request (higher is better for Skein)`);
+      log("scenario                        skein req/s   node req/s  canned req/s   vs node (target)   vs canned (target)    CPU vs node  CPU vs canned");
       for (const r of ratios) {
         const canned = r.targetVsCanned === null ? `${r.vsCanned.toFixed(2)}x` : `${r.vsCanned.toFixed(2)}x (>= ${r.targetVsCanned})`;
-        log(`${r.scenario.padEnd(30)} ${Math.round(r.skein).toString().padStart(11)} ${Math.round(r.node).toString().padStart(12)} ${Math.round(r.canned).toString().padStart(13)}   ${`${r.vsNode.toFixed(2)}x (>= ${r.targetVsNode})`.padEnd(18)} ${canned}  ${r.met ? "met" : "MISSED"}`);
+        log(`${r.scenario.padEnd(30)} ${Math.round(r.skein).toString().padStart(11)} ${Math.round(r.node).toString().padStart(12)} ${Math.round(r.canned).toString().padStart(13)}   ${`${r.vsNode.toFixed(2)}x (>= ${r.targetVsNode})`.padEnd(18)} ${canned.padEnd(20)}  ${`${r.cpuVsNode.toFixed(2)}x`.padStart(11)}  ${`${r.cpuVsCanned.toFixed(2)}x`.padStart(13)}  ${r.met ? "met" : "MISSED"}`);
       }
       log("");
-      log(`memory per idle keep-alive connection: skein ${Math.round(memory.skein.heapBytes)} B heap (${Math.round(memory.skein.rssBytes)} B rss), node:http ${Math.round(memory.node.heapBytes)} B heap (${Math.round(memory.node.rssBytes)} B rss): ${memoryRatio.toFixed(2)}x (target <= 0.5) ${memoryRatio <= 0.5 ? "met" : "MISSED"}`);
+      log(`memory per idle keep-alive connection (${idle} connections): skein ${Math.round(memory.skein.rssBytes)} B rss (${Math.round(memory.skein.heapBytes)} B heap), node:http ${Math.round(memory.node.rssBytes)} B rss (${Math.round(memory.node.heapBytes)} B heap): ${memoryRatio.toFixed(2)}x (target <= 0.5) ${memoryRatio <= 0.5 ? "met" : "MISSED"}`);
       if (failed) log("FAILED: a run had socket errors or non-2xx responses");
     }
   } finally {

@@ -22,7 +22,7 @@
  */
 import {
   cancel, ConnectionError, currentTaskSync, Instruction, isCancelled, moveOnAfter,
-  type Conn, type Kernel, type Operation, type Task,
+  type Conn, type Operation, type Task,
 } from "@skein/core";
 import { RESPONSE_STATE, type App, type Takeover } from "./app.js";
 import { CONTINUE_BYTES, EXPECT_CONTINUE } from "./constants.js";
@@ -48,7 +48,7 @@ export interface ConnectionContext {
   readonly secure: boolean;
   /** True once a graceful shutdown began: responses say `Connection: close`. */
   readonly closing: boolean;
-  /** A deadline `ms` from now on the server's coarse clock (Infinity for 0). */
+  /** A deadline `ms` from now on the server's coarse clock (NO_DEADLINE for 0). */
   deadline(ms: number): number;
   /** Queued outbound bytes above which writers wait. */
   readonly writeHighWaterMark: number;
@@ -76,6 +76,24 @@ class Scrub extends Instruction<void> {
 }
 // One shared instance: it completes within the step that yields it.
 const SCRUB = new Scrub();
+
+/** `readDeadline`/`writeDeadline` when nothing is timed (the largest small integer). */
+export const NO_DEADLINE = 0x3fffffff;
+
+// HttpConnection.#flags
+const F_READER_DONE = 1;
+const F_CLOSE_AFTER = 2;
+const F_TAKEN_OVER = 4;
+const F_CONTINUE_SENT = 8;
+
+/** The rarely used part of a connection's state. */
+class Rare {
+  next: Signal | null = null;
+  room: Signal | null = null;
+  body: Signal | null = null;
+  upgradeHead: Buffer = EMPTY;
+  unhooks: (() => void)[] | null = null;
+}
 
 // What the connection task does next (HttpConnection.#plan).
 const STEP_CLOSE = 0;
@@ -115,10 +133,10 @@ function* drive(it: Iterator<unknown, unknown, unknown>, first: IteratorResult<u
 /** An HTTP connection on a Skein server (created by `HttpServer`). */
 export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
   readonly conn: Conn;
-  readonly out: Output;
   readonly #ctx: ConnectionContext;
-  readonly #limits: Readonly<HttpLimits>;
-  readonly #kernel: Kernel;
+  #task: Task<unknown> | null = null;
+  #reader: Task<unknown> | null = null;
+  #out: Output | null = null;
   #parser: HttpParser | null = null;
   // Parsed requests (and queued errors) waiting for their turn.
   #queue: (ServerRequest | HttpError)[] | null = null;
@@ -127,31 +145,84 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
   #parsing: ServerRequest | null = null;
   #current: ServerRequest | null = null;
   #item: ServerRequest | null = null;
-  #continueSent = false;
   #lookaheadBytes = 0;
   #pendingInput: Buffer | null = null;
-  #upgradeHead: Buffer = EMPTY;
-  #readerDone = false;
-  #closeAfter = false;
-  #takenOver = false;
-  #unhooks: (() => void)[] | null = null;
-  #task: Task<unknown> | null = null;
-  #reader: Task<unknown> | null = null;
-  #next: Signal | null = null;
-  #room: Signal | null = null;
-  #body: Signal | null = null;
-  /** When the current read phase times out (coarse clock), and what it guards. */
-  readDeadline = Infinity;
+  #flags = 0;
   #readKind = READ_NONE;
-  /** When a stalled write gives up (coarse clock). */
-  writeDeadline = Infinity;
+  /** Rarely needed state, allocated on first use (an idle connection holds none). */
+  #rare: Rare | null = null;
+  /** When the current read phase times out, in sweeps of the server (see `ConnectionContext.deadline`). */
+  readDeadline = NO_DEADLINE;
+  /** When a stalled write gives up, in sweeps. */
+  writeDeadline = NO_DEADLINE;
 
-  constructor(conn: Conn, ctx: ConnectionContext, kernel: Kernel) {
+  // Flags and rare fields behind accessors: a smaller object per connection.
+  get #readerDone(): boolean {
+    return (this.#flags & F_READER_DONE) !== 0;
+  }
+  set #readerDone(v: boolean) {
+    this.#flags = v ? this.#flags | F_READER_DONE : this.#flags & ~F_READER_DONE;
+  }
+  get #closeAfter(): boolean {
+    return (this.#flags & F_CLOSE_AFTER) !== 0;
+  }
+  set #closeAfter(v: boolean) {
+    this.#flags = v ? this.#flags | F_CLOSE_AFTER : this.#flags & ~F_CLOSE_AFTER;
+  }
+  get #takenOver(): boolean {
+    return (this.#flags & F_TAKEN_OVER) !== 0;
+  }
+  set #takenOver(v: boolean) {
+    this.#flags = v ? this.#flags | F_TAKEN_OVER : this.#flags & ~F_TAKEN_OVER;
+  }
+  get #continueSent(): boolean {
+    return (this.#flags & F_CONTINUE_SENT) !== 0;
+  }
+  set #continueSent(v: boolean) {
+    this.#flags = v ? this.#flags | F_CONTINUE_SENT : this.#flags & ~F_CONTINUE_SENT;
+  }
+  #extra(): Rare {
+    return (this.#rare ??= new Rare());
+  }
+  get #next(): Signal | null {
+    return this.#rare === null ? null : this.#rare.next;
+  }
+  set #next(v: Signal | null) {
+    this.#extra().next = v;
+  }
+  get #room(): Signal | null {
+    return this.#rare === null ? null : this.#rare.room;
+  }
+  set #room(v: Signal | null) {
+    this.#extra().room = v;
+  }
+  get #body(): Signal | null {
+    return this.#rare === null ? null : this.#rare.body;
+  }
+  set #body(v: Signal | null) {
+    this.#extra().body = v;
+  }
+  get #upgradeHead(): Buffer {
+    return this.#rare === null ? EMPTY : this.#rare.upgradeHead;
+  }
+  set #upgradeHead(v: Buffer) {
+    this.#extra().upgradeHead = v;
+  }
+  get #unhooks(): (() => void)[] | null {
+    return this.#rare === null ? null : this.#rare.unhooks;
+  }
+  set #unhooks(v: (() => void)[] | null) {
+    this.#extra().unhooks = v;
+  }
+
+  /** Where response bytes go (created for a busy period, dropped when idle). */
+  get out(): Output {
+    return (this.#out ??= new Output(this.conn, this.#task!.kernel));
+  }
+
+  constructor(conn: Conn, ctx: ConnectionContext) {
     this.conn = conn;
     this.#ctx = ctx;
-    this.#limits = ctx.limits;
-    this.#kernel = kernel;
-    this.out = new Output(conn, kernel);
     // The first request must arrive within the headers timeout (slowloris).
     this.#setRead(READ_HEAD, ctx.deadline(ctx.limits.headersTimeoutMs));
   }
@@ -280,19 +351,22 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
 
   /** Between requests: arm the keep-alive timeout and give back what an idle connection does not need. */
   #goIdle(): void {
-    if (this.#readKind !== READ_HEAD) this.#setRead(READ_IDLE, this.#ctx.deadline(this.#limits.keepAliveTimeoutMs));
+    if (this.#readKind !== READ_HEAD) this.#setRead(READ_IDLE, this.#ctx.deadline(this.#ctx.limits.keepAliveTimeoutMs));
     if (this.#parser !== null && this.#parser.betweenMessages) {
       releaseParser(this.#parser);
       this.#parser = null;
     }
     this.#queue = null;
     this.#queueHead = 0;
+    // The kernel still flushes a dropped Output it has queued; the next
+    // response gets a fresh one whose bytes are queued after it.
+    this.#out = null;
   }
 
   #finish(): void {
     if (!this.#takenOver) {
-      this.out.flush();
-      this.out.close();
+      this.#out?.flush();
+      this.#out?.close();
       this.conn.close();
     }
     if (this.#parser !== null) {
@@ -300,7 +374,7 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
       this.#parser = null;
     }
     if (this.#unhooks !== null) for (const unhook of this.#unhooks) unhook();
-    this.readDeadline = this.writeDeadline = Infinity;
+    this.readDeadline = this.writeDeadline = NO_DEADLINE;
     this.#ctx.released(this);
   }
 
@@ -346,9 +420,9 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
         else {
           // It suspends: from now on someone must watch the socket.
           this.#startReader();
-          if (this.#limits.handlerTimeoutMs > 0) {
-            const box = yield* moveOnAfter(this.#limits.handlerTimeoutMs, boxed(drive(it, first)));
-            if (box === undefined) throw new HttpError("HTTP_ERR_HANDLER_TIMEOUT", `handler ran longer than ${this.#limits.handlerTimeoutMs} ms`);
+          if (this.#ctx.limits.handlerTimeoutMs > 0) {
+            const box = yield* moveOnAfter(this.#ctx.limits.handlerTimeoutMs, boxed(drive(it, first)));
+            if (box === undefined) throw new HttpError("HTTP_ERR_HANDLER_TIMEOUT", `handler ran longer than ${this.#ctx.limits.handlerTimeoutMs} ms`);
             result = box.value;
           } else result = yield* drive(it, first);
         }
@@ -404,7 +478,7 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
 
   #startReader(): void {
     if (this.#reader !== null || this.#readerDone || this.#takenOver) return;
-    this.#reader = this.#kernel.spawn(this.#readLoop(), this.#task);
+    this.#reader = this.#task!.kernel.spawn(this.#readLoop(), this.#task);
   }
 
   *#readLoop(): Generator<unknown, void, any> {
@@ -430,7 +504,7 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
 
   #hasRoom(): boolean {
     const waiting = this.#waiting - (this.#current === null ? 1 : 0);
-    return waiting < this.#limits.maxPipelinedRequests && this.#lookaheadBytes <= this.#limits.maxLookaheadBytes;
+    return waiting < this.#ctx.limits.maxPipelinedRequests && this.#lookaheadBytes <= this.#ctx.limits.maxLookaheadBytes;
   }
 
   #wakeRoom(): void {
@@ -439,7 +513,7 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
   }
 
   #feed(chunk: Buffer): void {
-    const parser = (this.#parser ??= acquireParser(this, this.#limits));
+    const parser = (this.#parser ??= acquireParser(this, this.#ctx.limits));
     let used: number;
     try {
       used = parser.execute(chunk);
@@ -461,9 +535,9 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
       this.#readerDone = true;
     }
     if (parser.inHead) {
-      if (this.#readKind !== READ_HEAD) this.#setRead(READ_HEAD, this.#ctx.deadline(this.#limits.headersTimeoutMs));
+      if (this.#readKind !== READ_HEAD) this.#setRead(READ_HEAD, this.#ctx.deadline(this.#ctx.limits.headersTimeoutMs));
     } else if (this.#parsing === null && this.#readKind !== READ_NONE) {
-      this.#setRead(READ_NONE, Infinity);
+      this.#setRead(READ_NONE, NO_DEADLINE);
     }
   }
 
@@ -477,14 +551,14 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
     } else {
       this.#enqueue(error);
     }
-    this.#setRead(READ_NONE, Infinity);
+    this.#setRead(READ_NONE, NO_DEADLINE);
     this.#next?.wake();
   }
 
   /** EOF (error null) or a connection error: no more requests; a running handler is cancelled. */
   #onEnd(error: unknown): void {
     this.#readerDone = true;
-    this.#setRead(READ_NONE, Infinity);
+    this.#setRead(READ_NONE, NO_DEADLINE);
     if (this.#parsing !== null) {
       this.#parsing.failBody(new HttpError("HTTP_ERR_UNEXPECTED_EOF", "connection closed in the middle of the request", error === null ? undefined : { cause: error }));
       this.#body?.wake();
@@ -508,7 +582,7 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
     }
     const req = new ServerRequest(head, this, expectContinue);
     this.#parsing = req;
-    if (this.#readKind !== READ_BODY) this.#setRead(READ_BODY, this.#ctx.deadline(this.#limits.requestTimeoutMs));
+    if (this.#readKind !== READ_BODY) this.#setRead(READ_BODY, this.#ctx.deadline(this.#ctx.limits.requestTimeoutMs));
     this.#enqueue(req);
   }
 
@@ -528,9 +602,9 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
     req.endBody();
     this.#parsing = null;
     if (req === this.#current) this.#body?.wake();
-    this.#setRead(READ_NONE, Infinity);
+    this.#setRead(READ_NONE, NO_DEADLINE);
     // Pause parsing once enough requests wait (pipelining look-ahead).
-    return this.#waiting - (this.#current === null ? 1 : 0) >= this.#limits.maxPipelinedRequests;
+    return this.#waiting - (this.#current === null ? 1 : 0) >= this.#ctx.limits.maxPipelinedRequests;
   }
 
   // ---- ResponseHost ----------------------------------------------------------
@@ -546,17 +620,17 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
 
   /** @internal */
   get writeBlocked(): boolean {
-    return this.out.pendingBytes + this.conn.pendingBytes > this.#ctx.writeHighWaterMark;
+    return (this.#out === null ? 0 : this.#out.pendingBytes) + this.conn.pendingBytes > this.#ctx.writeHighWaterMark;
   }
 
   /** @internal waits for the client to read; the server's sweeper aborts a stalled one */
   *backpressure(): Generator<unknown, void, any> {
     this.out.flush();
-    this.writeDeadline = this.#ctx.deadline(this.#limits.writeStallTimeoutMs);
+    this.writeDeadline = this.#ctx.deadline(this.#ctx.limits.writeStallTimeoutMs);
     try {
       yield* this.conn.sendAll(EMPTY);
     } finally {
-      this.writeDeadline = Infinity;
+      this.writeDeadline = NO_DEADLINE;
     }
   }
 
@@ -589,7 +663,7 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
     }
     this.#takenOver = true;
     this.#closeAfter = true;
-    this.#setRead(READ_NONE, Infinity);
+    this.#setRead(READ_NONE, NO_DEADLINE);
     this.out.flush();
     this.out.close();
     this.#reader?.cancel();
@@ -613,14 +687,14 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
   /** Called by the server's sweeper when {@link readDeadline} or {@link writeDeadline} passed. */
   expire(now: number): void {
     if (now >= this.writeDeadline) {
-      this.writeDeadline = Infinity;
+      this.writeDeadline = NO_DEADLINE;
       this.#closeAfter = true;
-      this.out.close();
+      this.#out?.close();
       this.conn.abort(); // wakes the stalled writer with an error
     }
     if (now < this.readDeadline) return;
     const kind = this.#readKind;
-    this.#setRead(READ_NONE, Infinity);
+    this.#setRead(READ_NONE, NO_DEADLINE);
     if (kind === READ_IDLE) {
       this.closeIfIdle();
       return;
@@ -632,8 +706,8 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
       return;
     }
     const error = kind === READ_HEAD
-      ? new HttpError("HTTP_ERR_HEADERS_TIMEOUT", `request head not received within ${this.#limits.headersTimeoutMs} ms`)
-      : new HttpError("HTTP_ERR_REQUEST_TIMEOUT", `request not received within ${this.#limits.requestTimeoutMs} ms`);
+      ? new HttpError("HTTP_ERR_HEADERS_TIMEOUT", `request head not received within ${this.#ctx.limits.headersTimeoutMs} ms`)
+      : new HttpError("HTTP_ERR_REQUEST_TIMEOUT", `request not received within ${this.#ctx.limits.requestTimeoutMs} ms`);
     this.#inputFailed(error);
     if (this.#reader !== null) this.#reader.cancel();
     else if (this.#current === null) this.#interruptRead();

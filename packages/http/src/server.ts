@@ -11,11 +11,11 @@
 import cluster from "node:cluster";
 import {
   currentTaskSync, isCancelled, listen, moveOnAfter, sleep, spawn,
-  type Kernel, type ListenAddress, type Listener, type ListenOptions,
+  type ListenAddress, type Listener, type ListenOptions,
 } from "@skein/core";
 import type { App } from "./app.js";
 import { runPrimary, watchPrimary } from "./cluster.js";
-import { HttpConnection, type ConnectionContext } from "./connection.js";
+import { HttpConnection, NO_DEADLINE, type ConnectionContext } from "./connection.js";
 import { errorResponse } from "./error-responses.js";
 import { resolveLimits, type HttpLimits } from "./limits.js";
 import { Signal } from "./signal.js";
@@ -65,8 +65,7 @@ export class HttpServer implements ConnectionContext {
   readonly #tickMs: number;
   #graceMs: number;
   #listener: Listener | null = null;
-  #kernel: Kernel | null = null;
-  #now = 0;
+  #sweeps = 0;
   #log: (message: string, error?: unknown) => void;
 
   constructor(app: App, options: ServeOptions = {}) {
@@ -77,8 +76,8 @@ export class HttpServer implements ConnectionContext {
     this.#graceMs = options.graceMs ?? 5000;
     this.#log = options.log ?? ((message, error) => console.error(message, error ?? ""));
     // Timeouts are checked by one sweep every quarter of the shortest one
-    // (10 ms to 1 s): a deadline is a number stored per connection, so a read
-    // costs no timer; a timeout fires between its value and value + 2 ticks.
+    // (10 ms to 1 s): a deadline is a sweep count stored per connection, so a
+    // read costs no timer; a timeout fires between its value and value + 2 sweeps.
     const timeouts = [this.limits.headersTimeoutMs, this.limits.requestTimeoutMs, this.limits.keepAliveTimeoutMs, this.limits.writeStallTimeoutMs].filter((t) => t > 0);
     this.#tickMs = timeouts.length === 0 ? 1000 : Math.min(1000, Math.max(10, Math.floor(Math.min(...timeouts) / 4)));
   }
@@ -105,9 +104,7 @@ export class HttpServer implements ConnectionContext {
    */
   *run(): Generator<unknown, void, any> {
     const task = currentTaskSync();
-    this.#kernel = task.kernel;
     if (this.#options.log === undefined) this.#log = task.kernel.log;
-    this.#now = task.kernel.now();
     const listener = yield* listen(this.#options);
     this.#listener = listener;
     const sweeper = yield* spawn(this.#sweep(), { name: "http timeouts" });
@@ -141,7 +138,8 @@ export class HttpServer implements ConnectionContext {
 
   /** @internal */
   deadline(ms: number): number {
-    return ms > 0 ? this.#now + ms + this.#tickMs : Infinity;
+    // +1: the current sweep interval has partly elapsed already.
+    return ms > 0 ? this.#sweeps + Math.ceil(ms / this.#tickMs) + 1 : NO_DEADLINE;
   }
 
   /** @internal */
@@ -183,7 +181,7 @@ export class HttpServer implements ConnectionContext {
         conn.close();
         continue;
       }
-      const connection = new HttpConnection(conn, this, this.#kernel!);
+      const connection = new HttpConnection(conn, this);
       this.#connections.add(connection);
       // No task name: a per-connection string is memory every idle connection pays for.
       yield* spawn(connection.run());
@@ -195,10 +193,9 @@ export class HttpServer implements ConnectionContext {
   }
 
   *#sweep(): Generator<unknown, void, any> {
-    const kernel = this.#kernel!;
     for (;;) {
       yield* sleep(this.#tickMs);
-      const now = (this.#now = kernel.now());
+      const now = ++this.#sweeps;
       for (const c of this.#connections) if (now >= c.readDeadline || now >= c.writeDeadline) c.expire(now);
     }
   }
