@@ -132,6 +132,7 @@ export function websocket(handler: WebSocketHandler, options: WebSocketOptions =
       if (!(e instanceof WebSocketError && e.code === "WS_ERR_CLOSED")) {
         const log = options.log ?? (yield* currentTask()).kernel.log;
         log(`skein: websocket handler for ${ws.remote} failed:`, e);
+        ws.error ??= new WebSocketError("WS_ERR_HANDLER", "the handler failed", { cause: e });
         code = CloseCode.INTERNAL_ERROR;
         reason = "internal error";
       }

@@ -121,6 +121,25 @@ describe("handshake over the wire", () => {
   });
 });
 
+describe("routing", () => {
+  it("mounts on an @skein/http Router path, with route parameters on req", async () => {
+    const { Router } = await import("@skein/http");
+    const rooms: string[] = [];
+    const router = new Router().get(
+      "/rooms/:room",
+      websocket(function* (ws, req) {
+        rooms.push(req.params.room!);
+        yield* ws.send(`joined ${req.params.room}`);
+      }),
+    );
+    const h = await host(router.app());
+    const c = await openClient(`${h.url}/rooms/lobby`);
+    expect((await c.next()).data.toString()).toBe("joined lobby");
+    expect((await c.closeEvent()).code).toBe(1000);
+    expect(rooms).toEqual(["lobby"]);
+  });
+});
+
 describe("permessage-deflate", () => {
   it("is off by default", async () => {
     const h = await host(echoApp());
