@@ -1,6 +1,7 @@
 // @skein/websocket — the public API. This file only re-exports.
 export { websocket, type WebSocketApp, type WebSocketHandler, type WebSocketOptions, type ShutdownOptions } from "./server.js";
-export { WebSocket, type SendOptions, type WaitOptions } from "./socket.js";
+export { WebSocket, type SendOptions } from "./socket.js";
+export type { WaitOptions } from "./inbound.js";
 export { Message } from "./message.js";
 export { Hub, type HubOptions, type PublishOptions } from "./hub.js";
 export { connect, CLIENT_DEFAULT_LIMITS, type ConnectOptions } from "./client.js";

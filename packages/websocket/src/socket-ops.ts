@@ -7,13 +7,14 @@
  * @module
  */
 import { Instruction, type Task, type Teardown } from "@skein/core";
+import type { InboundSocket } from "./inbound.js";
 import type { Message } from "./message.js";
 import type { WebSocket } from "./socket.js";
 
 /** `ws.recv()`: the next message, or null once the socket has closed. */
 export class RecvOp extends Instruction<Message | null> {
   task: Task<unknown> | null = null;
-  constructor(private readonly ws: WebSocket) {
+  constructor(private readonly ws: InboundSocket) {
     super();
   }
   get description(): string {

@@ -1,50 +1,29 @@
 /**
- * The coroutine face of a `ws` WebSocket: `recv`, `send`, `ping`, `close`.
+ * The coroutine face of a `ws` WebSocket: `recv` (see inbound.ts), `send`,
+ * `ping`, `close`.
  *
- * Inbound, messages wait in a bounded queue; past `maxQueuedMessages` /
- * `maxQueuedBytes` the socket is paused (TCP backpressure reaches the peer)
- * and resumed once the handler has caught up. Outbound, `send` suspends while
- * more than `sendHighWaterMarkBytes` wait to be written.
- *
- * Batching (uWS's cork): a socket is corked when something is written to
- * it and uncorked once the kernel's ready queue has drained — but never
- * while a read of any WebSocket is still being processed: `ws` emits the
- * messages of one read one after the other, each resuming its handler, and
- * what all of them send (to this socket, or to 1,000 hub subscribers) is
- * held until the read is done (a microtask queued by the read's first
- * message runs right after the read's I/O callback). So 16 pipelined
- * messages cost one syscall instead of 16, and a read carrying 16
- * broadcasts costs one write per subscriber instead of 16.
+ * Outbound, `send` suspends while more than `sendHighWaterMarkBytes` wait
+ * to be written. Writes are corked (uWS's cork): a socket is corked when
+ * something is written to it and uncorked once the kernel's ready queue has
+ * drained (`Kernel.deferFlush`) — or, while the messages of a read are being
+ * handled, once that read is done (batch.ts). So 16 pipelined messages cost
+ * one syscall instead of 16.
  *
  * @module
  */
 import type { Socket } from "node:net";
 import { moveOnAfter, timeout, type Flushable, type Kernel, type Operation, type Task, type Teardown } from "@skein/core";
+import { holdWhileReading, type Batched } from "./batch.js";
 import { CloseCode, isSendableCloseCode } from "./constants.js";
 import { fromWsError, WebSocketError, type WebSocketErrorCode } from "./errors.js";
 import { Heartbeat, type HeartbeatTarget } from "./heartbeat.js";
 import type { WebSocketLimits } from "./limits.js";
-import { Message } from "./message.js";
-import { ClosedOp, DrainOp, PingOp, RecvOp } from "./socket-ops.js";
+import { InboundSocket, type WaitOptions } from "./inbound.js";
+import { ClosedOp, DrainOp, PingOp } from "./socket-ops.js";
 import { hasDeflate, senderBusy, wsStatusCode, type EventSink, type RawWebSocket } from "./ws-internals.js";
 
 const OPEN = 1;
 
-// True while the messages of a socket read are being handled, and the
-// sockets whose flush waits for that to end.
-let reading = false;
-const heldSockets: WebSocket[] = [];
-
-/** Ends a read: writes what was held while its messages were handled. */
-function endReading(): void {
-  reading = false;
-  for (let i = 0; i < heldSockets.length; i++) {
-    const ws = heldSockets[i]!;
-    ws.held = false;
-    ws.flush();
-  }
-  heldSockets.length = 0;
-}
 const BINARY = Object.freeze({ binary: true });
 const TEXT = Object.freeze({ binary: false });
 
@@ -52,12 +31,6 @@ const TEXT = Object.freeze({ binary: false });
 export interface SendOptions {
   /** Send a binary message (opcode 2) rather than text. Default: true for bytes, false for strings. */
   binary?: boolean;
-}
-
-/** Options of {@link WebSocket.recv} and {@link WebSocket.ping}. */
-export interface WaitOptions {
-  /** Throw core's `TimeoutError` if nothing arrives within this many ms. */
-  timeoutMs?: number;
 }
 
 /** Something a socket leaves when it closes (a hub). */
@@ -83,10 +56,7 @@ const NO_WAIT: Operation<void> = { [Symbol.iterator]: () => DONE };
  *   }
  * }
  */
-export class WebSocket implements Flushable, HeartbeatTarget, EventSink {
-  /** The underlying `ws` WebSocket. */
-  readonly raw: RawWebSocket;
-  readonly limits: Readonly<WebSocketLimits>;
+export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarget, EventSink, Batched {
   /**
    * The close code of the connection once closed: the peer's, if it sent a
    * close frame; else the one we sent (1007, 1009, 1001…); else 1006.
@@ -101,19 +71,9 @@ export class WebSocket implements Flushable, HeartbeatTarget, EventSink {
    */
   error: WebSocketError | null = null;
   /** @internal */ flushQueued = false;
-  /** @internal */ reader: RecvOp | null = null;
   /** @internal */ drainer: DrainOp | null = null;
   /** @internal */ subscriptions: Subscriptions[] | null = null;
-  /** @internal */ readonly kernel: Kernel;
   private readonly socket: Socket | null;
-  private readonly heartbeat: Heartbeat | null;
-  // Inbound queue, allocated on first use (an idle connection has none):
-  // an array consumed from qHead, reset when empty.
-  private queue: (Message | undefined)[] | null = null;
-  private qHead = 0;
-  private qBytes = 0;
-  private paused = false;
-  private done = false;
   private corked = false;
   /** @internal */ held = false;
   private drainListener: (() => void) | null = null;
@@ -121,17 +81,14 @@ export class WebSocket implements Flushable, HeartbeatTarget, EventSink {
   private closeWaiters: ClosedOp[] | null = null;
   private pings: PingOp[] | null = null;
   private pingSeq = 0;
-  private asyncWaiter: ((m: Message | null) => void) | null = null;
 
   /** Wraps an open `ws` WebSocket. Server code gets one from {@link websocket}; clients from {@link connect}. */
   constructor(raw: RawWebSocket, kernel: Kernel, limits: Readonly<WebSocketLimits>) {
-    this.raw = raw;
-    this.kernel = kernel;
-    this.limits = limits;
+    super(raw, kernel, limits);
     const socket = raw._socket;
     this.socket = socket;
     raw.sink = this;
-    this.heartbeat = Heartbeat.needed(limits) && raw.readyState === OPEN ? new Heartbeat(this) : null;
+    if (Heartbeat.needed(limits) && raw.readyState === OPEN) this.heartbeat = new Heartbeat(this);
     if (raw.readyState > OPEN && socket === null) this.done = true;
   }
 
@@ -148,123 +105,9 @@ export class WebSocket implements Flushable, HeartbeatTarget, EventSink {
   get isOpen(): boolean {
     return this.raw.readyState === OPEN;
   }
-  /** True once the connection has fully closed (recv then returns null). */
-  get isClosed(): boolean {
-    return this.done;
-  }
-  /** True while reading is paused because the handler has fallen behind. */
-  get readPaused(): boolean {
-    return this.paused;
-  }
   /** Outbound bytes not yet taken by the operating system. */
   get bufferedAmount(): number {
     return this.raw.bufferedAmount;
-  }
-  /** Received messages waiting for `recv()`. */
-  get queuedMessages(): number {
-    return this.queue === null ? 0 : this.queue.length - this.qHead;
-  }
-
-  // ---- receiving ----------------------------------------------------------
-
-  /**
-   * The next message, suspending until one arrives; `null` once the
-   * connection has closed (messages that arrived before are returned first).
-   * With `timeoutMs`, throws core's `TimeoutError` if none arrives in time.
-   */
-  recv(options?: WaitOptions): Operation<Message | null> {
-    const op = new RecvOp(this);
-    return options?.timeoutMs !== undefined ? timeout(options.timeoutMs, op) : op;
-  }
-
-  /**
-   * Runs `body` for each message until the connection closes.
-   *
-   * @example
-   * yield* ws.each(function* (msg) { yield* ws.send(msg.data, { binary: msg.binary }); });
-   */
-  *each(body: (msg: Message) => Operation<unknown>): Generator<unknown, void, any> {
-    for (;;) {
-      const msg = yield* this.recv();
-      if (msg === null) return;
-      yield* body(msg);
-    }
-  }
-
-  /**
-   * Messages as an async iterator, for code outside Skein tasks (tests,
-   * scripts using `await`); inside a task use {@link recv} or {@link each}.
-   *
-   * @example
-   * for await (const msg of ws) console.log(msg.text);
-   */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
-    for (;;) {
-      const msg = this.queuedMessages > 0 ? this.take() : this.done ? null : await new Promise<Message | null>((resolve) => (this.asyncWaiter = resolve));
-      if (msg === null) return;
-      yield msg;
-    }
-  }
-
-  /** @internal */
-  enterRecv(op: RecvOp, task: Task<unknown>): Teardown | void {
-    if (this.reader !== null || this.asyncWaiter !== null) throw new TypeError(`two readers cannot recv() from ${this.remote} at once`);
-    if (this.queuedMessages > 0) return task.resume(this.take());
-    if (this.done) return task.resume(null);
-    op.task = task;
-    this.reader = op;
-    return op.cancel;
-  }
-
-  /** Takes the oldest queued message (the queue is not empty). */
-  private take(): Message {
-    const queue = this.queue!;
-    const msg = queue[this.qHead]!;
-    queue[this.qHead++] = undefined;
-    if (this.qHead === queue.length) {
-      queue.length = 0;
-      this.qHead = 0;
-    }
-    this.qBytes -= msg.data.length;
-    if (this.paused && queue.length - this.qHead <= this.limits.maxQueuedMessages >>> 1 && this.qBytes <= this.limits.maxQueuedBytes / 2) {
-      this.paused = false;
-      this.raw.resume();
-    }
-    return msg;
-  }
-
-  /** @internal ws's 'message' event. */
-  onMessage(data: Buffer, binary: boolean): void {
-    if (!reading) {
-      reading = true;
-      queueMicrotask(endReading);
-    }
-    const hb = this.heartbeat;
-    if (hb !== null && this.limits.idleTimeoutMs > 0) hb.lastMessageAt = this.kernel.now();
-    const msg = new Message(data, binary);
-    const reader = this.reader;
-    if (reader !== null) {
-      this.reader = null;
-      const task = reader.task!;
-      reader.task = null;
-      task.resume(msg);
-      return;
-    }
-    const waiter = this.asyncWaiter;
-    if (waiter !== null) {
-      this.asyncWaiter = null;
-      waiter(msg);
-      return;
-    }
-    const queue = (this.queue ??= []);
-    queue.push(msg);
-    this.qBytes += data.length;
-    // ws emits every message of the current read even once paused, so the
-    // queue can overshoot by one read's worth — bounded, never unbounded.
-    if (!this.paused && (queue.length - this.qHead > this.limits.maxQueuedMessages || this.qBytes > this.limits.maxQueuedBytes)) {
-      this.paused = true;
-      this.raw.pause();
-    }
   }
 
   // ---- sending ------------------------------------------------------------
@@ -346,14 +189,8 @@ export class WebSocket implements Flushable, HeartbeatTarget, EventSink {
   /** Writes everything held back by the cork, in one write. Called by the kernel once its ready queue is empty. */
   flush(): void {
     if (!this.corked) return;
-    if (reading) {
-      // A read is still being processed: later messages of it may add more.
-      if (!this.held) {
-        this.held = true;
-        heldSockets.push(this);
-      }
-      return;
-    }
+    // A read is still being processed: later messages of it may add more.
+    if (holdWhileReading(this)) return;
     this.uncork();
   }
 
@@ -523,18 +360,7 @@ export class WebSocket implements Flushable, HeartbeatTarget, EventSink {
       this.subscriptions = null;
       for (const s of subs) s.drop(this);
     }
-    const reader = this.reader;
-    if (reader !== null) {
-      this.reader = null;
-      const task = reader.task!;
-      reader.task = null;
-      task.resume(this.queuedMessages > 0 ? this.take() : null);
-    }
-    const waiter = this.asyncWaiter;
-    if (waiter !== null) {
-      this.asyncWaiter = null;
-      waiter(this.queuedMessages > 0 ? this.take() : null);
-    }
+    this.finishInbound();
     this.wakeDrainer();
     const pings = this.pings;
     if (pings !== null) {
