@@ -228,7 +228,8 @@ async function memoryPerConnection(server: ServerProcess, count: number): Promis
   await new Promise((r) => setTimeout(r, 200));
   const before = await server.memory();
   const sockets = await idleConnections(server.port, count);
-  await new Promise((r) => setTimeout(r, 200));
+  // Idle for a while: Skein trims idle connections at its next timeout sweep (1 s here).
+  await new Promise((r) => setTimeout(r, 2500));
   const after = await server.memory();
   for (const s of sockets) s.destroy();
   const heap = (m: NodeJS.MemoryUsage) => m.heapUsed + m.external;

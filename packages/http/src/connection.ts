@@ -103,6 +103,21 @@ const STEP_STOP_READER = 3;
 const STEP_READ = 4;
 const STEP_READ_IDLE = 5;
 
+// Results of HttpConnection.#respond.
+const CLOSE = 0;
+const KEEP = 1;
+const SUSPENDED = 2;
+
+/** A handler that suspended after its first step. */
+class Suspended {
+  constructor(
+    readonly req: ServerRequest,
+    readonly res: ServerResponse,
+    readonly it: Iterator<unknown, unknown, unknown>,
+    readonly first: unknown,
+  ) {}
+}
+
 /** Marks "the handler did not fail" (a handler may throw undefined). */
 const NO_FAILURE = Symbol("no failure");
 
@@ -114,20 +129,20 @@ function* boxed<T>(op: Operation<T>): Generator<unknown, { value: T }, any> {
  * Continues a handler that has already taken its first step (and yielded
  * `first`), forwarding what it yields to the kernel and the results back.
  */
-function* drive(it: Iterator<unknown, unknown, unknown>, first: IteratorResult<unknown, unknown>): Generator<unknown, unknown, any> {
-  let step = first;
-  while (step.done !== true) {
-    let input: unknown;
+function* drive(it: Iterator<unknown, unknown, unknown>, first: unknown): Generator<unknown, unknown, any> {
+  let yielded = first;
+  for (;;) {
+    let step: IteratorResult<unknown, unknown>;
     try {
-      input = yield step.value;
+      step = it.next(yield yielded);
     } catch (e) {
       if (it.throw === undefined) throw e;
       step = it.throw(e);
-      continue;
     }
-    step = it.next(input);
+    // Read at once: core's instructions share their result objects.
+    if (step.done === true) return step.value;
+    yielded = step.value;
   }
-  return step.value;
 }
 
 /** An HTTP connection on a Skein server (created by `HttpServer`). */
@@ -145,6 +160,7 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
   #parsing: ServerRequest | null = null;
   #current: ServerRequest | null = null;
   #item: ServerRequest | null = null;
+  #suspended: Suspended | null = null;
   #lookaheadBytes = 0;
   #pendingInput: Buffer | null = null;
   #flags = 0;
@@ -273,10 +289,14 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
     try {
       for (;;) {
         switch (this.#plan()) {
-          case STEP_RESPOND:
-            if (!(yield* this.#respond(this.#item!))) return;
+          case STEP_RESPOND: {
+            // Synchronous unless the handler suspends: no generator per request.
+            let keep = this.#respond(this.#item!);
+            if (keep === SUSPENDED) keep = yield* this.#respondAsync();
+            if (keep === CLOSE) return;
             if (this.writeBlocked) yield* this.backpressure();
             break;
+          }
           case STEP_WAIT:
             yield* this.#next!.wait();
             break;
@@ -349,9 +369,17 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
     else this.#feed(chunk);
   }
 
-  /** Between requests: arm the keep-alive timeout and give back what an idle connection does not need. */
+  /** Between requests: arm the keep-alive timeout. */
   #goIdle(): void {
     if (this.#readKind !== READ_HEAD) this.#setRead(READ_IDLE, this.#ctx.deadline(this.#ctx.limits.keepAliveTimeoutMs));
+  }
+
+  /**
+   * Gives back what an idle connection does not need (its parser goes to
+   * the pool). Done by the sweeper, not at every idle moment: a pipelining
+   * client is idle between every batch and would pay for it each time.
+   */
+  #trim(): void {
     if (this.#parser !== null && this.#parser.betweenMessages) {
       releaseParser(this.#parser);
       this.#parser = null;
@@ -402,7 +430,12 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
   // ---- responding ------------------------------------------------------------
 
   /** Runs the app for one request; false when the connection must close after it. */
-  *#respond(req: ServerRequest): Generator<unknown, boolean, any> {
+  /**
+   * Runs the app for `req` up to its first suspension. Returns KEEP or
+   * CLOSE when the handler finished synchronously (the common case), or
+   * SUSPENDED, leaving the rest to {@link #respondAsync}.
+   */
+  #respond(req: ServerRequest): number {
     this.#current = req;
     this.#continueSent = false;
     this.#wakeRoom();
@@ -413,25 +446,42 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
       const op = this.#ctx.app(req, res);
       if (op instanceof Prepared) result = op;
       else {
-        // First step inline: most handlers finish without suspending.
         const it = op[Symbol.iterator]();
         const first = it.next();
         if (first.done === true) result = first.value;
         else {
-          // It suspends: from now on someone must watch the socket.
-          this.#startReader();
-          if (this.#ctx.limits.handlerTimeoutMs > 0) {
-            const box = yield* moveOnAfter(this.#ctx.limits.handlerTimeoutMs, boxed(drive(it, first)));
-            if (box === undefined) throw new HttpError("HTTP_ERR_HANDLER_TIMEOUT", `handler ran longer than ${this.#ctx.limits.handlerTimeoutMs} ms`);
-            result = box.value;
-          } else result = yield* drive(it, first);
+          // first.value is read now: the result object may be shared and reused.
+          this.#suspended = new Suspended(req, res, it, first.value);
+          return SUSPENDED;
         }
       }
     } catch (e) {
       if (isCancelled(e)) throw e;
       failure = e;
     }
-    return this.#complete(req, res, result, failure);
+    return this.#complete(req, res, result, failure) ? KEEP : CLOSE;
+  }
+
+  /** The rest of a handler that suspended. */
+  *#respondAsync(): Generator<unknown, number, any> {
+    const { req, res, it, first } = this.#suspended!;
+    this.#suspended = null;
+    // From now on someone must watch the socket (disconnects, body bytes).
+    this.#startReader();
+    let result: unknown;
+    let failure: unknown = NO_FAILURE;
+    try {
+      const limit = this.#ctx.limits.handlerTimeoutMs;
+      if (limit > 0) {
+        const box = yield* moveOnAfter(limit, boxed(drive(it, first)));
+        if (box === undefined) throw new HttpError("HTTP_ERR_HANDLER_TIMEOUT", `handler ran longer than ${limit} ms`);
+        result = box.value;
+      } else result = yield* drive(it, first);
+    } catch (e) {
+      if (isCancelled(e)) throw e;
+      failure = e;
+    }
+    return this.#complete(req, res, result, failure) ? KEEP : CLOSE;
   }
 
   /** Finishes the response after the handler; false when the connection must close. */
@@ -684,8 +734,13 @@ export class HttpConnection implements ParserEvents, RequestHost, ResponseHost {
     this.readDeadline = deadline;
   }
 
-  /** Called by the server's sweeper when {@link readDeadline} or {@link writeDeadline} passed. */
-  expire(now: number): void {
+  /** Called by the server's sweeper every sweep, with the sweep count. */
+  sweep(now: number): void {
+    if (this.#readKind === READ_IDLE) this.#trim();
+    if (now >= this.readDeadline || now >= this.writeDeadline) this.#expire(now);
+  }
+
+  #expire(now: number): void {
     if (now >= this.writeDeadline) {
       this.writeDeadline = NO_DEADLINE;
       this.#closeAfter = true;

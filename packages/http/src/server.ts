@@ -196,7 +196,7 @@ export class HttpServer implements ConnectionContext {
     for (;;) {
       yield* sleep(this.#tickMs);
       const now = ++this.#sweeps;
-      for (const c of this.#connections) if (now >= c.readDeadline || now >= c.writeDeadline) c.expire(now);
+      for (const c of this.#connections) c.sweep(now);
     }
   }
 
