@@ -53,9 +53,14 @@ interface Window {
   durationMs: number;
 }
 
-/** Runs the measurement window: reads `count()` after the warm-up and at the end. */
+/**
+ * Runs the measurement window: reads `count()` after the warm-up and at the
+ * end. Prints `{"phase":"measure"}` as the window opens, so the orchestrator
+ * can sample the server's CPU time over the same window.
+ */
 function* measure(w: Window, count: () => number): Generator<unknown, { perSecond: number; loadCpu: number }, any> {
   yield* sleep(w.warmupMs);
+  console.log(JSON.stringify({ phase: "measure" }));
   const c0 = count();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
