@@ -42,6 +42,8 @@ export class LoadRun {
    * costs ~200 bytes of headers, which adds up at 10,000 connections).
    */
   readonly sentAt: Float64Array;
+  /** Per connection: when it last made progress (a response, or a send after an idle spell), for the timeout watchdog. */
+  readonly progressAt: Float64Array;
 
   constructor(options: ResolvedLoadOptions, plan: RequestPlan) {
     this.options = options;
@@ -50,6 +52,7 @@ export class LoadRun {
     this.toSend = options.count > 0 ? options.count : Infinity;
     this.connectGate = options.connectConcurrency > 0 ? new Semaphore(options.connectConcurrency, "connect gate") : null;
     this.sentAt = new Float64Array(options.connections * options.pipeline);
+    this.progressAt = new Float64Array(options.connections);
   }
 
   /** Ends the warm-up: counters restart, answers to warm-up requests are not counted. */
