@@ -112,6 +112,7 @@ export class Kernel {
     const task = new Task<T>(this, this.nextId++, parent, operation[Symbol.iterator](), name);
     if (parent !== null) this.link(task, parent);
     if (joiner !== undefined) task.joiners = joiner;
+    if (parent === null && this.root === null) this.root = task; // visible during the root's first step
     this.liveTasks++;
     this.schedule(task);
     return task;
