@@ -117,7 +117,8 @@ async function main(): Promise<number> {
     }
 
     progress(`memory: skein-load with ${fmt(memoryConnections)} connections…`);
-    const mem = await runSkeinLoad(cli, { ...spec, connections: memoryConnections, pipeline: 1, seconds: Math.max(5, seconds) }, ["--connect-timeout", "30s", "--timeout", "30s"]);
+    // The warm-up gives 10,000 connects time to complete while the server is busy (peakConnected is checked).
+    const mem = await runSkeinLoad(cli, { ...spec, connections: memoryConnections, pipeline: 1, seconds: Math.max(5, seconds) }, ["--warmup", "8s", "--connect-timeout", "30s", "--timeout", "30s"]);
     const serverStats = await server.stats();
     const rssMb = mem.report.maxRssBytes / 2 ** 20;
     if (mem.report.peakConnected < memoryConnections) {
