@@ -18,7 +18,10 @@ import {
 import {
   equalsIgnoreCase, HEAD_HAS_HOST, HEAD_HAS_TRANSFER_ENCODING, HEAD_MULTIPLE_HOST, MessageHead,
 } from "./head.js";
-import { copyIn, llhttp, readCString, setCurrent, type WasmSink } from "./wasm.js";
+import { copyIn, headLayout, llhttp, readCString, setCurrent, wasmHeap, type WasmSink } from "./wasm.js";
+
+/** Where llhttp keeps method and version in its struct (see `headLayout`). */
+const LAYOUT = headLayout();
 
 /** What a parser reports. Handlers must not call back into the parser. */
 export interface ParserEvents {
@@ -91,7 +94,8 @@ export class HttpParser implements WasmSink {
   // The message being parsed, and its head being assembled.
   #inMessage = false;
   #inHead = false;
-  // A plain array of small integers: cheaper to copy per head than a typed array.
+  // Scratch space reused for every head (a plain array of small integers:
+  // slicing one out per head is cheaper than allocating a typed array).
   #spans: number[] = [0, 0];
   #n = 2;
   #headerCount = 0;
@@ -272,8 +276,20 @@ export class HttpParser implements WasmSink {
     if (limits.maxHeadBytes > 0 && this.#headBytes > limits.maxHeadBytes) {
       return this.#reject("HTTP_ERR_HEADERS_TOO_LARGE", `request head exceeds ${limits.maxHeadBytes} bytes`);
     }
-    const major = ll.llhttp_get_http_major(this.#ptr);
-    const minor = ll.llhttp_get_http_minor(this.#ptr);
+    let method: number;
+    let major: number;
+    let minor: number;
+    const at = LAYOUT;
+    if (at >= 0) {
+      const mem = wasmHeap();
+      method = mem[this.#ptr + at]!;
+      major = mem[this.#ptr + at + 1]!;
+      minor = mem[this.#ptr + at + 2]!;
+    } else {
+      method = ll.llhttp_get_method(this.#ptr);
+      major = ll.llhttp_get_http_major(this.#ptr);
+      minor = ll.llhttp_get_http_minor(this.#ptr);
+    }
     if (this.kind === "request" && !(major === 1 && (minor === 0 || minor === 1))) {
       return this.#reject("HTTP_ERR_VERSION_NOT_SUPPORTED", `HTTP/${major}.${minor} is not supported`);
     }
@@ -283,11 +299,10 @@ export class HttpParser implements WasmSink {
       return this.#reject("HTTP_ERR_BODY_TOO_LARGE", `Content-Length ${contentLength} exceeds ${limits.maxBodyBytes}`);
     }
     const head = new MessageHead(
-      buf, this.#n === this.#spans.length ? this.#spans : this.#spans.slice(0, this.#n), this.#headerCount,
-      this.kind === "request" ? ll.llhttp_get_method(this.#ptr) : -1, status, major, minor,
+      buf, this.#spans.slice(0, this.#n), this.#headerCount,
+      this.kind === "request" ? method : -1, status, major, minor,
       keepAlive === 1, upgrade === 1, contentLength, this.#expectIndex, this.#flags,
     );
-    if (head.spans === this.#spans) this.#spans = [0, 0];
     if (this.#spilled) {
       // The spill buffer now belongs to the head; the next one gets a new one.
       this.#spill = null;

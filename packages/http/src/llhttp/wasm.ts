@@ -153,6 +153,47 @@ export function copyIn(bytes: Uint8Array): number {
   return inputBase;
 }
 
+let layout: number | null = null;
+
+/**
+ * Offset in `llhttp_t` of the three bytes `method, http_major, http_minor`
+ * (consecutive in llhttp's struct), found once by parsing two known
+ * requests and verified against llhttp's own getters; -1 when the layout is
+ * not recognised (then the getters are used). Reading three bytes from wasm
+ * memory is cheaper than three calls into wasm per request.
+ */
+export function headLayout(): number {
+  if (layout !== null) return layout;
+  const ll = llhttp();
+  const probes: [string, number, number, number][] = [["PROPFIND / HTTP/1.0\r\n\r\n", 12, 1, 0], ["MKCOL / HTTP/1.1\r\n\r\n", 10, 1, 1]];
+  const sink: WasmSink = {
+    onMessageBegin: () => 0, onUrl: () => 0, onStatus: () => 0, onHeaderField: () => 0, onHeaderValue: () => 0,
+    onHeadersComplete: () => 0, onBody: () => 0, onMessageComplete: () => 0,
+  };
+  let found = -1;
+  for (const [text, method, major, minor] of probes) {
+    const parser = ll.llhttp_alloc(1);
+    const bytes = Buffer.from(text, "latin1");
+    setCurrent(sink);
+    try {
+      ll.llhttp_execute(parser, copyIn(bytes), bytes.length);
+    } finally {
+      setCurrent(null);
+    }
+    const ok = ll.llhttp_get_method(parser) === method && ll.llhttp_get_http_major(parser) === major && ll.llhttp_get_http_minor(parser) === minor;
+    const mem = wasmHeap();
+    let at = -1;
+    if (ok) for (let i = 0; i < 64; i++) if (mem[parser + i] === method && mem[parser + i + 1] === major && mem[parser + i + 2] === minor) at = at === -1 ? i : -2;
+    ll.llhttp_free(parser);
+    if (at < 0 || (found !== -1 && found !== at)) {
+      found = -1;
+      break;
+    }
+    found = at;
+  }
+  return (layout = found);
+}
+
 /** Reads a NUL-terminated C string (an error reason) out of wasm memory. */
 export function readCString(ptr: number): string {
   if (ptr === 0) return "";

@@ -286,3 +286,10 @@ describe("HttpParser", () => {
     });
   });
 });
+
+describe("wasm layout", () => {
+  it("finds method and version in llhttp's struct of the pinned undici (fast path; getters otherwise)", async () => {
+    const { headLayout } = await import("../../src/llhttp/wasm.js");
+    expect(headLayout()).toBeGreaterThanOrEqual(0);
+  });
+});
