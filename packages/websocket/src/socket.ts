@@ -20,10 +20,13 @@ import { Heartbeat, type HeartbeatTarget } from "./heartbeat.js";
 import type { WebSocketLimits } from "./limits.js";
 import { InboundSocket, type WaitOptions } from "./inbound.js";
 import { ClosedOp, DrainOp, PingOp } from "./socket-ops.js";
-import { hasDeflate, senderBusy, wsStatusCode, type EventSink, type RawWebSocket } from "./ws-internals.js";
+import { hasDeflate, writeMessage, wsStatusCode, type EventSink, type RawWebSocket } from "./ws-internals.js";
 
 const OPEN = 1;
 
+const DIRECT_SEND = 0;
+const DIRECT_SEND_MASKED = 1;
+const THROUGH_WS = 2;
 const BINARY = Object.freeze({ binary: true });
 const TEXT = Object.freeze({ binary: false });
 
@@ -74,6 +77,8 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
   /** @internal */ drainer: DrainOp | null = null;
   /** @internal */ subscriptions: Subscriptions[] | null = null;
   private readonly socket: Socket | null;
+  /** How messages are written: DIRECT_SEND(_MASKED), or THROUGH_WS when compressing. */
+  private readonly sendMode: number;
   private corked = false;
   /** @internal */ held = false;
   private drainListener: (() => void) | null = null;
@@ -87,6 +92,7 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
     super(raw, kernel, limits);
     const socket = raw._socket;
     this.socket = socket;
+    this.sendMode = socket === null || hasDeflate(raw) ? THROUGH_WS : raw._isServer ? DIRECT_SEND : DIRECT_SEND_MASKED;
     raw.sink = this;
     if (Heartbeat.needed(limits) && raw.readyState === OPEN) this.heartbeat = new Heartbeat(this);
     if (raw.readyState > OPEN && socket === null) this.done = true;
@@ -127,7 +133,10 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
     if (raw.readyState !== OPEN) throw this.closedError();
     const binary = options?.binary ?? typeof data !== "string";
     this.cork();
-    raw.send(data, binary ? BINARY : TEXT);
+    // Without compression ws's send is Sender.frame plus a write; do that
+    // directly (ws never holds messages back then). With it, ws must.
+    if (this.sendMode === DIRECT_SEND || this.sendMode === DIRECT_SEND_MASKED) writeMessage(this.socket!, data, binary, this.sendMode === DIRECT_SEND_MASKED);
+    else raw.send(data, binary ? BINARY : TEXT);
     if (raw.bufferedAmount <= this.limits.sendHighWaterMarkBytes) return NO_WAIT;
     return new DrainOp(this);
   }
@@ -135,16 +144,16 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
   /**
    * Writes an already framed message (the hub's frame-once bytes). Returns
    * false, writing nothing, if the socket is not open. `payload`/`binary`
-   * are used instead when `ws` must do the framing (permessage-deflate, or
-   * ws still holds earlier messages).
+   * are used instead when `ws` must do the framing (permessage-deflate, or a
+   * client socket, whose frames are masked).
    * @internal
    */
   writeFrame(frame: Buffer, payload: Buffer, binary: boolean): boolean {
     const raw = this.raw;
     if (raw.readyState !== OPEN) return false;
     this.cork();
-    if (hasDeflate(raw) || senderBusy(raw)) raw.send(payload, binary ? BINARY : TEXT);
-    else this.socket!.write(frame);
+    if (this.sendMode === DIRECT_SEND) this.socket!.write(frame);
+    else raw.send(payload, binary ? BINARY : TEXT);
     return true;
   }
 

@@ -9,8 +9,9 @@
  *   once for the hub's fan-out.
  * - `websocket._socket`: the raw TCP socket, corked while a read is
  *   processed so replies leave in one write.
- * - `websocket._sender._state` / `_queue`: whether ws is busy compressing,
- *   in which case bytes must go through ws to keep their order.
+ * - `websocket._isServer` (whether to mask) and `_extensions` (whether
+ *   permessage-deflate was negotiated: then every message goes through
+ *   `ws.send`, which compresses and may hold messages back).
  * - the `status-code` symbol ws puts on receiver errors: the close code it sent.
  *
  * @module
@@ -30,7 +31,7 @@ export interface EventSink {
 /** A `ws` WebSocket with the private fields read here. */
 export interface RawWebSocket extends WsWebSocket {
   _socket: Socket | null;
-  _sender: { _state: number; _queue: unknown[] } | null;
+  _isServer: boolean;
   _extensions: Record<string, unknown>;
   /** Set once Skein has wrapped it (always a {@link RawSocket}). */
   sink: EventSink | null;
@@ -98,10 +99,42 @@ export function frameOnce(payload: Buffer, binary: boolean): Buffer {
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts, parts[0]!.length + parts[1]!.length);
 }
 
-/** True while ws's sender holds messages back (compressing): writes must then go through ws. */
-export function senderBusy(raw: RawWebSocket): boolean {
-  const s = raw._sender;
-  return s !== null && (s._state !== 0 || s._queue.length > 0);
+// Frame options per kind, reused: Sender.frame only reads them.
+const FRAME_OPTIONS: FrameOptions[] = [
+  { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false },
+  { fin: true, opcode: 2, mask: false, readOnly: false, rsv1: false },
+  { fin: true, opcode: 1, mask: true, readOnly: true, rsv1: false },
+  { fin: true, opcode: 2, mask: true, readOnly: true, rsv1: false },
+];
+
+/** Payloads up to this size are copied behind their header (one write); larger ones are written after it. */
+const MERGE_MAX = 4096;
+
+/**
+ * Frames one whole message with ws's framer and writes it to `socket`: what
+ * `ws.send` does for an uncompressed message, without its per-call option
+ * objects, and with a small payload copied behind its header so the message
+ * is one write. `masked` for the client side (the mask is applied to a copy:
+ * `data` is never modified).
+ */
+export function writeMessage(socket: Socket, data: Buffer | Uint8Array | string, binary: boolean, masked: boolean): void {
+  const payload = typeof data === "string" ? Buffer.from(data) : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const parts = Sender.frame(payload, FRAME_OPTIONS[(masked ? 2 : 0) + (binary ? 1 : 0)]!);
+  if (parts.length === 1) {
+    socket.write(parts[0]!);
+    return;
+  }
+  const head = parts[0]!;
+  const body = parts[1]!;
+  if (body.length > MERGE_MAX) {
+    socket.write(head);
+    socket.write(body);
+    return;
+  }
+  const one = Buffer.allocUnsafe(head.length + body.length);
+  head.copy(one, 0);
+  body.copy(one, head.length);
+  socket.write(one);
 }
 
 /** True when permessage-deflate was negotiated on `raw`. */

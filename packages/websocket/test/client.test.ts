@@ -42,6 +42,21 @@ describe("connect", () => {
     expect(out).toEqual(["hello", false, [9, 8, 7], true, 1000, true, null]);
   });
 
+  it("masks a copy: the caller's buffer is left as it was", async () => {
+    h = await startHost(echo);
+    const url = h.url;
+    const data = Buffer.from("do not scribble on me");
+    const echoed = await run(function* () {
+      const ws = yield* connect(url);
+      yield* ws.send(data);
+      const msg = yield* ws.recv();
+      yield* ws.close();
+      return msg!.data.toString();
+    });
+    expect(data.toString()).toBe("do not scribble on me");
+    expect(echoed).toBe("do not scribble on me");
+  });
+
   it("talks to a plain ws server", async () => {
     const wss = new WebSocketServer({ port: 0 });
     await new Promise((r) => wss.once("listening", r));
