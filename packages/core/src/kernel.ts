@@ -489,7 +489,7 @@ export class Kernel {
 
   /** Closes the innermost scope. */
   closeScope(scope: CancelScope): void {
-    if (scope.heapIndex !== -1) this.timers.remove(scope);
+    if (scope.heapIndex !== -1) this.removeTimer(scope);
     if (scope.task.scope !== scope) throw new KernelError("cancel scopes closed out of order");
     scope.task.scope = scope.parent;
   }
