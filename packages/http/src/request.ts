@@ -14,6 +14,9 @@ import type { MessageHead } from "./llhttp/head.js";
 
 const EMPTY = Buffer.alloc(0);
 const EMPTY_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+let lastTarget = "";
+let lastPath = "";
+let lastQuery = "";
 
 /**
  * Shared parts of `Request` implementations.
@@ -100,6 +103,13 @@ export abstract class BaseRequest implements Request {
 
   #splitTarget(): void {
     const t = this.target;
+    // Targets repeat (the parser hands out the same string for the same
+    // bytes): reuse the last split.
+    if (t === lastTarget) {
+      this.#path = lastPath;
+      this.#query = lastQuery;
+      return;
+    }
     if (t.charCodeAt(0) !== 0x2f && t.includes("://")) {
       // absolute-form (RFC 9112 §3.2.2): keep only path and query.
       try {
@@ -112,8 +122,9 @@ export abstract class BaseRequest implements Request {
       }
     }
     const q = t.indexOf("?");
-    this.#path = q < 0 ? t : t.slice(0, q);
-    this.#query = q < 0 ? "" : t.slice(q + 1);
+    this.#path = lastPath = q < 0 ? t : t.slice(0, q);
+    this.#query = lastQuery = q < 0 ? "" : t.slice(q + 1);
+    lastTarget = t;
   }
 }
 

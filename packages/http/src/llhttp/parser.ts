@@ -18,7 +18,7 @@ import {
 import {
   equalsIgnoreCase, HEAD_HAS_HOST, HEAD_HAS_TRANSFER_ENCODING, HEAD_MULTIPLE_HOST, MessageHead,
 } from "./head.js";
-import { copyIn, headLayout, llhttp, readCString, setCurrent, wasmHeap, type WasmSink } from "./wasm.js";
+import { copyIn, headLayout, llhttp, readCString, refreshHeap, setCurrent, wasmHeap, type WasmSink } from "./wasm.js";
 
 /** Where llhttp keeps method and version in its struct (see `headLayout`). */
 const LAYOUT = headLayout();
@@ -118,6 +118,7 @@ export class HttpParser implements WasmSink {
     this.#events = events;
     this.#limits = { maxHeadBytes: 0, maxHeaderCount: 0, maxBodyBytes: 0, ...limits };
     this.#ptr = llhttp().llhttp_alloc(kind === "request" ? LLHTTP_TYPE.REQUEST : LLHTTP_TYPE.RESPONSE);
+    refreshHeap(); // llhttp_alloc may have grown wasm memory
     leaks.register(this, this.#ptr, this);
   }
 

@@ -130,10 +130,20 @@ export function isSimdBuild(): boolean {
   return simdBuild;
 }
 
-/** A byte view of wasm memory, refreshed when memory grows (malloc may grow it). */
+/**
+ * A byte view of wasm memory. Memory only grows inside malloc (called by
+ * `llhttp_alloc` and {@link copyIn}), after which {@link refreshHeap} makes a
+ * new view: reading `memory.buffer` on every access would cost more than
+ * the reads it serves.
+ */
 export function wasmHeap(): Uint8Array {
-  const ll = llhttp();
-  if (heap === null || heap.buffer !== ll.memory.buffer) heap = new Uint8Array(ll.memory.buffer);
+  return heap ?? refreshHeap();
+}
+
+/** Re-creates the heap view if wasm memory has grown (call after anything that may malloc). */
+export function refreshHeap(): Uint8Array {
+  const buffer = llhttp().memory.buffer;
+  if (heap === null || heap.buffer !== buffer) heap = new Uint8Array(buffer);
   return heap;
 }
 
@@ -148,6 +158,7 @@ export function copyIn(bytes: Uint8Array): number {
     inputSize = Math.ceil(bytes.length / 4096) * 4096;
     inputBase = ll.malloc(inputSize);
     if (inputBase === 0) throw new RangeError(`llhttp: cannot allocate ${inputSize} bytes of wasm memory`);
+    refreshHeap();
   }
   wasmHeap().set(bytes, inputBase);
   return inputBase;
@@ -173,6 +184,7 @@ export function headLayout(): number {
   let found = -1;
   for (const [text, method, major, minor] of probes) {
     const parser = ll.llhttp_alloc(1);
+    refreshHeap();
     const bytes = Buffer.from(text, "latin1");
     setCurrent(sink);
     try {
@@ -197,7 +209,7 @@ export function headLayout(): number {
 /** Reads a NUL-terminated C string (an error reason) out of wasm memory. */
 export function readCString(ptr: number): string {
   if (ptr === 0) return "";
-  const mem = wasmHeap();
+  const mem = refreshHeap();
   let end = ptr;
   while (end < mem.length && mem[end] !== 0) end++;
   return Buffer.from(mem.buffer, ptr, end - ptr).toString("latin1");
