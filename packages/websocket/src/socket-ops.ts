@@ -13,9 +13,13 @@ import type { WebSocket } from "./socket.js";
 
 /** `ws.recv()`: the next message, or null once the socket has closed. */
 export class RecvOp extends Instruction<Message | null> {
-  task: Task<unknown> | null = null;
-  constructor(private readonly ws: InboundSocket) {
+  // Assigned, not class fields: one is made per message (see Message).
+  declare task: Task<unknown> | null;
+  declare private readonly ws: InboundSocket;
+  constructor(ws: InboundSocket) {
     super();
+    this.ws = ws;
+    this.task = null;
   }
   get description(): string {
     return `ws.recv(${this.ws.remote})`;
