@@ -22,7 +22,7 @@
  */
 import { connect, ConnectionError, ConnectionResetError, isCancelled, sleep, TimeoutError, type Conn } from "@skein/core";
 import { LLHTTP_ERROR, LLHTTP_TYPE } from "../llhttp/constants.js";
-import { copyIn, llhttp, setCurrent, type WasmSink } from "../llhttp/wasm.js";
+import { copyIn, llhttp, refreshHeap, setCurrent, type WasmSink } from "../llhttp/wasm.js";
 import { SocketReader } from "./socket-read.js";
 import type { LoadRun } from "./state.js";
 import { E_BODY, E_CLOSED, E_CONNECT, E_PARSE, E_RESET, E_STATUS, E_TIMEOUT } from "./stats.js";
@@ -89,6 +89,7 @@ export class LoadConnection implements WasmSink {
     const tls = t.secure ? { servername: /^[\d.]+$|:/.test(t.hostname) ? undefined : t.hostname, ...o.tls } : undefined;
     // Allocated inside the try, so the finally always frees it.
     this.#ptr = llhttp().llhttp_alloc(LLHTTP_TYPE.RESPONSE);
+    refreshHeap(); // llhttp_alloc may have grown wasm memory (copyIn's view must follow)
     try {
       while (!run.stopping) {
         let conn: Conn | null = null;
@@ -338,6 +339,7 @@ export function primeParser(): void {
   const ll = llhttp();
   const chunk = Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello".repeat(16), "latin1");
   const ptr = ll.llhttp_alloc(LLHTTP_TYPE.RESPONSE);
+  refreshHeap();
   const sink = new PrimeSink();
   try {
     for (let i = 0; i < PRIME_ROUNDS; i++) {
