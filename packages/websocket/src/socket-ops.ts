@@ -47,7 +47,7 @@ export class DrainOp extends Instruction<void> {
   }
   cancel(this: DrainOp): void {
     this.task = null;
-    this.ws.forgetDrainer();
+    this.ws.forgetDrainer(this);
   }
 }
 

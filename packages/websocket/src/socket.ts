@@ -74,7 +74,8 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
    */
   error: WebSocketError | null = null;
   /** @internal */ flushQueued = false;
-  /** @internal */ drainer: DrainOp | null = null;
+  /** Senders waiting for the socket to drain (any task may send). */
+  private drainers: DrainOp[] | null = null;
   /** @internal */ subscriptions: Subscriptions[] | null = null;
   private readonly socket: Socket | null;
   /** How messages are written: DIRECT_SEND(_MASKED), or THROUGH_WS when compressing. */
@@ -164,28 +165,34 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
     this.uncork();
     if (!this.socket.writableNeedDrain) return task.resume();
     op.task = task;
-    this.drainer = op;
+    const waiting = (this.drainers ??= []);
     // Listened for only while a sender waits: idle sockets carry no listener.
-    this.socket.on("drain", (this.drainListener ??= () => this.wakeDrainer()));
+    if (waiting.length === 0) this.socket.on("drain", (this.drainListener ??= () => this.wakeDrainers()));
+    waiting.push(op);
     return op.cancel;
   }
 
   /** @internal a sender waiting for 'drain' was cancelled. */
-  forgetDrainer(): void {
-    this.drainer = null;
-    this.socket?.off("drain", this.drainListener!);
+  forgetDrainer(op: DrainOp): void {
+    const waiting = this.drainers;
+    const i = waiting === null ? -1 : waiting.indexOf(op);
+    if (i < 0) return;
+    waiting!.splice(i, 1);
+    if (waiting!.length === 0) this.socket?.off("drain", this.drainListener!);
   }
 
-  /** @internal the socket's 'drain' event (or close). */
-  wakeDrainer(): void {
-    const d = this.drainer;
-    if (d === null) return;
-    this.drainer = null;
+  /** @internal the socket drained (or closed): wake every waiting sender. */
+  wakeDrainers(): void {
+    const waiting = this.drainers;
+    if (waiting === null || waiting.length === 0) return;
+    this.drainers = null;
     this.socket?.off("drain", this.drainListener!);
-    const task = d.task!;
-    d.task = null;
-    if (this.done) task.fail(this.closedError());
-    else task.resume();
+    for (const op of waiting) {
+      const task = op.task!;
+      op.task = null;
+      if (this.done) task.fail(this.closedError());
+      else task.resume();
+    }
   }
 
   private cork(): void {
@@ -370,7 +377,7 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
       for (const s of subs) s.drop(this);
     }
     this.finishInbound();
-    this.wakeDrainer();
+    this.wakeDrainers();
     const pings = this.pings;
     if (pings !== null) {
       this.pings = null;

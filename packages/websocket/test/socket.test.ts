@@ -380,6 +380,39 @@ describe("send", () => {
     c.ws.close();
   });
 
+  it("several tasks sending under backpressure all resume once the peer reads", async () => {
+    const finished: string[] = [];
+    const h = await host(
+      websocket(
+        function* (ws) {
+          const chunk = Buffer.alloc(16 * 1024, 2);
+          const sender = (name: string) =>
+            function* () {
+              for (let i = 0; i < 400; i++) yield* ws.send(chunk);
+              finished.push(name);
+            };
+          const a = yield* spawn(sender("a"));
+          const b = yield* spawn(sender("b"));
+          yield* a;
+          yield* b;
+          yield* ws.send("both done");
+          yield* ws.recv();
+        },
+        { sendHighWaterMarkBytes: 16 * 1024 },
+      ),
+    );
+    const c = await openClient(h.url);
+    c.ws.pause();
+    await sleepMs(200);
+    expect(finished).toEqual([]); // both are blocked: 12.8 MB cannot all be buffered
+    c.ws.resume();
+    let last: Buffer | null = null;
+    for (let i = 0; i <= 800; i++) last = (await c.next(20_000)).data;
+    expect(last!.toString()).toBe("both done");
+    expect(finished.sort()).toEqual(["a", "b"]);
+    c.ws.close();
+  });
+
   it("everything sent in reply to one read leaves in one write", async () => {
     const writes: number[] = [];
     const h = await host(
