@@ -10,7 +10,9 @@
  * warm-up of the server; the best round of each tool is compared. Every
  * skein-load response is checked (status and body). `--json` prints one
  * BenchFigures object on stdout; progress goes to stderr. Exits 1 when a
- * run had errors or the 10,000 connections were not all open.
+ * skein-load run had errors or counted more answers than the server gave,
+ * or the 10,000 connections were not all open (baseline errors are
+ * reported, not fatal).
  *
  * Options: --json, --seconds=5, --rounds=3, --memory-connections=10000
  * The same bundle runs the server child (`--role=canned-server`).
@@ -92,8 +94,10 @@ async function main(): Promise<number> {
     const best = new Map<string, ToolResult>();
     const keep = (r: ToolResult) => {
       if (r.errors > 0) {
-        failed = true;
+        // skein-load's own errors fail the bench; a baseline's are reported (its figure is then a lower bound).
+        if (r.tool === "skein-load") failed = true;
         progress(`${r.tool} had ${r.errors} errors`);
+        r.detail += `, ${r.errors} errors`;
       }
       const prev = best.get(r.tool);
       if (prev === undefined || r.rps > prev.rps) best.set(r.tool, r);
