@@ -117,6 +117,11 @@ export abstract class InboundSocket {
     if (this.qHead === queue.length) {
       queue.length = 0;
       this.qHead = 0;
+    } else if (this.qHead >= 1024 && this.qHead * 2 >= queue.length) {
+      // A queue that never quite empties: drop the consumed front now and
+      // then (amortized O(1) per message) so the array does not grow forever.
+      queue.splice(0, this.qHead);
+      this.qHead = 0;
     }
     this.qBytes -= msg.data.length;
     if (this.paused && queue.length - this.qHead <= this.limits.maxQueuedMessages >>> 1 && this.qBytes <= this.limits.maxQueuedBytes / 2) {
