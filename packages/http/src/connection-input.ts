@@ -1,0 +1,334 @@
+/**
+ * The input side of an HTTP connection: feeding llhttp, queueing parsed
+ * requests (and input errors) in order, pipelining look-ahead, body bytes for
+ * the handler, and the read deadlines the server's sweeper enforces.
+ * `HttpConnection` (connection.ts) extends it with the responding side.
+ *
+ * @module
+ */
+import { isCancelled, type Conn, type Task } from "@skein/core";
+import type { App } from "./app.js";
+import { EXPECT_CONTINUE } from "./constants.js";
+import { HttpError } from "./errors.js";
+import { HEAD_HAS_HOST, HEAD_MULTIPLE_HOST, type MessageHead } from "./llhttp/head.js";
+import { PARSER_STATE, type HttpParser, type ParserEvents } from "./llhttp/parser.js";
+import { acquireParser, releaseParser } from "./llhttp/pool.js";
+import type { HttpLimits } from "./limits.js";
+import type { ServerRequest } from "./request.js";
+import { Signal } from "./signal.js";
+
+const EMPTY = Buffer.alloc(0);
+
+/** What a connection needs from its server. */
+export interface ConnectionContext {
+  readonly app: App;
+  readonly limits: Readonly<HttpLimits>;
+  readonly secure: boolean;
+  /** True once a graceful shutdown began: responses say `Connection: close`. */
+  readonly closing: boolean;
+  /**
+   * The sweep count after which `ms` from now has surely passed
+   * (`NO_DEADLINE` for 0): deadlines are small integers, not timers.
+   */
+  deadline(ms: number): number;
+  /** Queued outbound bytes above which writers wait. */
+  readonly writeHighWaterMark: number;
+  /** Registers a shutdown hook for a taken-over connection. */
+  onShutdown(hook: (graceMs: number) => void): () => void;
+  log(message: string, error?: unknown): void;
+  /** The connection finished. */
+  released(connection: object): void;
+}
+
+/** `readDeadline`/`writeDeadline` when nothing is timed (the largest small integer). */
+export const NO_DEADLINE = 0x3fffffff;
+
+/** What the read deadline currently guards. */
+export const READ_NONE = 0;
+/** Waiting for the next request on a kept-alive connection. */
+export const READ_IDLE = 1;
+/** Receiving a request head. */
+export const READ_HEAD = 2;
+/** Receiving a request body. */
+export const READ_BODY = 3;
+
+// ConnectionInput.flags
+const F_READER_DONE = 1;
+const F_CLOSE_AFTER = 2;
+const F_TAKEN_OVER = 4;
+const F_CONTINUE_SENT = 8;
+
+/** The rarely used part of a connection's state. */
+class Rare {
+  next: Signal | null = null;
+  room: Signal | null = null;
+  body: Signal | null = null;
+  upgradeHead: Buffer = EMPTY;
+  unhooks: (() => void)[] | null = null;
+}
+
+/** The input side of a connection (see the module comment). */
+export abstract class ConnectionInput implements ParserEvents {
+  readonly conn: Conn;
+  protected readonly ctx: ConnectionContext;
+  protected task: Task<unknown> | null = null;
+  protected reader: Task<unknown> | null = null;
+  protected parser: HttpParser | null = null;
+  // Parsed requests (and queued errors) waiting for their turn.
+  protected queue: (ServerRequest | HttpError)[] | null = null;
+  protected queueHead = 0;
+  protected waiting = 0;
+  /** The request whose body is being parsed. */
+  protected parsing: ServerRequest | null = null;
+  /** The request being handled. */
+  protected current: ServerRequest | null = null;
+  protected lookaheadBytes = 0;
+  protected pendingInput: Buffer | null = null;
+  protected flags = 0;
+  protected readKind = READ_NONE;
+  /** Rarely needed state, allocated on first use (an idle connection holds none). */
+  protected rare: Rare | null = null;
+  /** When the current read phase times out, in sweeps of the server (see `ConnectionContext.deadline`). */
+  readDeadline = NO_DEADLINE;
+  /** When a stalled write gives up, in sweeps. */
+  writeDeadline = NO_DEADLINE;
+
+  // Flags and rare fields behind accessors: a smaller object per connection.
+  protected get readerDone(): boolean {
+    return (this.flags & F_READER_DONE) !== 0;
+  }
+  protected set readerDone(v: boolean) {
+    this.flags = v ? this.flags | F_READER_DONE : this.flags & ~F_READER_DONE;
+  }
+  protected get closeAfter(): boolean {
+    return (this.flags & F_CLOSE_AFTER) !== 0;
+  }
+  protected set closeAfter(v: boolean) {
+    this.flags = v ? this.flags | F_CLOSE_AFTER : this.flags & ~F_CLOSE_AFTER;
+  }
+  protected get takenOver(): boolean {
+    return (this.flags & F_TAKEN_OVER) !== 0;
+  }
+  protected set takenOver(v: boolean) {
+    this.flags = v ? this.flags | F_TAKEN_OVER : this.flags & ~F_TAKEN_OVER;
+  }
+  protected get continueSent(): boolean {
+    return (this.flags & F_CONTINUE_SENT) !== 0;
+  }
+  protected set continueSent(v: boolean) {
+    this.flags = v ? this.flags | F_CONTINUE_SENT : this.flags & ~F_CONTINUE_SENT;
+  }
+  protected extra(): Rare {
+    return (this.rare ??= new Rare());
+  }
+  protected get next(): Signal | null {
+    return this.rare === null ? null : this.rare.next;
+  }
+  protected set next(v: Signal | null) {
+    this.extra().next = v;
+  }
+  protected get room(): Signal | null {
+    return this.rare === null ? null : this.rare.room;
+  }
+  protected set room(v: Signal | null) {
+    this.extra().room = v;
+  }
+  protected get body(): Signal | null {
+    return this.rare === null ? null : this.rare.body;
+  }
+  protected set body(v: Signal | null) {
+    this.extra().body = v;
+  }
+  protected get upgradeHead(): Buffer {
+    return this.rare === null ? EMPTY : this.rare.upgradeHead;
+  }
+  protected set upgradeHead(v: Buffer) {
+    this.extra().upgradeHead = v;
+  }
+  protected get unhooks(): (() => void)[] | null {
+    return this.rare === null ? null : this.rare.unhooks;
+  }
+  protected set unhooks(v: (() => void)[] | null) {
+    this.extra().unhooks = v;
+  }
+
+  constructor(conn: Conn, ctx: ConnectionContext) {
+    this.conn = conn;
+    this.ctx = ctx;
+    // The first request must arrive within the headers timeout (slowloris).
+    this.setRead(READ_HEAD, ctx.deadline(ctx.limits.headersTimeoutMs));
+  }
+
+  /** Wraps a parsed head in the request its handler will see. */
+  protected abstract createRequest(head: MessageHead, expectContinue: boolean): ServerRequest;
+
+  /** True when no request is in progress on this connection. */
+  get idle(): boolean {
+    return this.current === null && this.waiting === 0 && this.parsing === null &&
+      this.pendingInput === null && (this.parser === null || !this.parser.inHead);
+  }
+
+  /** Gives the parser back to the pool and drops the empty queue (the connection is idle). */
+  protected trimInput(): void {
+    if (this.parser !== null && this.parser.betweenMessages) {
+      releaseParser(this.parser);
+      this.parser = null;
+    }
+    this.queue = null;
+    this.queueHead = 0;
+  }
+
+  // ---- the queue ---------------------------------------------------------
+
+  protected enqueue(item: ServerRequest | HttpError): void {
+    (this.queue ??= []).push(item);
+    this.waiting++;
+    this.next?.wake();
+  }
+
+  protected shift(): ServerRequest | HttpError | null {
+    const queue = this.queue;
+    if (queue === null || this.queueHead === queue.length) return null;
+    const item = queue[this.queueHead]!;
+    queue[this.queueHead++] = undefined as never;
+    if (this.queueHead === queue.length) {
+      queue.length = 0;
+      this.queueHead = 0;
+    }
+    this.waiting--;
+    return item;
+  }
+
+  protected *readLoop(): Generator<unknown, void, any> {
+    try {
+      for (;;) {
+        while (!this.hasRoom()) yield* (this.room ??= new Signal("pipelining room")).wait();
+        let chunk = this.pendingInput;
+        if (chunk !== null) {
+          this.pendingInput = null;
+          this.lookaheadBytes -= chunk.length;
+        } else {
+          chunk = yield* this.conn.recv();
+          if (chunk.length === 0) return this.onEnd(null);
+        }
+        this.feed(chunk);
+        if (this.readerDone) return;
+      }
+    } catch (e) {
+      if (isCancelled(e)) throw e;
+      this.onEnd(e);
+    }
+  }
+
+  protected hasRoom(): boolean {
+    const waiting = this.waiting - (this.current === null ? 1 : 0);
+    return waiting < this.ctx.limits.maxPipelinedRequests && this.lookaheadBytes <= this.ctx.limits.maxLookaheadBytes;
+  }
+
+  protected wakeRoom(): void {
+    const room = this.room;
+    if (room !== null && room.waiting && this.hasRoom()) room.wake();
+  }
+
+  protected feed(chunk: Buffer): void {
+    const parser = (this.parser ??= acquireParser(this, this.ctx.limits));
+    let used: number;
+    try {
+      used = parser.execute(chunk);
+    } catch (e) {
+      this.inputFailed(e instanceof HttpError ? e : new HttpError("HTTP_ERR_PARSE", "request rejected", { cause: e }));
+      return;
+    }
+    const state = parser.state;
+    if (state === PARSER_STATE.PAUSED) {
+      parser.resume();
+      if (used < chunk.length) {
+        this.pendingInput = chunk.subarray(used);
+        this.lookaheadBytes += chunk.length - used;
+      }
+    } else if (state === PARSER_STATE.UPGRADED) {
+      this.upgradeHead = chunk.subarray(used);
+      this.readerDone = true;
+    } else if (state === PARSER_STATE.CLOSED) {
+      this.readerDone = true;
+    }
+    if (parser.inHead) {
+      if (this.readKind !== READ_HEAD) this.setRead(READ_HEAD, this.ctx.deadline(this.ctx.limits.headersTimeoutMs));
+    } else if (this.parsing === null && this.readKind !== READ_NONE) {
+      this.setRead(READ_NONE, NO_DEADLINE);
+    }
+  }
+
+  /** Bad input: the request being received fails, or an error is queued for the responder. */
+  protected inputFailed(error: HttpError): void {
+    this.readerDone = true;
+    const parsing = this.parsing;
+    if (parsing !== null) {
+      parsing.failBody(error);
+      this.body?.wake();
+    } else {
+      this.enqueue(error);
+    }
+    this.setRead(READ_NONE, NO_DEADLINE);
+    this.next?.wake();
+  }
+
+  /** EOF (error null) or a connection error: no more requests; a running handler is cancelled. */
+  protected onEnd(error: unknown): void {
+    this.readerDone = true;
+    this.setRead(READ_NONE, NO_DEADLINE);
+    if (this.parsing !== null) {
+      this.parsing.failBody(new HttpError("HTTP_ERR_UNEXPECTED_EOF", "connection closed in the middle of the request", error === null ? undefined : { cause: error }));
+      this.body?.wake();
+    }
+    // The client is gone (RFC 9112 §9.6 lets us drop what we were doing).
+    if (this.current !== null && this.reader !== null) this.task?.cancel();
+    else this.next?.wake();
+  }
+
+  // ---- ParserEvents ------------------------------------------------------
+
+  /** @internal */
+  onHead(head: MessageHead): void {
+    // RFC 9112 §3.2: exactly one Host in HTTP/1.1 requests.
+    if (head.flags & HEAD_MULTIPLE_HOST) throw new HttpError("HTTP_ERR_MISSING_HOST", "more than one Host header field");
+    if (head.versionMinor === 1 && (head.flags & HEAD_HAS_HOST) === 0) throw new HttpError("HTTP_ERR_MISSING_HOST", "HTTP/1.1 request without Host");
+    let expectContinue = false;
+    if (head.expectIndex >= 0) {
+      if (head.value(head.expectIndex).toLowerCase() !== EXPECT_CONTINUE) throw new HttpError("HTTP_ERR_EXPECTATION_FAILED", "unsupported expectation");
+      expectContinue = head.versionMinor === 1;
+    }
+    const req = this.createRequest(head, expectContinue);
+    this.parsing = req;
+    if (this.readKind !== READ_BODY) this.setRead(READ_BODY, this.ctx.deadline(this.ctx.limits.requestTimeoutMs));
+    this.enqueue(req);
+  }
+
+  /** @internal */
+  onBody(chunk: Buffer): void {
+    const req = this.parsing!;
+    req.pushBody(chunk);
+    if (!req.bodyClosed) {
+      this.lookaheadBytes += chunk.length;
+      if (req === this.current) this.body?.wake();
+    }
+  }
+
+  /** @internal */
+  onMessageComplete(): boolean {
+    const req = this.parsing!;
+    req.endBody();
+    this.parsing = null;
+    if (req === this.current) this.body?.wake();
+    this.setRead(READ_NONE, NO_DEADLINE);
+    // Pause parsing once enough requests wait (pipelining look-ahead).
+    return this.waiting - (this.current === null ? 1 : 0) >= this.ctx.limits.maxPipelinedRequests;
+  }
+
+  // ---- deadlines ----
+
+  protected setRead(kind: number, deadline: number): void {
+    this.readKind = kind;
+    this.readDeadline = deadline;
+  }
+}

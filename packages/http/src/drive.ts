@@ -1,0 +1,67 @@
+/**
+ * Running a handler step by step: the connection takes a handler's first
+ * step itself (most handlers finish there, without suspending) and only
+ * when it yields continues it with {@link drive} inside the connection task.
+ *
+ * @module
+ */
+import { Instruction, type Operation, type Task } from "@skein/core";
+
+/**
+ * Continues a handler that has already taken its first step (and yielded
+ * `first`), forwarding what it yields to the kernel and the results back.
+ *
+ * @example
+ * const it = op[Symbol.iterator]();
+ * const step = it.next();
+ * const result = step.done ? step.value : yield* drive(it, step.value);
+ */
+export function* drive(it: Iterator<unknown, unknown, unknown>, first: unknown): Generator<unknown, unknown, any> {
+  let yielded = first;
+  for (;;) {
+    let step: IteratorResult<unknown, unknown>;
+    try {
+      step = it.next(yield yielded);
+    } catch (e) {
+      if (it.throw === undefined) throw e;
+      step = it.throw(e);
+    }
+    // Read at once: core's instructions share their result objects.
+    if (step.done === true) return step.value;
+    yielded = step.value;
+  }
+}
+
+/**
+ * `op`'s result in a box, so that `moveOnAfter` (which returns undefined on
+ * timeout) can tell a timeout from a handler that returned undefined.
+ *
+ * @example
+ * const box = yield* moveOnAfter(ms, boxed(op)); // undefined: timed out
+ */
+export function* boxed<T>(op: Operation<T>): Generator<unknown, { value: T }, any> {
+  return { value: yield* op };
+}
+
+/** Completes at once with `undefined`. */
+class Scrub extends Instruction<void> {
+  get description(): string {
+    return "scrub";
+  }
+  enter(task: Task<unknown>): void {
+    task.resume(undefined);
+  }
+}
+
+/**
+ * An operation that completes at once with `undefined`. A generator frame
+ * suspended in `yield*` keeps the value it was last resumed with (such as the
+ * last chunk read); yielding this first replaces it, so a long wait does not
+ * pin that value. One shared instance: it completes within the step that
+ * yields it.
+ *
+ * @example
+ * yield* SCRUB;
+ * const chunk = yield* conn.recv(); // a long idle wait
+ */
+export const SCRUB: Instruction<void> = new Scrub();
