@@ -39,7 +39,6 @@ import type { ConnectionMode } from "./response-head.js";
 import { ServerResponse, type ResponseHost } from "./response.js";
 import { Signal } from "./signal.js";
 
-export { NO_DEADLINE, type ConnectionContext } from "./connection-input.js";
 
 const EMPTY = Buffer.alloc(0);
 

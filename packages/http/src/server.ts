@@ -15,7 +15,8 @@ import {
 } from "@skein/core";
 import type { App } from "./app.js";
 import { runPrimary, watchPrimary } from "./cluster.js";
-import { HttpConnection, NO_DEADLINE, type ConnectionContext } from "./connection.js";
+import { HttpConnection } from "./connection.js";
+import { NO_DEADLINE, type ConnectionContext } from "./connection-input.js";
 import { errorResponse } from "./error-responses.js";
 import { resolveLimits, type HttpLimits } from "./limits.js";
 import { Signal } from "./signal.js";

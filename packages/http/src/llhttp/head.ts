@@ -48,6 +48,56 @@ function decodeTarget(buf: Buffer, start: number, len: number): string {
   return text;
 }
 
+/** {@link classifyField}: a field the parser does not track. */
+export const FIELD_OTHER = 0;
+/** {@link classifyField}: `Host`. */
+export const FIELD_HOST = 1;
+/** {@link classifyField}: `Expect`. */
+export const FIELD_EXPECT = 2;
+/** {@link classifyField}: `Content-Length`. */
+export const FIELD_CONTENT_LENGTH = 3;
+/** {@link classifyField}: `Transfer-Encoding`. */
+export const FIELD_TRANSFER_ENCODING = 4;
+
+/**
+ * Which of the fields the server acts on (if any) the name at
+ * `buf[start, start+len)` is, without building a string: a length switch,
+ * then one case-insensitive comparison.
+ *
+ * @example
+ * classifyField(Buffer.from("Content-Length"), 0, 14); // FIELD_CONTENT_LENGTH
+ */
+export function classifyField(buf: Uint8Array, start: number, len: number): number {
+  switch (len) {
+    case 4:
+      return equalsIgnoreCase(buf, start, len, "host") ? FIELD_HOST : FIELD_OTHER;
+    case 6:
+      return equalsIgnoreCase(buf, start, len, "expect") ? FIELD_EXPECT : FIELD_OTHER;
+    case 14:
+      return equalsIgnoreCase(buf, start, len, "content-length") ? FIELD_CONTENT_LENGTH : FIELD_OTHER;
+    case 17:
+      return equalsIgnoreCase(buf, start, len, "transfer-encoding") ? FIELD_TRANSFER_ENCODING : FIELD_OTHER;
+    default:
+      return FIELD_OTHER;
+  }
+}
+
+/**
+ * The decimal number in `buf[start, start+len)`, skipping anything but
+ * digits (whitespace around a Content-Length value llhttp has validated).
+ *
+ * @example
+ * parseDigits(Buffer.from(" 42 "), 0, 4); // 42
+ */
+export function parseDigits(buf: Uint8Array, start: number, len: number): number {
+  let n = 0;
+  for (let p = start; p < start + len; p++) {
+    const c = buf[p]!;
+    if (c >= 0x30 && c <= 0x39) n = n * 10 + (c - 0x30);
+  }
+  return n;
+}
+
 /** `MessageHead.flags` bit: a Host header is present. */
 export const HEAD_HAS_HOST = 1;
 /** `MessageHead.flags` bit: a Transfer-Encoding header is present. */

@@ -4,7 +4,8 @@
  *
  * @module
  */
-export { HttpParser, PARSER_STATE, type ParserEvents, type ParserLimits, type ParserState } from "./parser.js";
-export { MessageHead, HEAD_HAS_HOST, HEAD_HAS_TRANSFER_ENCODING, HEAD_MULTIPLE_HOST, LOWER, equalsIgnoreCase } from "./head.js";
+export { HttpParser } from "./parser.js";
+export { PARSER_STATE, type ParserEvents, type ParserLimits, type ParserState } from "./events.js";
+export { MessageHead, HEAD_HAS_HOST, HEAD_HAS_TRANSFER_ENCODING, HEAD_MULTIPLE_HOST, LOWER, equalsIgnoreCase, classifyField, parseDigits } from "./head.js";
 export { LLHTTP_METHOD, methodName, llhttpErrorName, type ParserKind } from "./constants.js";
 export { isSimdBuild } from "./wasm.js";

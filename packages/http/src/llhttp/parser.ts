@@ -15,47 +15,16 @@ import { HttpError, HttpParseError, type HttpErrorCode } from "../errors.js";
 import {
   LLHTTP_ERROR, LLHTTP_SKIP_BODY, LLHTTP_TYPE, llhttpErrorName, type ParserKind,
 } from "./constants.js";
+import { PARSER_STATE, type ParserEvents, type ParserLimits, type ParserState } from "./events.js";
 import {
-  equalsIgnoreCase, HEAD_HAS_HOST, HEAD_HAS_TRANSFER_ENCODING, HEAD_MULTIPLE_HOST, MessageHead,
+  classifyField, FIELD_CONTENT_LENGTH, FIELD_EXPECT, FIELD_HOST, FIELD_TRANSFER_ENCODING,
+  HEAD_HAS_HOST, HEAD_HAS_TRANSFER_ENCODING, HEAD_MULTIPLE_HOST, MessageHead, parseDigits,
 } from "./head.js";
+import { Spill } from "./spill.js";
 import { copyIn, headLayout, llhttp, readCString, refreshHeap, setCurrent, wasmHeap, type WasmSink } from "./wasm.js";
 
 /** Where llhttp keeps method and version in its struct (see `headLayout`). */
 const LAYOUT = headLayout();
-
-/** What a parser reports. Handlers must not call back into the parser. */
-export interface ParserEvents {
-  /** A complete head. Return true to tell llhttp the message has no body (a response to HEAD). */
-  onHead(head: MessageHead): boolean | void;
-  /** A piece of the body: a view of the chunk being parsed (copy it to keep it past the call). */
-  onBody(chunk: Buffer): void;
-  /** The message ended. Return true to pause the parser right after it. */
-  onMessageComplete(): boolean | void;
-}
-
-/** The limits a parser enforces itself (see `HttpLimits`); 0 = no limit. */
-export interface ParserLimits {
-  maxHeadBytes: number;
-  maxHeaderCount: number;
-  maxBodyBytes: number;
-}
-
-/** Parser states (`HttpParser.state`). */
-export const PARSER_STATE = {
-  /** Ready for bytes. */
-  READY: 0,
-  /** Paused after a message because `onMessageComplete` returned true; call `resume()`. */
-  PAUSED: 1,
-  /** An Upgrade/CONNECT head was parsed; the bytes after it belong to the new protocol. */
-  UPGRADED: 2,
-  /** The last message said `Connection: close`; later bytes are ignored (RFC 9112 §9.6). */
-  CLOSED: 3,
-  /** The input was rejected; the parser is dead. */
-  FAILED: 4,
-} as const;
-
-/** One of {@link PARSER_STATE}. */
-export type ParserState = (typeof PARSER_STATE)[keyof typeof PARSER_STATE];
 
 const SPAN_NONE = 0;
 const SPAN_TARGET = 1;
@@ -103,9 +72,8 @@ export class HttpParser implements WasmSink {
   #flags = 0;
   #contentLengthIndex = -1;
   #expectIndex = -1;
-  #spill: Buffer | null = null;
-  #spillLen = 0;
-  #spilled = false;
+  /** Where a head that spans reads is copied, piece by piece (null: the head is in the current chunk). */
+  #spill: Spill | null = null;
   // Head byte accounting: bytes of earlier chunks, and the offsets in this one.
   #headBytes = 0;
   #mark = 0;
@@ -203,8 +171,6 @@ export class HttpParser implements WasmSink {
     this.#chunk = EMPTY;
     this.#inHead = this.#inMessage = false;
     this.#spill = null;
-    this.#spillLen = 0;
-    this.#spilled = false;
     this.#pos = this.#mark = this.#headBytes = 0;
   }
 
@@ -294,8 +260,10 @@ export class HttpParser implements WasmSink {
     if (this.kind === "request" && !(major === 1 && (minor === 0 || minor === 1))) {
       return this.#reject("HTTP_ERR_VERSION_NOT_SUPPORTED", `HTTP/${major}.${minor} is not supported`);
     }
-    const buf = this.#spilled ? this.#spill! : this.#chunk;
-    const contentLength = this.#contentLengthIndex < 0 ? -1 : this.#declaredLength(buf);
+    const buf = this.#spill !== null ? this.#spill.buf : this.#chunk;
+    const cl = this.#contentLengthIndex;
+    // llhttp has validated the value: digits only.
+    const contentLength = cl < 0 ? -1 : parseDigits(buf, this.#spans[4 + 4 * cl]!, this.#spans[5 + 4 * cl]!);
     if (limits.maxBodyBytes > 0 && contentLength > limits.maxBodyBytes) {
       return this.#reject("HTTP_ERR_BODY_TOO_LARGE", `Content-Length ${contentLength} exceeds ${limits.maxBodyBytes}`);
     }
@@ -304,12 +272,8 @@ export class HttpParser implements WasmSink {
       this.kind === "request" ? method : -1, status, major, minor,
       keepAlive === 1, upgrade === 1, contentLength, this.#expectIndex, this.#flags,
     );
-    if (this.#spilled) {
-      // The spill buffer now belongs to the head; the next one gets a new one.
-      this.#spill = null;
-      this.#spillLen = 0;
-      this.#spilled = false;
-    }
+    // A spill buffer now belongs to the head; the next one gets a new one.
+    this.#spill = null;
     this.#inHead = false;
     try {
       return this.#events.onHead(head) === true ? LLHTTP_SKIP_BODY : 0;
@@ -361,7 +325,7 @@ export class HttpParser implements WasmSink {
     // of it from the next input: two reports of one kind in a row are one span.
     // That only happens across executes, i.e. after a spill, where appended
     // pieces are contiguous.
-    const start = this.#spilled ? this.#append(off, len) : off;
+    const start = this.#spill !== null ? this.#spill.append(this.#chunk, off, len) : off;
     const spans = this.#spans;
     if (kind === this.#last) {
       // The length slot of the span being continued: target, field name, value.
@@ -396,38 +360,21 @@ export class HttpParser implements WasmSink {
 
   /** Notes the header fields the server needs without building strings. */
   #classify(i: number): void {
-    const buf = this.#spilled ? this.#spill! : this.#chunk;
-    const s = this.#spans[2 + 4 * i]!;
-    const len = this.#spans[3 + 4 * i]!;
-    switch (len) {
-      case 4:
-        if (equalsIgnoreCase(buf, s, len, "host")) {
-          this.#flags |= this.#flags & HEAD_HAS_HOST ? HEAD_MULTIPLE_HOST : HEAD_HAS_HOST;
-        }
+    const buf = this.#spill !== null ? this.#spill.buf : this.#chunk;
+    switch (classifyField(buf, this.#spans[2 + 4 * i]!, this.#spans[3 + 4 * i]!)) {
+      case FIELD_HOST:
+        this.#flags |= this.#flags & HEAD_HAS_HOST ? HEAD_MULTIPLE_HOST : HEAD_HAS_HOST;
         break;
-      case 6:
-        if (this.#expectIndex < 0 && equalsIgnoreCase(buf, s, len, "expect")) this.#expectIndex = i;
+      case FIELD_EXPECT:
+        if (this.#expectIndex < 0) this.#expectIndex = i;
         break;
-      case 14:
-        if (equalsIgnoreCase(buf, s, len, "content-length")) this.#contentLengthIndex = i;
+      case FIELD_CONTENT_LENGTH:
+        this.#contentLengthIndex = i;
         break;
-      case 17:
-        if (equalsIgnoreCase(buf, s, len, "transfer-encoding")) this.#flags |= HEAD_HAS_TRANSFER_ENCODING;
+      case FIELD_TRANSFER_ENCODING:
+        this.#flags |= HEAD_HAS_TRANSFER_ENCODING;
         break;
     }
-  }
-
-  /** The Content-Length value (llhttp has validated it is digits). */
-  #declaredLength(buf: Buffer): number {
-    const i = this.#contentLengthIndex;
-    const s = this.#spans[4 + 4 * i]!;
-    const e = s + this.#spans[5 + 4 * i]!;
-    let n = 0;
-    for (let p = s; p < e; p++) {
-      const c = buf[p]!;
-      if (c >= 0x30 && c <= 0x39) n = n * 10 + (c - 0x30);
-    }
-    return n;
   }
 
   /** Trailer fields (after a chunked body) are skipped but count against maxHeadBytes. */
@@ -447,28 +394,12 @@ export class HttpParser implements WasmSink {
     if (max > 0 && this.#headBytes > max) {
       this.#fail(new HttpError("HTTP_ERR_HEADERS_TOO_LARGE", `request head exceeds ${max} bytes`));
     }
-    if (this.#spilled) return;
+    if (this.#spill !== null) return;
     const spans = this.#spans;
     let total = 0;
     for (let k = 1; k < this.#n; k += 2) total += spans[k]!;
-    this.#spill = Buffer.allocUnsafe(Math.max(1024, total * 2));
-    this.#spillLen = 0;
-    this.#spilled = true;
-    for (let k = 0; k < this.#n; k += 2) spans[k] = this.#append(spans[k]!, spans[k + 1]!);
-  }
-
-  /** Copies `chunk[off, off+len)` to the end of the spill buffer; returns its offset there. */
-  #append(off: number, len: number): number {
-    let spill = this.#spill!;
-    const start = this.#spillLen;
-    if (start + len > spill.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(spill.length * 2, start + len));
-      spill.copy(bigger, 0, 0, start);
-      this.#spill = spill = bigger;
-    }
-    this.#chunk.copy(spill, start, off, off + len);
-    this.#spillLen = start + len;
-    return start;
+    const spill = (this.#spill = new Spill(total * 2));
+    for (let k = 0; k < this.#n; k += 2) spans[k] = spill.append(this.#chunk, spans[k]!, spans[k + 1]!);
   }
 
   /** Stops llhttp from a callback with our own error. */

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { HttpParser, type ParserEvents, type ParserLimits } from "./parser.js";
+import type { ParserEvents, ParserLimits } from "./events.js";
+import { HttpParser } from "./parser.js";
 
 const pool: HttpParser[] = [];
 /** Parsers kept for reuse at most (beyond that they are freed). */
