@@ -40,7 +40,13 @@ const finished: { done: true; value: unknown } = { done: true, value: undefined 
  * the value the kernel resumed the task with.
  */
 export abstract class Instruction<T> implements Operation<T>, Iterator<unknown, T, any> {
-  private stepped = false;
+  // Assigned in the constructor, not as a class field: a field initializer is
+  // an extra call on every construction, and instructions are built per operation.
+  private stepped: boolean;
+
+  constructor() {
+    this.stepped = false;
+  }
 
   /** What a task suspended here is waiting for, e.g. `sleep(50)`; shown by `tasks()`. */
   abstract get description(): string;
