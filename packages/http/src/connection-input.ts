@@ -160,6 +160,11 @@ export abstract class ConnectionInput implements ParserEvents {
     this.setRead(READ_HEAD, ctx.deadline(ctx.limits.headersTimeoutMs));
   }
 
+  /** Requests parsed and waiting for their turn (pipelining look-ahead). */
+  get queuedRequests(): number {
+    return this.waiting;
+  }
+
   /** Wraps a parsed head in the request its handler will see. */
   protected abstract createRequest(head: MessageHead, expectContinue: boolean): ServerRequest;
 

@@ -94,6 +94,13 @@ export class HttpServer implements ConnectionContext {
     return this.#connections.size;
   }
 
+  /** Requests parsed ahead and waiting for their turn, over all connections. */
+  get queuedRequests(): number {
+    let n = 0;
+    for (const c of this.#connections) n += c.queuedRequests;
+    return n;
+  }
+
   /** Queued outbound bytes per connection above which writers wait. */
   get writeHighWaterMark(): number {
     return this.#options.writeHighWaterMark ?? 64 * 1024;

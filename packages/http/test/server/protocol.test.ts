@@ -2,7 +2,7 @@
 // pipelining order, corked writes, keep-alive rules, 100-continue.
 import { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sleep } from "@skein/core";
+import { Event, sleep } from "@skein/core";
 import type { Request, Response } from "../../src/app.js";
 import { Prepared } from "../../src/prepared.js";
 import { Router } from "../../src/router.js";
@@ -215,5 +215,36 @@ describe("Expect: 100-continue", () => {
     const r = await exchange(s.port, "POST /continue HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\nx");
     expect(r.responses.map((x) => x.status)).toEqual([417]);
     expect(r.closed).toBe(true);
+  });
+});
+
+describe("look-ahead", () => {
+  it("parses at most maxPipelinedRequests ahead of a busy handler, then answers everything in order", async () => {
+    const gate = new Event("gate");
+    let entered: () => void = () => {};
+    const blocked = new Promise<void>((r) => (entered = r));
+    const limited = await startServer(function* (req: Request, res: Response) {
+      if (req.path === "/block") {
+        entered();
+        yield* gate.wait();
+      }
+      return res.text(200, req.path);
+    }, { limits: { maxPipelinedRequests: 2 } });
+    try {
+      const paths = ["/block", ...Array.from({ length: 20 }, (_, i) => `/r${i}`)];
+      const answer = exchange(limited.port, paths.map((p) => `GET ${p} HTTP/1.1\r\nHost: a\r\n\r\n`).join(""), { count: paths.length });
+      await blocked;
+      const seen: number[] = [];
+      while (seen.length < 20) {
+        seen.push(limited.server.queuedRequests);
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(Math.max(...seen)).toBe(2);
+      gate.set();
+      const r = await answer;
+      expect(r.responses.map((x) => x.body)).toEqual(paths);
+    } finally {
+      await limited.stop();
+    }
   });
 });
