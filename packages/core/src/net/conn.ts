@@ -395,7 +395,9 @@ export class Conn implements Flushable {
     this.out = [];
     this.outBytes = 0;
     this.writeClosed = true;
-    if (typeof this.socket.resetAndDestroy === "function" && !this.socket.destroyed && this.socket.remoteAddress !== undefined) this.socket.resetAndDestroy();
+    // A TLS socket's handle cannot send a reset (resetAndDestroy throws): destroy it.
+    const tls = (this.socket as { encrypted?: boolean }).encrypted === true;
+    if (typeof this.socket.resetAndDestroy === "function" && !tls && !this.socket.destroyed && this.socket.remoteAddress !== undefined) this.socket.resetAndDestroy();
     else this.socket.destroy();
   }
 
