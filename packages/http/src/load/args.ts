@@ -24,6 +24,7 @@ export const USAGE = `usage: skein-load URL [options]
       --timeout DUR       close a connection whose answer is this late (default 10s)
       --connect-timeout DUR  (default 10s)
       --connect-concurrency N  connections opened at once (default 1000, 0 = all)
+  -k, --insecure          accept any TLS certificate (https: URLs)
       --json              print the report as one JSON object
   -q, --quiet             no progress line on stderr
   -h, --help
@@ -116,6 +117,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       case "--timeout": options.timeoutMs = durationArg(flag, value()); break;
       case "--connect-timeout": options.connectTimeoutMs = durationArg(flag, value()); break;
       case "--connect-concurrency": options.connectConcurrency = intArg(flag, value()); break;
+      case "-k": case "--insecure": options.tls = { rejectUnauthorized: false }; break;
       case "--json": json = true; break;
       case "-q": case "--quiet": quiet = true; break;
       default:

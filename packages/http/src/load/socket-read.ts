@@ -70,7 +70,9 @@ export class SocketReader extends Instruction<Buffer> {
     s.off("end", onEnd);
     s.off("close", onEnd);
     // The error listener stays: a late error must not crash the process.
-    if (typeof s.resetAndDestroy === "function" && !s.destroyed && s.remoteAddress !== undefined) s.resetAndDestroy();
+    // A TLS socket's handle cannot send a reset (resetAndDestroy throws).
+    const tls = (s as { encrypted?: boolean }).encrypted === true;
+    if (typeof s.resetAndDestroy === "function" && !tls && !s.destroyed && s.remoteAddress !== undefined) s.resetAndDestroy();
     else s.destroy();
   }
 

@@ -175,6 +175,14 @@ describe("TLS", () => {
     expect(server.connections).toBe(2); // one per origin (127.0.0.1 and localhost)
   });
 
+  it("a timed-out https request discards its TLS connection", async () => {
+    server = await nodeHttpsServer(key, cert, () => {}); // never answers
+    const agent = new Agent({ tls: { ca: cert } });
+    const e = await failure(`https://127.0.0.1:${server.port}/`, { agent, headersTimeoutMs: 50 });
+    expect(e).toBeInstanceOf(ResponseTimeoutError);
+    expect((e as ResponseTimeoutError).phase).toBe("head");
+  });
+
   it("rejects a certificate it cannot verify as a connect failure", async () => {
     server = await nodeHttpsServer(key, cert, (_req, res) => res.end("x"));
     const e = await failure(`https://127.0.0.1:${server.port}/`);

@@ -232,3 +232,26 @@ describe("load as an operation", () => {
     expect(r.requests).toBe(5);
   });
 });
+
+describe("TLS", () => {
+  it("loads an https server (the socket taken over after the handshake)", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const { mkdtempSync, readFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "skein-load-tls-"));
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
+      "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+    const cert = readFileSync(join(dir, "cert.pem"), "utf8");
+    let seen = 0;
+    const { nodeHttpsServer } = await import("../client/servers.js");
+    server = await nodeHttpsServer(readFileSync(join(dir, "key.pem"), "utf8"), cert, (_req, res) => {
+      seen++;
+      res.end("secure");
+    });
+    const r = await runLoad({ url: `https://127.0.0.1:${server.port}/`, connections: 4, pipeline: 4, count: 400, expectBody: "secure", tls: { ca: cert } });
+    expect([r.requests, r.errorTotal, seen]).toEqual([400, 0, 400]);
+    const refused = await runLoad({ url: `https://127.0.0.1:${server.port}/`, connections: 1, durationMs: 200 });
+    expect([refused.requests, refused.errors.connect > 0]).toEqual([0, true]);
+  });
+});
