@@ -6,7 +6,8 @@
  * @module
  */
 import { currentTaskSync, group, moveOnAfter, run, sleep, type Task } from "@skein/core";
-import { LoadConnection, primeParser } from "./connection.js";
+import { LoadConnection } from "./connection.js";
+import { primeParser } from "./prime.js";
 import { resolveLoadOptions, type LoadOptions } from "./options.js";
 import { pace } from "./pacer.js";
 import { planRequests } from "./plan.js";
