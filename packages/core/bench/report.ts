@@ -1,61 +1,17 @@
 /**
  * Figures, the table and the `--json` object of `pnpm bench:core`. The JSON
- * shape is the one agreed for every Skein bench (apps/demo/bench/figures.ts,
- * `BenchFigures`); it is restated here because core must not depend on the
- * demo app.
+ * shape is shared by every Skein bench (scripts/bench-figures.ts).
  */
-import { cpus, totalmem, type as osType, release, arch } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { meetsTarget, ratioOf, type FigureRow } from "../../../scripts/bench-figures.js";
 
-/** One measured figure (see `FigureRow` in apps/demo/bench/figures.ts). */
-export interface FigureRow {
-  name: string;
-  value: number;
-  unit: string;
-  better?: "higher" | "lower";
-  baseline?: { name: string; value: number };
-  ratio?: number;
-  target?: { ratio: number; of: string };
-  note?: string;
-}
-
-export interface MachineInfo {
-  cpu?: string;
-  cores?: number;
-  memoryBytes?: number;
-  node?: string;
-  os?: string;
-  [key: string]: string | number | boolean | undefined;
-}
-
-export interface BenchFigures {
-  bench: string;
-  rows: FigureRow[];
-  machine?: MachineInfo;
-}
-
-export function machineInfo(extra: MachineInfo = {}): MachineInfo {
-  const cpu = cpus();
-  return {
-    cpu: cpu[0]?.model.trim(),
-    cores: cpu.length,
-    memoryBytes: totalmem(),
-    node: process.version,
-    os: `${osType()} ${release()} ${arch()}`,
-    ...extra,
-  };
-}
+export { machineInfo, type BenchFigures, type FigureRow, type MachineInfo } from "../../../scripts/bench-figures.js";
 
 /** A row with its ratio filled in. */
 export function withRatio(row: FigureRow): FigureRow {
-  if (row.ratio !== undefined || row.baseline === undefined || row.baseline.value === 0) return row;
-  return { ...row, ratio: row.value / row.baseline.value };
-}
-
-export function meets(row: FigureRow): boolean | undefined {
-  if (row.target === undefined || row.ratio === undefined) return undefined;
-  return (row.better ?? "higher") === "lower" ? row.ratio <= row.target.ratio : row.ratio >= row.target.ratio;
+  const ratio = ratioOf(row);
+  return ratio === undefined || row.ratio !== undefined ? row : { ...row, ratio };
 }
 
 export function formatNumber(n: number): string {
@@ -75,7 +31,7 @@ function formatRatio(r: number): string {
 export function table(rows: FigureRow[]): string {
   const head = ["figure", "Skein", "baseline", "ratio", "target", ""];
   const body = rows.map((r) => {
-    const ok = meets(r);
+    const ok = meetsTarget(r);
     const op = (r.better ?? "higher") === "lower" ? "≤" : "≥";
     return [
       r.name,
