@@ -1,12 +1,8 @@
 import { run, spawn, cancel, sleep } from "@skein/core";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HttpParseError } from "../../src/errors.js";
 import { Agent, ConnectFailedError, fetch, ResponseResetError, ResponseTimeoutError, type RequestInit } from "../../src/client/index.js";
-import { closedPort, nodeHttpsServer, onRequests, rawServer, type TestServer } from "./servers.js";
+import { closedPort, nodeHttpsServer, onRequests, rawServer, selfSignedCert, type TestServer } from "./servers.js";
 
 let server: TestServer | null = null;
 afterEach(async () => {
@@ -154,11 +150,7 @@ describe("TLS", () => {
   let key = "";
   let cert = "";
   beforeAll(() => {
-    const dir = mkdtempSync(join(tmpdir(), "skein-tls-"));
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-      "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { stdio: "ignore" });
-    key = readFileSync(join(dir, "key.pem"), "utf8");
-    cert = readFileSync(join(dir, "cert.pem"), "utf8");
+    ({ key, cert } = selfSignedCert());
   });
 
   it("fetches over https with the agent's CA and reuses the TLS connection", async () => {

@@ -1,8 +1,12 @@
 /** Test servers on loopback port 0: node:http, and raw `net` for exact bytes. */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface TestServer {
   port: number;
@@ -88,4 +92,14 @@ export async function until(predicate: () => boolean, what: string, maxTurns = 1
     await new Promise((r) => setImmediate(r));
   }
   throw new Error(`never happened: ${what}`);
+}
+
+/** A throw-away self-signed certificate for localhost and 127.0.0.1 (made with openssl). */
+export function selfSignedCert(): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), "skein-tls-"));
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
+    "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { stdio: "ignore" });
+  const pems = { key: readFileSync(join(dir, "key.pem"), "utf8"), cert: readFileSync(join(dir, "cert.pem"), "utf8") };
+  rmSync(dir, { recursive: true, force: true });
+  return pems;
 }

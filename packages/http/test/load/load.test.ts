@@ -2,7 +2,7 @@ import { run } from "@skein/core";
 import type { Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { load, runLoad, type LoadOptions } from "../../src/load/index.js";
-import { closedPort, nodeServer, onRequests, rawServer, type TestServer } from "../client/servers.js";
+import { closedPort, nodeHttpsServer, nodeServer, onRequests, rawServer, selfSignedCert, type TestServer } from "../client/servers.js";
 
 let server: TestServer | null = null;
 afterEach(async () => {
@@ -235,17 +235,9 @@ describe("load as an operation", () => {
 
 describe("TLS", () => {
   it("loads an https server (the socket taken over after the handshake)", async () => {
-    const { execFileSync } = await import("node:child_process");
-    const { mkdtempSync, readFileSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const { join } = await import("node:path");
-    const dir = mkdtempSync(join(tmpdir(), "skein-load-tls-"));
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-      "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
-    const cert = readFileSync(join(dir, "cert.pem"), "utf8");
+    const { key, cert } = selfSignedCert();
     let seen = 0;
-    const { nodeHttpsServer } = await import("../client/servers.js");
-    server = await nodeHttpsServer(readFileSync(join(dir, "key.pem"), "utf8"), cert, (_req, res) => {
+    server = await nodeHttpsServer(key, cert, (_req, res) => {
       seen++;
       res.end("secure");
     });
