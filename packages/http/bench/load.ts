@@ -18,22 +18,11 @@
  * The same bundle runs the server child (`--role=canned-server`).
  */
 import { execFileSync, fork, type ChildProcess } from "node:child_process";
-import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { machineInfo, meetsTarget, type BenchFigures, type FigureRow } from "../../../scripts/bench-figures.js";
 import { cannedServerChild, CANNED_BODY, type CannedStats } from "./load-canned-server.js";
 import { has, runAutocannon, runSkeinLoad, runWrk, type RunSpec, type ToolResult } from "./load-tools.js";
-
-interface FigureRow {
-  name: string;
-  value: number;
-  unit: string;
-  better?: "higher" | "lower";
-  baseline?: { name: string; value: number };
-  ratio?: number;
-  target?: { ratio: number; of: string };
-  note?: string;
-}
 
 const args = new Map<string, string>();
 for (const a of process.argv.slice(2)) {
@@ -149,10 +138,10 @@ async function main(): Promise<number> {
       },
     ];
     if (json) {
-      const cpus = os.cpus();
-      process.stdout.write(`${JSON.stringify({ bench: "load", rows, machine: { cpu: cpus[0]?.model.trim(), cores: cpus.length, node: process.version } })}\n`);
+      const figures: BenchFigures = { bench: "load", rows, machine: machineInfo() };
+      process.stdout.write(`${JSON.stringify(figures)}\n`);
     } else {
-      const ok = (r: FigureRow) => ((r.better ?? "higher") === "lower" ? r.ratio! <= r.target!.ratio : r.ratio! >= r.target!.ratio);
+      const ok = (r: FigureRow) => meetsTarget(r) === true;
       const lines = [
         `load generators against a canned-response server (${note})`,
         "",
