@@ -22,7 +22,7 @@
  *
  * Options: --json, --duration <s> (5), --warmup <s> (1), --rounds <n> (3),
  * --connections <n> (256), --depth <n> (16), --idle <n> idle connections
- * for the memory test (5000).
+ * for the memory test (10000).
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -223,13 +223,15 @@ async function idleConnections(port: number, count: number): Promise<Socket[]> {
 }
 
 async function memoryPerConnection(server: ServerProcess, count: number): Promise<{ heapBytes: number; rssBytes: number }> {
-  // Warm the server's code paths first so their one-time allocations do not count.
+  // Warm the server's code paths first so their one-time allocations do not
+  // count, and measure before and after the same quiet period: V8 shrinks
+  // its young generation when idle, which would otherwise hide growth.
   for (const s of await idleConnections(server.port, 50)) s.destroy();
-  await new Promise((r) => setTimeout(r, 200));
+  const quiet = () => new Promise((r) => setTimeout(r, 2500)); // Skein trims idle connections at its next sweep (1 s here)
+  await quiet();
   const before = await server.memory();
   const sockets = await idleConnections(server.port, count);
-  // Idle for a while: Skein trims idle connections at its next timeout sweep (1 s here).
-  await new Promise((r) => setTimeout(r, 2500));
+  await quiet();
   const after = await server.memory();
   for (const s of sockets) s.destroy();
   const heap = (m: NodeJS.MemoryUsage) => m.heapUsed + m.external;
@@ -261,7 +263,7 @@ async function main(): Promise<void> {
   const warmup = option("warmup", 1);
   const connections = option("connections", 256);
   const depth = option("depth", 16);
-  const idle = option("idle", 5000);
+  const idle = option("idle", 10000);
   const rounds = Math.max(1, option("rounds", 3));
   const pinned = hasTaskset();
   const log = (line: string) => void (json ? process.stderr : process.stdout).write(line + "\n");
