@@ -42,7 +42,7 @@ const MAX_EAGER_DEPTH = 32;
 
 /** Work to run once the ready queue is empty (corked socket writes). */
 export interface Flushable {
-  /** @internal set while queued for the next flush */
+  /** Set by the kernel while this is queued for the next flush; start it as false. */
   flushQueued: boolean;
   flush(): void;
 }

@@ -81,9 +81,8 @@ class Drain extends Instruction<void> {
  */
 export class Conn implements Flushable {
   readonly socket: Socket;
-  /** `host:port` of the peer (or the socket path). */
-  readonly remote: string;
   /** @internal */ reader: Recv | null = null;
+  private plainRecv: Recv | null = null;
   /** @internal */ drainer: Drain | null = null;
   /** @internal */ flushQueued = false;
   private readonly kernel: Kernel;
@@ -107,12 +106,20 @@ export class Conn implements Flushable {
     this.kernel = kernel;
     this.readHwm = options.readHighWaterMark ?? 64 * 1024;
     this.writeHwm = options.writeHighWaterMark ?? 64 * 1024;
-    this.remote = socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : (socket.localAddress ?? "unix");
-    socket.on("data", this.onData);
-    socket.on("end", this.onEnd);
-    socket.on("error", this.onError);
-    socket.on("close", this.onClose);
-    socket.on("drain", this.onDrain);
+    // One set of module-level listeners serves every connection (they find
+    // their Conn through the socket), instead of five closures per Conn.
+    (socket as OwnedSocket)[kConn] = this;
+    socket.on("data", onData);
+    socket.on("end", onEnd);
+    socket.on("error", onError);
+    socket.on("close", onClose);
+    socket.on("drain", onDrain);
+  }
+
+  /** `host:port` of the peer (or the socket path). Built on demand. */
+  get remote(): string {
+    const s = this.socket;
+    return s.remoteAddress !== undefined ? `${s.remoteAddress}:${s.remotePort}` : (s.localAddress ?? "unix");
   }
 
   /** Peer address, when it is an IP socket. */
@@ -149,7 +156,9 @@ export class Conn implements Flushable {
    * returned first; then the typed error is thrown.
    */
   recv(options?: RecvOptions & { max?: number }): Operation<Buffer> {
-    const op = new Recv(this, options?.max ?? Infinity);
+    // The common case — recv() with no options — reuses one instruction per
+    // connection (only one task may read at a time anyway).
+    const op = options === undefined ? (this.plainRecv ??= new Recv(this, Infinity)) : new Recv(this, options.max ?? Infinity);
     return options?.timeoutMs !== undefined ? timeout(options.timeoutMs, op) : op;
   }
 
@@ -236,7 +245,7 @@ export class Conn implements Flushable {
     this.socket.resume();
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  /** @internal */ handleData(chunk: Buffer): void {
     const reader = this.reader;
     if (reader !== null && this.buffered === 0) {
       this.reader = null;
@@ -253,27 +262,27 @@ export class Conn implements Flushable {
       this.paused = true;
       this.socket.pause();
     }
-  };
+  }
 
-  private readonly onEnd = (): void => {
+  /** @internal */ handleEnd(): void {
     this.eof = true;
     this.wakeReader();
-  };
+  }
 
-  private readonly onError = (err: Error): void => {
+  /** @internal */ handleError(err: Error): void {
     if (this.error === null) this.error = toConnectionError(err as NodeJS.ErrnoException);
     this.writeClosed = true;
     this.wakeReader();
     this.wakeDrainer();
-  };
+  }
 
-  private readonly onClose = (): void => {
+  /** @internal */ handleClose(): void {
     this.eof = true;
     this.writeClosed = true;
     this.wakeReader();
     this.wakeDrainer();
     this.removeListeners();
-  };
+  }
 
   private wakeReader(): void {
     const reader = this.reader;
@@ -328,9 +337,8 @@ export class Conn implements Flushable {
     return op.cancel;
   }
 
-  private readonly onDrain = (): void => this.wakeDrainer();
 
-  private wakeDrainer(): void {
+  /** @internal */ wakeDrainer(): void {
     const d = this.drainer;
     if (d === null) return;
     this.drainer = null;
@@ -383,7 +391,7 @@ export class Conn implements Flushable {
     }
     if (!this.socket.destroyed) {
       // Read and discard until the peer's FIN; nothing will consume it now.
-      this.socket.off("data", this.onData);
+      this.socket.off("data", onData);
       this.socket.on("data", ignore);
       this.socket.resume();
       this.socket.setTimeout(lingerMs, () => this.socket.destroy());
@@ -415,20 +423,42 @@ export class Conn implements Flushable {
     this.chunkHead = 0;
     this.buffered = 0;
     this.removeListeners();
+    // Let the Conn be collected while the new owner keeps the socket
+    // (assigned, not deleted: deleting would slow every socket property).
+    (this.socket as Socket & { [kConn]: Conn | undefined })[kConn] = undefined;
     this.socket.pause();
     return { socket: this.socket, head };
   }
 
   private removeListeners(): void {
     const s = this.socket;
-    s.off("data", this.onData);
-    s.off("end", this.onEnd);
-    s.off("close", this.onClose);
-    s.off("drain", this.onDrain);
+    s.off("data", onData);
+    s.off("end", onEnd);
+    s.off("close", onClose);
+    s.off("drain", onDrain);
     // Keep an error listener: an unhandled 'error' would crash the process.
-    s.off("error", this.onError);
+    s.off("error", onError);
     if (!this.detached) s.on("error", ignore);
   }
 }
 
 function ignore(): void {}
+
+const kConn = Symbol("skein.conn");
+type OwnedSocket = Socket & { [kConn]: Conn };
+
+function onData(this: Socket, chunk: Buffer): void {
+  (this as OwnedSocket)[kConn].handleData(chunk);
+}
+function onEnd(this: Socket): void {
+  (this as OwnedSocket)[kConn].handleEnd();
+}
+function onError(this: Socket, err: Error): void {
+  (this as OwnedSocket)[kConn].handleError(err);
+}
+function onClose(this: Socket): void {
+  (this as OwnedSocket)[kConn].handleClose();
+}
+function onDrain(this: Socket): void {
+  (this as OwnedSocket)[kConn].wakeDrainer();
+}
