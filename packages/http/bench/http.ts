@@ -24,6 +24,7 @@
  * --connections <n> (256), --depth <n> (16), --idle <n> idle connections
  * for the memory test (10000).
  */
+import { machineInfo, type FigureRow } from "../../../scripts/bench-figures.js";
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
@@ -316,8 +317,25 @@ async function main(): Promise<void> {
       };
     });
     const memoryRatio = memory.skein.rssBytes / memory.node.rssBytes;
+    // The shared figures (scripts/bench-figures.ts) that `pnpm bench` renders,
+    // then this bench's own detail.
+    const rows: FigureRow[] = [];
+    for (const r of ratios) {
+      rows.push({ name: `${r.scenario} vs node:http`, value: r.skein, unit: "req/s", baseline: { name: "node:http", value: r.node }, target: { ratio: r.targetVsNode, of: "node:http" } });
+      rows.push({
+        name: `${r.scenario} vs canned ceiling`, value: r.skein, unit: "req/s", baseline: { name: "canned net server", value: r.canned },
+        ...(r.targetVsCanned === null ? {} : { target: { ratio: r.targetVsCanned, of: "canned net server" } }),
+      });
+    }
+    rows.push({
+      name: "memory per idle keep-alive connection (RSS)", value: memory.skein.rssBytes, unit: "B/conn", better: "lower",
+      baseline: { name: "node:http", value: memory.node.rssBytes }, target: { ratio: 0.5, of: "node:http" },
+      note: `heap: ${Math.round(memory.skein.heapBytes)} B vs ${Math.round(memory.node.heapBytes)} B; ${idle} idle connections`,
+    });
     const report = {
-      machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, pinned, loadavg: loadavg() },
+      bench: "http",
+      rows,
+      machine: { ...machineInfo(), pinned, loadavg: loadavg().map((x) => x.toFixed(2)).join(" ") },
       settings: { seconds, warmup, rounds, connections, depth, idleConnections: idle },
       runs: results,
       ratios,
