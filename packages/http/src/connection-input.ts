@@ -91,6 +91,8 @@ export abstract class ConnectionInput implements ParserEvents {
   protected rare: Rare | null = null;
   /** When the current read phase times out, in sweeps of the server (see `ConnectionContext.deadline`). */
   readDeadline = NO_DEADLINE;
+  /** When the request being received must be complete (`requestTimeoutMs` from its first byte), as a sweep count. */
+  private requestDeadline = NO_DEADLINE;
   /** When a stalled write gives up, in sweeps. */
   writeDeadline = NO_DEADLINE;
 
@@ -157,7 +159,7 @@ export abstract class ConnectionInput implements ParserEvents {
     this.conn = conn;
     this.ctx = ctx;
     // The first request must arrive within the headers timeout (slowloris).
-    this.setRead(READ_HEAD, ctx.deadline(ctx.limits.headersTimeoutMs));
+    this.startHead();
   }
 
   /** Requests parsed and waiting for their turn (pipelining look-ahead). */
@@ -259,10 +261,17 @@ export abstract class ConnectionInput implements ParserEvents {
       this.readerDone = true;
     }
     if (parser.inHead) {
-      if (this.readKind !== READ_HEAD) this.setRead(READ_HEAD, this.ctx.deadline(this.ctx.limits.headersTimeoutMs));
+      if (this.readKind !== READ_HEAD) this.startHead();
     } else if (this.parsing === null && this.readKind !== READ_NONE) {
       this.setRead(READ_NONE, NO_DEADLINE);
     }
+  }
+
+  /** A request head has begun: both the headers and the whole-request clocks start now. */
+  private startHead(): void {
+    const limits = this.ctx.limits;
+    this.requestDeadline = this.ctx.deadline(limits.requestTimeoutMs);
+    this.setRead(READ_HEAD, Math.min(this.ctx.deadline(limits.headersTimeoutMs), this.requestDeadline));
   }
 
   /** Bad input: the request being received fails, or an error is queued for the responder. */
@@ -306,7 +315,8 @@ export abstract class ConnectionInput implements ParserEvents {
     }
     const req = this.createRequest(head, expectContinue);
     this.parsing = req;
-    if (this.readKind !== READ_BODY) this.setRead(READ_BODY, this.ctx.deadline(this.ctx.limits.requestTimeoutMs));
+    // The body gets what is left of requestTimeoutMs, counted from the head's first byte.
+    if (this.readKind !== READ_BODY) this.setRead(READ_BODY, this.requestDeadline);
     this.enqueue(req);
   }
 

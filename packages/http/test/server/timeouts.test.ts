@@ -63,6 +63,18 @@ describe("timeouts", () => {
     expect(r.closed).toBe(true);
   });
 
+  it("counts requestTimeoutMs from a request's first byte, even while the head is still arriving", async () => {
+    // The headers timeout alone would wait 10 s; the whole-request limit ends it first.
+    const strict = await startServer(app, { limits: { headersTimeoutMs: 10_000, requestTimeoutMs: 200 } });
+    try {
+      const r = await exchange(strict.port, "GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ", { timeoutMs: 5000 });
+      expect(r.responses.map((x) => x.status)).toEqual([408]);
+      expect(r.closed).toBe(true);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it("closes an idle keep-alive connection after keepAliveTimeoutMs", async () => {
     const r = await exchange(s.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", { timeoutMs: 5000 });
     expect(r.responses.map((x) => x.body)).toEqual(["Hello, World!"]);
