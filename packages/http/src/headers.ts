@@ -1,5 +1,5 @@
 /**
- * `RequestHeaders`: a read-only, `Headers`-like view of a parsed head. Names
+ * `HeaderFields` (and `RequestHeaders`): a read-only, `Headers`-like view of a parsed head. Names
  * match case-insensitively; values are decoded (latin1, trailing whitespace
  * trimmed) only when asked for, straight from the offsets the parser kept.
  *
@@ -8,15 +8,16 @@
 import type { MessageHead } from "./llhttp/head.js";
 
 /**
- * Case-insensitive, lazily decoded request header fields. Repeated fields
- * are combined with ", " (RFC 9110 §5.3), as `Headers.get` does.
+ * Case-insensitive, lazily decoded header fields of a parsed message
+ * (request or response). Repeated fields are combined with ", "
+ * (RFC 9110 §5.3), as `Headers.get` does.
  *
  * @example
  * req.headers.get("content-type");      // "application/json" or null
  * req.headers.has("x-request-id");
  * for (const [name, value] of req.headers) console.log(name, value);
  */
-export class RequestHeaders implements Iterable<[string, string]> {
+export class HeaderFields implements Iterable<[string, string]> {
   readonly #head: MessageHead;
 
   /** Wraps a parsed head; the server does this for you. */
@@ -71,7 +72,7 @@ export class RequestHeaders implements Iterable<[string, string]> {
   }
 
   /** Calls `fn(value, name)` per field line, like `Headers.forEach`. */
-  forEach(fn: (value: string, name: string, headers: RequestHeaders) => void): void {
+  forEach(fn: (value: string, name: string, headers: this) => void): void {
     for (const [name, value] of this.entries()) fn(value, name, this);
   }
 
@@ -94,3 +95,6 @@ export class RequestHeaders implements Iterable<[string, string]> {
     return out;
   }
 }
+
+/** The header fields of a request the server received (`req.headers`). */
+export class RequestHeaders extends HeaderFields {}

@@ -11,7 +11,7 @@ export { accessLog, type AccessLogEntry, type AccessLogOptions } from "./access-
 export { toNodeListener, type NodeListener, type NodeListenerOptions } from "./node.js";
 export { BaseRequest, ServerRequest } from "./request.js";
 export { ServerResponse } from "./response.js";
-export { RequestHeaders } from "./headers.js";
+export { HeaderFields, RequestHeaders } from "./headers.js";
 export { DEFAULT_LIMITS, resolveLimits, type HttpLimits } from "./limits.js";
 export { HttpError, HttpParseError, HTTP_ERROR_STATUS, type HttpErrorCode } from "./errors.js";
 export { STATUS_TEXT, statusText } from "./status.js";
