@@ -21,7 +21,7 @@ import {
   HEAD_HAS_HOST, HEAD_HAS_TRANSFER_ENCODING, HEAD_MULTIPLE_HOST, MessageHead, parseDigits,
 } from "./head.js";
 import { Spill } from "./spill.js";
-import { copyIn, headLayout, llhttp, readCString, refreshHeap, setCurrent, wasmHeap, type WasmSink } from "./wasm.js";
+import { copyIn, headLayout, llhttp, execute as executeWasm, finish as finishWasm, readCString, refreshHeap, wasmHeap, type WasmSink } from "./wasm.js";
 
 /** Where llhttp keeps method and version in its struct (see `headLayout`). */
 const LAYOUT = headLayout();
@@ -105,13 +105,7 @@ export class HttpParser implements WasmSink {
     this.#base = copyIn(chunk);
     this.#pos = 0;
     this.#mark = 0;
-    let ret: number;
-    setCurrent(this);
-    try {
-      ret = ll.llhttp_execute(this.#ptr, this.#base, chunk.length);
-    } finally {
-      setCurrent(null);
-    }
+    const ret = executeWasm(this, this.#ptr, this.#base, chunk.length);
     if (this.#error !== null) return this.#fail(this.#error);
     if (ret === LLHTTP_ERROR.OK) {
       if (this.#inHead) this.#endChunkInHead(chunk.length);
@@ -137,14 +131,7 @@ export class HttpParser implements WasmSink {
    */
   finish(): void {
     if (this.state !== PARSER_STATE.READY) return;
-    const ll = llhttp();
-    let ret: number;
-    setCurrent(this);
-    try {
-      ret = ll.llhttp_finish(this.#ptr);
-    } finally {
-      setCurrent(null);
-    }
+    const ret = finishWasm(this, this.#ptr);
     if (this.#error !== null) this.#fail(this.#error);
     else if (ret === LLHTTP_ERROR.PAUSED) this.state = PARSER_STATE.PAUSED;
     else if (ret !== LLHTTP_ERROR.OK) this.#fail(this.#parseError(ret, 0));

@@ -66,11 +66,36 @@ export interface WasmSink {
   onMessageComplete(): number;
 }
 
+/** A sink that accepts every event and keeps nothing (probing and warming the parser up). */
+export const IGNORE_SINK: WasmSink = {
+  onMessageBegin: () => 0, onUrl: () => 0, onStatus: () => 0, onHeaderField: () => 0, onHeaderValue: () => 0,
+  onHeadersComplete: () => 0, onBody: () => 0, onMessageComplete: () => 0,
+};
+
 let current: WasmSink | null = null;
 
-/** Routes wasm callbacks to `sink` until the next call (null after execute). */
-export function setCurrent(sink: WasmSink | null): void {
+/**
+ * Runs llhttp over `length` bytes already copied to `base` (see `copyIn`),
+ * routing its callbacks to `sink` for the duration; returns llhttp's error code.
+ * The one place that sets and clears the callback target.
+ */
+export function execute(sink: WasmSink, ptr: number, base: number, length: number): number {
   current = sink;
+  try {
+    return llhttp().llhttp_execute(ptr, base, length);
+  } finally {
+    current = null;
+  }
+}
+
+/** Runs `llhttp_finish` (end of input) with the callbacks routed to `sink`. */
+export function finish(sink: WasmSink, ptr: number): number {
+  current = sink;
+  try {
+    return llhttp().llhttp_finish(ptr);
+  } finally {
+    current = null;
+  }
 }
 
 // The callbacks are tiny trampolines: `current` is always set while
@@ -177,21 +202,12 @@ export function headLayout(): number {
   if (layout !== null) return layout;
   const ll = llhttp();
   const probes: [string, number, number, number][] = [["PROPFIND / HTTP/1.0\r\n\r\n", 12, 1, 0], ["MKCOL / HTTP/1.1\r\n\r\n", 10, 1, 1]];
-  const sink: WasmSink = {
-    onMessageBegin: () => 0, onUrl: () => 0, onStatus: () => 0, onHeaderField: () => 0, onHeaderValue: () => 0,
-    onHeadersComplete: () => 0, onBody: () => 0, onMessageComplete: () => 0,
-  };
   let found = -1;
   for (const [text, method, major, minor] of probes) {
     const parser = ll.llhttp_alloc(1);
     refreshHeap();
     const bytes = Buffer.from(text, "latin1");
-    setCurrent(sink);
-    try {
-      ll.llhttp_execute(parser, copyIn(bytes), bytes.length);
-    } finally {
-      setCurrent(null);
-    }
+    execute(IGNORE_SINK, parser, copyIn(bytes), bytes.length);
     const ok = ll.llhttp_get_method(parser) === method && ll.llhttp_get_http_major(parser) === major && ll.llhttp_get_http_minor(parser) === minor;
     const mem = wasmHeap();
     let at = -1;

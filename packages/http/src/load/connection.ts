@@ -22,7 +22,7 @@
  */
 import { connect, ConnectionError, ConnectionResetError, isCancelled, sleep, TimeoutError, type Conn } from "@skein/core";
 import { LLHTTP_ERROR, LLHTTP_TYPE } from "../llhttp/constants.js";
-import { copyIn, llhttp, refreshHeap, setCurrent, type WasmSink } from "../llhttp/wasm.js";
+import { copyIn, execute, llhttp, refreshHeap, type WasmSink } from "../llhttp/wasm.js";
 import { SocketReader } from "./socket-read.js";
 import type { LoadRun } from "./state.js";
 import { E_BODY, E_CLOSED, E_CONNECT, E_PARSE, E_RESET, E_STATUS, E_TIMEOUT } from "./stats.js";
@@ -229,15 +229,12 @@ export class LoadConnection implements WasmSink {
 
   /** Runs llhttp over `chunk`; false when the response stream is broken. */
   #execute(chunk: Buffer): boolean {
-    const ll = llhttp();
     this.#chunk = chunk;
     this.#base = copyIn(chunk);
     let ret: number;
-    setCurrent(this);
     try {
-      ret = ll.llhttp_execute(this.#ptr, this.#base, chunk.length);
+      ret = execute(this, this.#ptr, this.#base, chunk.length);
     } finally {
-      setCurrent(null);
       this.#chunk = EMPTY;
     }
     if (this.#unsolicited) return false;

@@ -5,7 +5,7 @@
  * @module
  */
 import { LLHTTP_TYPE } from "../llhttp/constants.js";
-import { copyIn, llhttp, refreshHeap, setCurrent, type WasmSink } from "../llhttp/wasm.js";
+import { copyIn, execute, IGNORE_SINK, llhttp, refreshHeap } from "../llhttp/wasm.js";
 
 let primed = false;
 
@@ -22,16 +22,9 @@ export function primeParser(): void {
   const chunk = Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello".repeat(16), "latin1");
   const ptr = ll.llhttp_alloc(LLHTTP_TYPE.RESPONSE);
   refreshHeap();
-  const sink = new PrimeSink();
   try {
     for (let i = 0; i < PRIME_ROUNDS; i++) {
-      const base = copyIn(chunk);
-      setCurrent(sink);
-      try {
-        ll.llhttp_execute(ptr, base, chunk.length);
-      } finally {
-        setCurrent(null);
-      }
+      execute(IGNORE_SINK, ptr, copyIn(chunk), chunk.length);
     }
   } finally {
     ll.llhttp_free(ptr);
@@ -40,30 +33,3 @@ export function primeParser(): void {
 
 /** Rounds of {@link primeParser}: enough executed bytes for V8 to tier llhttp up. */
 const PRIME_ROUNDS = 2500;
-
-class PrimeSink implements WasmSink {
-  onMessageBegin(): number {
-    return 0;
-  }
-  onUrl(): number {
-    return 0;
-  }
-  onStatus(): number {
-    return 0;
-  }
-  onHeaderField(): number {
-    return 0;
-  }
-  onHeaderValue(): number {
-    return 0;
-  }
-  onHeadersComplete(): number {
-    return 0;
-  }
-  onBody(): number {
-    return 0;
-  }
-  onMessageComplete(): number {
-    return 0;
-  }
-}
