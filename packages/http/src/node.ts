@@ -11,9 +11,8 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { action, isCancelled, Kernel, type Operation } from "@skein/core";
 import { RESPONSE_STATE, type App, type HeadersView, type Response, type ResponseState, type Takeover } from "./app.js";
-import { APPLICATION_JSON, OCTET_STREAM, TEXT_PLAIN } from "./constants.js";
 import { HttpError } from "./errors.js";
-import { prepare, Prepared } from "./prepared.js";
+import { Prepared, PreparedFastPaths } from "./prepared.js";
 import { BaseRequest } from "./request.js";
 import { NO_FIELDS, serializeFields, type HeaderInit, type SerializedFields } from "./response-head.js";
 import { isBodiless, isValidStatus, statusText } from "./status.js";
@@ -160,7 +159,7 @@ class NodeRequest extends BaseRequest {
 }
 
 /** A `Response` over Node's `ServerResponse`. */
-class NodeResponse implements Response {
+class NodeResponse extends PreparedFastPaths implements Response {
   state: ResponseState = RESPONSE_STATE.IDLE;
   status = 0;
   readonly #res: NodeServerResponse;
@@ -168,6 +167,7 @@ class NodeResponse implements Response {
   #fields: SerializedFields = NO_FIELDS;
 
   constructor(res: NodeServerResponse, method: string | undefined) {
+    super();
     this.#res = res;
     this.#head = method === "HEAD";
   }
@@ -214,15 +214,6 @@ class NodeResponse implements Response {
     this.state = RESPONSE_STATE.ENDED;
     if (this.#head || chunk === undefined || chunk.length === 0) this.#res.end();
     else this.#res.end(chunk);
-  }
-  text(status: number, body: string, headers?: HeaderInit): Prepared {
-    return prepare(status, TEXT_PLAIN, body, headers);
-  }
-  json(status: number, value: unknown, headers?: HeaderInit): Prepared {
-    return prepare(status, APPLICATION_JSON, JSON.stringify(value) ?? "null", headers);
-  }
-  bytes(status: number, body: Uint8Array, headers?: HeaderInit): Prepared {
-    return prepare(status, OCTET_STREAM, body, headers);
   }
   sendPrepared(p: Prepared): void {
     if (this.state !== RESPONSE_STATE.IDLE) throw new HttpError("HTTP_ERR_RESPONSE_STATE", "a handler returned a prepared response after starting its own");

@@ -182,3 +182,24 @@ export class Prepared implements Operation<Prepared>, Iterator<unknown, Prepared
 export function prepare(status: number, contentType: string, body: string | Uint8Array, headers: HeaderInit | undefined): Prepared {
   return new Prepared(status, contentType, body, headers === undefined ? NO_FIELDS : serializeFields(headers), false);
 }
+
+/**
+ * The per-request fast paths of a `Response` — `res.text`, `res.json`,
+ * `res.bytes` — shared by Skein's own response and the node:http adapter's.
+ */
+export abstract class PreparedFastPaths {
+  /** A per-request text response to return (`text/plain; charset=utf-8`). */
+  text(status: number, body: string, headers?: HeaderInit): Prepared {
+    return prepare(status, TEXT_PLAIN, body, headers);
+  }
+
+  /** A per-request JSON response to return. */
+  json(status: number, value: unknown, headers?: HeaderInit): Prepared {
+    return prepare(status, APPLICATION_JSON, JSON.stringify(value) ?? "null", headers);
+  }
+
+  /** A per-request binary response to return. */
+  bytes(status: number, body: Uint8Array, headers?: HeaderInit): Prepared {
+    return prepare(status, OCTET_STREAM, body, headers);
+  }
+}

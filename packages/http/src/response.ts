@@ -9,11 +9,11 @@
  */
 import type { Operation } from "@skein/core";
 import { RESPONSE_STATE, type Response, type ResponseState } from "./app.js";
-import { APPLICATION_JSON, LAST_CHUNK, OCTET_STREAM, TEXT_PLAIN } from "./constants.js";
+import { LAST_CHUNK } from "./constants.js";
 import { HttpError } from "./errors.js";
 import { LLHTTP_METHOD } from "./llhttp/constants.js";
 import type { Output } from "./output.js";
-import { prepare, type Prepared } from "./prepared.js";
+import { PreparedFastPaths, type Prepared } from "./prepared.js";
 import type { ServerRequest } from "./request.js";
 import { buildHead, FRAMING, NO_FIELDS, serializeFields, type ConnectionMode, type HeaderInit, type SerializedFields } from "./response-head.js";
 import { isBodiless, isValidStatus } from "./status.js";
@@ -42,7 +42,7 @@ function stateError(message: string): HttpError {
  * yield* res.write("a,b\n");
  * res.end("1,2\n");
  */
-export class ServerResponse implements Response {
+export class ServerResponse extends PreparedFastPaths implements Response {
   /** See {@link RESPONSE_STATE}. */
   state: ResponseState = RESPONSE_STATE.IDLE;
   /** Status given to `start` (0 before). */
@@ -55,6 +55,7 @@ export class ServerResponse implements Response {
   #headOnly: boolean;
 
   constructor(host: ResponseHost, req: ServerRequest) {
+    super();
     this.#host = host;
     this.#req = req;
     this.#headOnly = req.head.method === LLHTTP_METHOD.HEAD;
@@ -102,21 +103,6 @@ export class ServerResponse implements Response {
       }
     }
     this.state = RESPONSE_STATE.ENDED;
-  }
-
-  /** A per-request text response to return (`text/plain; charset=utf-8`). */
-  text(status: number, body: string, headers?: HeaderInit): Prepared {
-    return prepare(status, TEXT_PLAIN, body, headers);
-  }
-
-  /** A per-request JSON response to return. */
-  json(status: number, value: unknown, headers?: HeaderInit): Prepared {
-    return prepare(status, APPLICATION_JSON, JSON.stringify(value) ?? "null", headers);
-  }
-
-  /** A per-request binary response to return. */
-  bytes(status: number, body: Uint8Array, headers?: HeaderInit): Prepared {
-    return prepare(status, OCTET_STREAM, body, headers);
   }
 
   /** @internal writes a prepared response returned by the handler */
