@@ -5,26 +5,10 @@
  */
 import { currentTaskSync } from "./kernel.js";
 import { Instruction, type Operation } from "./operation.js";
-import { join, spawn } from "./ops/spawn.js";
+import { join, Spawn, spawn } from "./ops/spawn.js";
 import { Queue } from "./sync/queue.js";
 import { Semaphore } from "./sync/semaphore.js";
 import type { SpawnOptions, Task } from "./task.js";
-
-class GroupSpawn<T> extends Instruction<Task<T>> {
-  constructor(
-    private readonly owner: Task<unknown>,
-    private readonly op: Operation<T> | (() => Operation<T>),
-    private readonly options: SpawnOptions | undefined,
-  ) {
-    super();
-  }
-  get description(): string {
-    return "group.spawn()";
-  }
-  enter(task: Task<unknown>): void {
-    task.resume(task.kernel.spawn(this.op, this.owner, this.options?.name));
-  }
-}
 
 /** A nursery handle: tasks spawned through it belong to the group. */
 export class Group {
@@ -32,7 +16,7 @@ export class Group {
   constructor(readonly task: Task<unknown>) {}
   /** Starts `op` as a member of this group. */
   spawn<T>(op: Operation<T> | (() => Operation<T>), options?: SpawnOptions): Instruction<Task<T>> {
-    return new GroupSpawn(this.task, op, options);
+    return new Spawn(op, options, this.task);
   }
   /** Cancels every member still running (and the group body). */
   cancel(): void {

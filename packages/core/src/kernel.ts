@@ -107,13 +107,9 @@ export class Kernel {
 
   /** Creates a task (linked under `parent`) and queues it to run. */
   spawn<T>(op: Operation<T> | (() => Operation<T>), parent: Task<unknown> | null, name?: string, joiner?: JoinLike): Task<T> {
-    const operation = typeof op === "function" ? op() : op;
-    if (!isIterableOperation(operation)) throw foreignYieldError(operation);
-    const task = new Task<T>(this, this.nextId++, parent, operation[Symbol.iterator](), name);
-    if (parent !== null) this.link(task, parent);
+    const task = this.create(op, parent, name);
     if (joiner !== undefined) task.joiners = joiner;
     if (parent === null && this.root === null) this.root = task; // visible during the root's first step
-    this.liveTasks++;
     this.schedule(task);
     return task;
   }
@@ -126,11 +122,7 @@ export class Kernel {
    */
   spawnEager<T>(op: Operation<T> | (() => Operation<T>), parent: Task<unknown>, name?: string): Task<T> {
     if (this.eagerDepth >= MAX_EAGER_DEPTH || !this.draining) return this.spawn(op, parent, name);
-    const operation = typeof op === "function" ? op() : op;
-    if (!isIterableOperation(operation)) throw foreignYieldError(operation);
-    const task = new Task<T>(this, this.nextId++, parent, operation[Symbol.iterator](), name);
-    this.link(task, parent);
-    this.liveTasks++;
+    const task = this.create(op, parent, name);
     const prev = current;
     this.eagerDepth++;
     try {
@@ -139,6 +131,16 @@ export class Kernel {
       this.eagerDepth--;
       current = prev;
     }
+    return task;
+  }
+
+  /** A new live task for `op`, linked under `parent`, not yet scheduled. */
+  private create<T>(op: Operation<T> | (() => Operation<T>), parent: Task<unknown> | null, name: string | undefined): Task<T> {
+    const operation = typeof op === "function" ? op() : op;
+    if (!isIterableOperation(operation)) throw foreignYieldError(operation);
+    const task = new Task<T>(this, this.nextId++, parent, operation[Symbol.iterator](), name);
+    if (parent !== null) this.link(task, parent);
+    this.liveTasks++;
     return task;
   }
 

@@ -1,18 +1,24 @@
 import { Instruction, type Operation } from "../operation.js";
 import { Join, type SpawnOptions, type Task } from "../task.js";
 
-class Spawn<T> extends Instruction<Task<T>> {
+/**
+ * @internal Starts a child of the yielding task, eagerly (see {@link spawn});
+ * given an `owner` (a group's task), a member of that scope, queued.
+ */
+export class Spawn<T> extends Instruction<Task<T>> {
   constructor(
     private readonly op: Operation<T> | (() => Operation<T>),
     private readonly options: SpawnOptions | undefined,
+    private readonly owner: Task<unknown> | null = null,
   ) {
     super();
   }
   get description(): string {
-    return "spawn()";
+    return this.owner === null ? "spawn()" : "group.spawn()";
   }
   enter(task: Task<unknown>): void {
-    task.resume(task.kernel.spawnEager(this.op, task, this.options?.name));
+    const name = this.options?.name;
+    task.resume(this.owner === null ? task.kernel.spawnEager(this.op, task, name) : task.kernel.spawn(this.op, this.owner, name));
   }
 }
 
