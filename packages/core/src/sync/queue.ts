@@ -4,6 +4,9 @@ import { Ring } from "../ring.js";
 import type { Task } from "../task.js";
 import { WaitList, type Waiter } from "./wait-list.js";
 
+/** `take()` found nothing (a unique value, since `undefined` may be a queued item). */
+const NOTHING: unique symbol = Symbol("nothing");
+
 class Get<T> extends Instruction<T> implements Waiter {
   task: Task<unknown> | null = null;
   constructor(
@@ -110,19 +113,25 @@ export class Queue<T> {
 
   /** Takes an item if one is ready: `{ ok: true, value }` or `{ ok: false }`. */
   tryGet(): { ok: true; value: T } | { ok: false } {
+    const value = this.take();
+    return value === NOTHING ? { ok: false } : { ok: true, value };
+  }
+
+  /** An item available without waiting (buffered, or from a waiting putter), or NOTHING. */
+  private take(): T | typeof NOTHING {
     if (this.items.length > 0) {
       const value = this.items.shift()!;
       this.refill();
-      return { ok: true, value };
+      return value;
     }
     const putter = this.putters.shift();
     if (putter !== undefined) {
       const task = putter.task!;
       putter.task = null;
       task.resume();
-      return { ok: true, value: putter.item };
+      return putter.item;
     }
-    return { ok: false };
+    return NOTHING;
   }
 
   /**
@@ -145,19 +154,9 @@ export class Queue<T> {
 
   /** @internal */
   enterGet(op: Get<T>, task: Task<unknown>): Teardown | void {
-    // The hot path of every consumer: no result object, unlike tryGet().
-    if (this.items.length > 0) {
-      const value = this.items.shift()!;
-      this.refill();
-      return task.resume(value);
-    }
-    const putter = this.putters.shift();
-    if (putter !== undefined) {
-      const waiting = putter.task!;
-      putter.task = null;
-      waiting.resume();
-      return task.resume(putter.item);
-    }
+    // The hot path of every consumer: a sentinel, no result object.
+    const value = this.take();
+    if (value !== NOTHING) return task.resume(value);
     if (this.closed) return this.finishClosedGet(op, task);
     op.task = task;
     this.getters.push(op);
