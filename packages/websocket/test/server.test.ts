@@ -3,20 +3,12 @@
  * subprotocols, compression, graceful shutdown, and 2,000 connections at once.
  */
 import { sleep } from "@skein/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { websocket, type WebSocketApp } from "@skein/websocket";
-import { startHost, type Host } from "./support/host.js";
+import { startHost, useHosts } from "./support/host.js";
 import { openClient, RawPeer, until } from "./support/peers.js";
 
-const hosts: Host[] = [];
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.stop()));
-});
-async function host(app: unknown): Promise<Host> {
-  const h = await startHost(app);
-  hosts.push(h);
-  return h;
-}
+const host = useHosts();
 
 function echoApp(options = {}): WebSocketApp {
   return websocket(function* (ws) {

@@ -5,20 +5,12 @@
  * send backpressure, and replies to one read leaving in one write.
  */
 import { Event, sleep, spawn, TimeoutError } from "@skein/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { websocket, type WebSocket } from "@skein/websocket";
-import { startHost, type Host } from "./support/host.js";
+import { useHosts } from "./support/host.js";
 import { frame, openClient, RawPeer, until } from "./support/peers.js";
 
-const hosts: Host[] = [];
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.stop()));
-});
-async function host(app: unknown): Promise<Host> {
-  const h = await startHost(app);
-  hosts.push(h);
-  return h;
-}
+const host = useHosts();
 
 const echo = websocket(function* (ws) {
   for (;;) {

@@ -4,6 +4,7 @@
  * shutdown), the log lines, and a `stop()` that cancels the server and waits
  * for every task to finish.
  */
+import { afterEach } from "vitest";
 import { Event, start, type Kernel, type Operation, type Task } from "@skein/core";
 import { serve, type App, type HttpServer, type ServeOptions } from "@skein/http";
 
@@ -78,5 +79,21 @@ export async function startHost(app: unknown, options: ServeOptions = {}): Promi
       root.cancel();
       await promise.catch(() => {});
     },
+  };
+}
+
+/**
+ * For a test file: a `host(app)` that starts a Host and stops every host it
+ * started after each test.
+ */
+export function useHosts(): (app: unknown) => Promise<Host> {
+  const hosts: Host[] = [];
+  afterEach(async () => {
+    await Promise.all(hosts.splice(0).map((h) => h.stop()));
+  });
+  return async (app) => {
+    const h = await startHost(app);
+    hosts.push(h);
+    return h;
   };
 }
