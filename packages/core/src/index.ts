@@ -2,7 +2,7 @@
 export type { Operation, Result, Teardown } from "./operation.js";
 export { Instruction } from "./operation.js";
 export { Kernel, currentTaskSync, type KernelOptions, type Flushable } from "./kernel.js";
-export { Task, TaskCancelledError, type SpawnOptions, type TaskStateName } from "./task.js";
+export { Task, TaskCancelledError, type JoinLike, type SpawnOptions, type TaskStateName } from "./task.js";
 export { run, start, DeadlockError, type RunOptions } from "./run.js";
 export type { TimerEntry } from "./timers.js";
 export { RealClock, VirtualClock, type Clock, type VirtualClockOptions } from "./clock.js";

@@ -11,6 +11,7 @@ function* app(req: Request, res: Response) {
   socket.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
   if (head.length > 0) socket.write(head); // bytes the client sent right after its request
   socket.on("data", (data) => socket.write(data));
+  socket.on("end", () => socket.end());
   socket.resume();
   yield* action<void>("echo session", (resolve) => void socket.once("close", () => resolve()));
 }

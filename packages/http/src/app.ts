@@ -48,9 +48,24 @@ export interface Takeover {
    * Registers `hook(graceMs)`, called when the server starts a graceful
    * shutdown (e.g. to close a WebSocket with 1001 Going Away). Returns a
    * function that unregisters it; the hook is dropped automatically when the
-   * handler returns.
+   * handler returns (or, after {@link handOff}, when the handed-off task ends).
    */
   onShutdown(hook: (graceMs: number) => void): () => void;
+  /**
+   * Runs `op` — the rest of the new protocol's life — as a task of the
+   * server instead of the request's, so the HTTP connection can be freed as
+   * soon as the handler returns: its parser, buffers and task frames are
+   * not held for as long as the upgraded connection lives (a WebSocket
+   * server holds thousands). The server still counts the connection, calls
+   * its shutdown hooks, waits for `op` in a graceful close and cancels it
+   * when the grace period ends. A failure of `op` is logged, like a
+   * handler's. Call it at most once, then return from the handler.
+   *
+   * @example
+   * const { socket, head, handOff } = yield* req.takeover();
+   * handOff(proxy(socket, head)); // the handler returns; proxy() runs on
+   */
+  handOff(op: Operation<unknown>): void;
 }
 
 /** Limits for reading a whole body. */

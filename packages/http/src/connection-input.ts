@@ -17,11 +17,12 @@ import { acquireParser, releaseParser } from "./llhttp/pool.js";
 import type { HttpLimits } from "./limits.js";
 import type { ServerRequest } from "./request.js";
 import { Signal } from "./signal.js";
+import type { TakenOver, TakeoverHost } from "./takeover.js";
 
 const EMPTY = Buffer.alloc(0);
 
 /** What a connection needs from its server. */
-export interface ConnectionContext {
+export interface ConnectionContext extends TakeoverHost {
   readonly app: App;
   readonly limits: Readonly<HttpLimits>;
   readonly secure: boolean;
@@ -34,9 +35,6 @@ export interface ConnectionContext {
   deadline(ms: number): number;
   /** Queued outbound bytes above which writers wait. */
   readonly writeHighWaterMark: number;
-  /** Registers a shutdown hook for a taken-over connection. */
-  onShutdown(hook: (graceMs: number) => void): () => void;
-  log(message: string, error?: unknown): void;
   /** The connection finished. */
   released(connection: object): void;
 }
@@ -65,7 +63,7 @@ class Rare {
   room: Signal | null = null;
   body: Signal | null = null;
   upgradeHead: Buffer = EMPTY;
-  unhooks: (() => void)[] | null = null;
+  taken: TakenOver | null = null;
 }
 
 /** The input side of a connection (see the module comment). */
@@ -148,11 +146,12 @@ export abstract class ConnectionInput implements ParserEvents {
   protected set upgradeHead(v: Buffer) {
     this.extra().upgradeHead = v;
   }
-  protected get unhooks(): (() => void)[] | null {
-    return this.rare === null ? null : this.rare.unhooks;
+  /** What `takeover()` handed out, once it was called. */
+  protected get taken(): TakenOver | null {
+    return this.rare === null ? null : this.rare.taken;
   }
-  protected set unhooks(v: (() => void)[] | null) {
-    this.extra().unhooks = v;
+  protected set taken(v: TakenOver | null) {
+    this.extra().taken = v;
   }
 
   constructor(conn: Conn, ctx: ConnectionContext) {
@@ -178,7 +177,7 @@ export abstract class ConnectionInput implements ParserEvents {
 
   /** Gives the parser back to the pool and drops the empty queue (the connection is idle). */
   protected trimInput(): void {
-    if (this.parser !== null && this.parser.betweenMessages) {
+    if (this.parser !== null && this.parser.reusable) {
       releaseParser(this.parser);
       this.parser = null;
     }

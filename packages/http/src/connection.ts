@@ -38,6 +38,7 @@ import { ServerRequest, type RequestHost } from "./request.js";
 import type { ConnectionMode } from "./response-head.js";
 import { ServerResponse, type ResponseHost } from "./response.js";
 import { Signal } from "./signal.js";
+import { SocketHost, TakenOver } from "./takeover.js";
 
 
 const EMPTY = Buffer.alloc(0);
@@ -236,7 +237,7 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
       this.parser.destroy(); // mid-message: not reusable
       this.parser = null;
     }
-    if (this.unhooks !== null) for (const unhook of this.unhooks) unhook();
+    this.taken?.handlerReturned();
     this.readDeadline = this.writeDeadline = NO_DEADLINE;
     this.ctx.released(this);
   }
@@ -310,6 +311,8 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     }
     if (failure !== NO_FAILURE) this.#handlerFailed(req, res, failure);
     this.current = null;
+    // Handed off: the request outlives this connection; let it go of it.
+    if (this.taken?.handedOff === true) req.detachHost(new SocketHost(this.taken.socket, this.ctx.secure));
     const dropped = req.closeBody();
     if (dropped > 0) this.bodyConsumed(dropped);
     if (!req.bodyComplete) this.closeAfter = true; // the rest of its body would follow
@@ -400,17 +403,18 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     this.takenOver = true;
     this.closeAfter = true;
     this.setRead(READ_NONE, NO_DEADLINE);
-    this.out.flush();
-    this.out.close();
+    this.#out?.flush();
+    this.#out?.close();
+    this.#out = null;
     this.reader?.cancel();
     const { socket, head } = this.conn.detach();
-    const full = this.upgradeHead.length === 0 ? head : head.length === 0 ? this.upgradeHead : Buffer.concat([this.upgradeHead, head]);
-    const onShutdown = (hook: (graceMs: number) => void): (() => void) => {
-      const unhook = this.ctx.onShutdown(hook);
-      (this.unhooks ??= []).push(unhook);
-      return unhook;
-    };
-    return { socket, head: full, onShutdown };
+    const early = this.upgradeHead;
+    this.upgradeHead = EMPTY;
+    // The parser stopped after this head: it goes back to the pool now, not
+    // when the (perhaps hours-long) new protocol ends.
+    this.trimInput();
+    const full = early.length === 0 ? head : head.length === 0 ? early : Buffer.concat([early, head]);
+    return (this.taken = new TakenOver(socket, full, this.ctx, req));
   }
 
   // ---- deadlines ---------------------------------------------------------------

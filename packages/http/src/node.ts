@@ -16,6 +16,7 @@ import { Prepared, PreparedFastPaths } from "./prepared.js";
 import { BaseRequest } from "./request.js";
 import { NO_FIELDS, serializeFields, type HeaderInit, type SerializedFields } from "./response-head.js";
 import { isBodiless, isValidStatus, statusText } from "./status.js";
+import { TakenOver, type ShutdownHook, type TakeoverHost } from "./takeover.js";
 
 const EMPTY = Buffer.alloc(0);
 
@@ -23,7 +24,7 @@ const EMPTY = Buffer.alloc(0);
 interface UpgradeInfo {
   socket: Duplex;
   head: Buffer;
-  hooks: Set<(graceMs: number) => void>;
+  host: TakeoverHost;
 }
 
 /** `HeadersView` over Node's `rawHeaders`. */
@@ -80,12 +81,16 @@ class NodeRequest extends BaseRequest {
   readonly #req: IncomingMessage;
   readonly #upgrade: UpgradeInfo | null;
   #headers: NodeHeaders | null = null;
-  takenOver = false;
+  /** What `takeover()` returned, once called. */
+  taken: TakenOver | null = null;
 
   constructor(req: IncomingMessage, upgrade: UpgradeInfo | null) {
     super();
     this.#req = req;
     this.#upgrade = upgrade;
+  }
+  get takenOver(): boolean {
+    return this.taken !== null;
   }
   get method(): string {
     return this.#req.method ?? "GET";
@@ -146,14 +151,11 @@ class NodeRequest extends BaseRequest {
   takeover(): Operation<Takeover> {
     const u = this.#upgrade;
     if (u === null || this.takenOver) throw new HttpError("HTTP_ERR_RESPONSE_STATE", "takeover() needs an Upgrade or CONNECT request (attach listener.upgrade to the server's 'upgrade' event)");
-    this.takenOver = true;
     const socket = u.socket as Socket;
     socket.pause();
-    const onShutdown = (hook: (graceMs: number) => void) => {
-      u.hooks.add(hook);
-      return () => void u.hooks.delete(hook);
-    };
-    const result: Takeover = { socket, head: u.head, onShutdown };
+    const result = new TakenOver(socket, u.head, u.host, this);
+    // Hooks not handed off are dropped with the handler's task (see `handle`).
+    this.taken = result;
     return action<Takeover>("takeover", (resolve) => resolve(result));
   }
 }
@@ -274,6 +276,8 @@ function* handle(app: App, req: NodeRequest, res: NodeResponse, raw: NodeServerR
     const status = e instanceof HttpError && e.status > 0 ? e.status : 500;
     raw.writeHead(status, { "content-length": 0, connection: "close" });
     raw.end();
+  } finally {
+    req.taken?.handlerReturned();
   }
 }
 
@@ -288,7 +292,15 @@ function* handle(app: App, req: NodeRequest, res: NodeResponse, raw: NodeServerR
 export function toNodeListener(app: App, options: NodeListenerOptions = {}): NodeListener {
   const kernel = new Kernel();
   const log = options.log ?? ((m: string, e?: unknown) => console.error(m, e ?? ""));
-  const hooks = new Set<(graceMs: number) => void>();
+  const hooks = new Set<ShutdownHook>();
+  // Handed-off protocols run as root tasks of the kernel.
+  const host: TakeoverHost = {
+    onShutdown: (hook) => void hooks.add(hook),
+    offShutdown: (hook) => void hooks.delete(hook),
+    adopt: (op, upgraded) => upgraded.start(op, kernel, null),
+    handOffEnded: () => {},
+    log,
+  };
   const listener = ((req: IncomingMessage, res: NodeServerResponse) => {
     const request = new NodeRequest(req, null);
     const response = new NodeResponse(res, req.method);
@@ -298,7 +310,7 @@ export function toNodeListener(app: App, options: NodeListenerOptions = {}): Nod
     });
   }) as NodeListener;
   listener.upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const request = new NodeRequest(req, { socket, head, hooks });
+    const request = new NodeRequest(req, { socket, head, host });
     // The app answers on the socket after takeover(); a plain response is written raw.
     const res = new NodeServerResponse(req);
     res.assignSocket(socket as Socket);

@@ -167,7 +167,7 @@ export class ServerRequest extends BaseRequest {
   readonly head: MessageHead;
   /** True when the client sent `Expect: 100-continue` (RFC 9110 §10.1.1). */
   readonly expectContinue: boolean;
-  readonly #host: RequestHost;
+  #host: RequestHost;
   #headers: RequestHeaders | null = null;
   // Body state, fed by the connection.
   #chunks: Buffer[] | null = null; // allocated with the first body chunk
@@ -292,6 +292,11 @@ export class ServerRequest extends BaseRequest {
     this.#buffered -= chunk.length;
     this.#host.bodyConsumed(chunk.length);
     return chunk;
+  }
+
+  /** @internal the connection is gone (handed off after a takeover): answer from `host` */
+  detachHost(host: RequestHost): void {
+    this.#host = host;
   }
 
   /** @internal a piece of body arrived */

@@ -4,14 +4,16 @@
  * shutdown (`server.close({ graceMs })`: stop accepting, close idle
  * keep-alive connections, let in-flight requests finish with
  * `Connection: close`, run shutdown hooks of taken-over connections, then
- * cancel whatever is left when the grace period ends).
+ * cancel whatever is left when the grace period ends). Taken-over
+ * connections whose handler handed the protocol off (`Takeover.handOff`)
+ * run as tasks of the server, counted with the connections.
  *
  * @module
  */
 import cluster from "node:cluster";
 import {
   currentTaskSync, isCancelled, listen, moveOnAfter, sleep, spawn,
-  type ListenAddress, type Listener, type ListenOptions,
+  type ListenAddress, type Listener, type ListenOptions, type Operation, type Task,
 } from "@skein/core";
 import type { App } from "./app.js";
 import { runPrimary, watchPrimary } from "./cluster.js";
@@ -20,6 +22,7 @@ import { NO_DEADLINE, type ConnectionContext } from "./connection-input.js";
 import { errorResponse } from "./error-responses.js";
 import { resolveLimits, type HttpLimits } from "./limits.js";
 import { Signal } from "./signal.js";
+import type { ShutdownHook, Upgraded } from "./takeover.js";
 
 /** Options of {@link serve} and {@link HttpServer}. */
 export interface ServeOptions extends ListenOptions {
@@ -61,7 +64,10 @@ export class HttpServer implements ConnectionContext {
   closing = false;
   readonly #options: ServeOptions;
   readonly #connections = new Set<HttpConnection>();
-  readonly #hooks = new Set<(graceMs: number) => void>();
+  /** Handed-off protocols (e.g. WebSockets), each a task of the server. */
+  readonly #adopted = new Set<Upgraded>();
+  #task: Task<unknown> | null = null;
+  readonly #hooks = new Set<ShutdownHook>();
   readonly #empty = new Signal("connections to close");
   readonly #tickMs: number;
   #graceMs: number;
@@ -89,9 +95,9 @@ export class HttpServer implements ConnectionContext {
     return this.#listener.address;
   }
 
-  /** Open connections (taken-over ones included until their handler returns). */
+  /** Open connections (taken-over ones included until their handler, or the task it handed off to, returns). */
   get connectionCount(): number {
-    return this.#connections.size;
+    return this.#connections.size + this.#adopted.size;
   }
 
   /** Requests parsed ahead and waiting for their turn, over all connections. */
@@ -111,7 +117,7 @@ export class HttpServer implements ConnectionContext {
    * cancelled (then every connection is cancelled at once).
    */
   *run(): Generator<unknown, void, any> {
-    const task = currentTaskSync();
+    const task = (this.#task = currentTaskSync());
     if (this.#options.log === undefined) this.#log = task.kernel.log;
     const listener = yield* listen(this.#options);
     this.#listener = listener;
@@ -119,11 +125,12 @@ export class HttpServer implements ConnectionContext {
     try {
       this.#options.onListening?.(this);
       yield* this.#acceptLoop(listener);
-      if (this.#connections.size > 0) yield* moveOnAfter(this.#graceMs, this.#allClosed());
+      if (this.connectionCount > 0) yield* moveOnAfter(this.#graceMs, this.#allClosed());
     } finally {
       listener.close();
       sweeper.cancel();
       for (const c of this.#connections) c.kill();
+      for (const t of this.#adopted) t.task?.cancel();
     }
   }
 
@@ -139,7 +146,7 @@ export class HttpServer implements ConnectionContext {
     this.#listener?.close();
     for (const c of this.#connections) c.closeIfIdle();
     for (const hook of this.#hooks) this.#callHook(hook);
-    if (this.#connections.size === 0) this.#empty.wake();
+    if (this.connectionCount === 0) this.#empty.wake();
   }
 
   // ---- ConnectionContext ------------------------------------------------------
@@ -151,13 +158,14 @@ export class HttpServer implements ConnectionContext {
   }
 
   /** @internal */
-  onShutdown(hook: (graceMs: number) => void): () => void {
-    if (this.closing) {
-      this.#callHook(hook);
-      return () => {};
-    }
-    this.#hooks.add(hook);
-    return () => void this.#hooks.delete(hook);
+  onShutdown(hook: ShutdownHook): void {
+    if (this.closing) this.#callHook(hook);
+    else this.#hooks.add(hook);
+  }
+
+  /** @internal */
+  offShutdown(hook: ShutdownHook): void {
+    this.#hooks.delete(hook);
   }
 
   /** @internal */
@@ -168,7 +176,21 @@ export class HttpServer implements ConnectionContext {
   /** @internal */
   released(connection: HttpConnection): void {
     this.#connections.delete(connection);
-    if (this.closing && this.#connections.size === 0) this.#empty.wake();
+    if (this.closing && this.connectionCount === 0) this.#empty.wake();
+  }
+
+  /** @internal runs a handed-off protocol as a child task of the server */
+  adopt(op: Operation<unknown>, upgraded: Upgraded): void {
+    const server = this.#task;
+    if (server === null) throw new TypeError("the server is not running");
+    this.#adopted.add(upgraded);
+    upgraded.start(op, server.kernel, server);
+  }
+
+  /** @internal */
+  handOffEnded(upgraded: Upgraded): void {
+    this.#adopted.delete(upgraded);
+    if (this.closing && this.connectionCount === 0) this.#empty.wake();
   }
 
   // ---- internals ---------------------------------------------------------------
@@ -183,7 +205,7 @@ export class HttpServer implements ConnectionContext {
         if (this.closing && !isCancelled(e)) return;
         throw e;
       }
-      if (this.closing || (max > 0 && this.#connections.size >= max)) {
+      if (this.closing || (max > 0 && this.connectionCount >= max)) {
         // Over the limit: a prebuilt 503 and close; the others keep being served.
         conn.send(errorResponse(503));
         conn.close();
@@ -197,7 +219,7 @@ export class HttpServer implements ConnectionContext {
   }
 
   *#allClosed(): Generator<unknown, void, any> {
-    while (this.#connections.size > 0) yield* this.#empty.wait();
+    while (this.connectionCount > 0) yield* this.#empty.wait();
   }
 
   *#sweep(): Generator<unknown, void, any> {
@@ -208,7 +230,7 @@ export class HttpServer implements ConnectionContext {
     }
   }
 
-  #callHook(hook: (graceMs: number) => void): void {
+  #callHook(hook: ShutdownHook): void {
     try {
       hook(this.#graceMs);
     } catch (e) {

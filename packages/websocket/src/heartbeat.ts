@@ -6,6 +6,11 @@
  * fires; a pong or a message only updates a field — no timer work on the
  * message path.
  *
+ * Times are whole milliseconds and "never" is -1, not Infinity: small
+ * integers are stored in the object itself, while a fractional or infinite
+ * number in a field is a separate 16-byte box — four of them per idle
+ * connection.
+ *
  * @module
  */
 import type { Kernel } from "@skein/core";
@@ -25,16 +30,22 @@ export interface HeartbeatTarget {
   expire(reason: "WS_ERR_PONG_TIMEOUT" | "WS_ERR_IDLE_TIMEOUT" | "WS_ERR_MAX_LIFETIME"): void;
 }
 
+/** A deadline that is not set. */
+const NEVER = -1;
+
+/** Kernel time in whole milliseconds (rounded up: a deadline is never early). */
+export const wholeMs = (t: number): number => Math.ceil(t);
+
 /** One socket's heartbeat timer (a kernel `TimerEntry`). */
 export class Heartbeat {
   // TimerEntry fields, owned by the kernel's timer heap.
   at = 0;
   heapIndex = -1;
   heapSeq = 0;
-  /** Kernel time of the last message from the peer (kept only when idleTimeoutMs > 0). */
+  /** Kernel time (whole ms) of the last message from the peer (kept only when idleTimeoutMs > 0). */
   lastMessageAt: number;
   private nextPingAt: number;
-  private pongDeadline = Infinity;
+  private pongDeadline = NEVER;
   private readonly endOfLife: number;
 
   /** True when `limits` ask for any timer at all. */
@@ -43,17 +54,17 @@ export class Heartbeat {
   }
 
   constructor(private readonly target: HeartbeatTarget) {
-    const now = target.kernel.now();
+    const now = wholeMs(target.kernel.now());
     const limits = target.limits;
     this.lastMessageAt = now;
-    this.nextPingAt = limits.pingIntervalMs > 0 ? now + limits.pingIntervalMs : Infinity;
-    this.endOfLife = limits.maxLifetimeMs > 0 ? now + limits.maxLifetimeMs : Infinity;
+    this.nextPingAt = limits.pingIntervalMs > 0 ? now + limits.pingIntervalMs : NEVER;
+    this.endOfLife = limits.maxLifetimeMs > 0 ? now + limits.maxLifetimeMs : NEVER;
     this.arm();
   }
 
   /** The peer answered a ping: it is alive. */
   onPong(): void {
-    this.pongDeadline = Infinity;
+    this.pongDeadline = NEVER;
   }
 
   /** Cancels the timer (the socket closed). */
@@ -66,26 +77,29 @@ export class Heartbeat {
     if (this.target.isClosed) return;
     const now = this.target.kernel.now();
     const { idleTimeoutMs, pingIntervalMs, pongTimeoutMs } = this.target.limits;
-    if (now >= this.endOfLife) return this.target.expire("WS_ERR_MAX_LIFETIME");
-    if (now >= this.pongDeadline) {
+    if (this.endOfLife !== NEVER && now >= this.endOfLife) return this.target.expire("WS_ERR_MAX_LIFETIME");
+    if (this.pongDeadline !== NEVER && now >= this.pongDeadline) {
       // While we are not reading, the peer's pong sits unread in our socket:
       // that is the handler's slowness, not a dead peer.
       if (!this.target.readPaused) return this.target.expire("WS_ERR_PONG_TIMEOUT");
-      this.pongDeadline = now + pongTimeoutMs;
+      this.pongDeadline = wholeMs(now + pongTimeoutMs);
     }
     if (idleTimeoutMs > 0 && now >= this.lastMessageAt + idleTimeoutMs) return this.target.expire("WS_ERR_IDLE_TIMEOUT");
-    if (now >= this.nextPingAt) {
+    if (this.nextPingAt !== NEVER && now >= this.nextPingAt) {
       this.target.sendHeartbeatPing();
-      if (pongTimeoutMs > 0 && this.pongDeadline === Infinity) this.pongDeadline = now + pongTimeoutMs;
-      this.nextPingAt = now + pingIntervalMs;
+      if (pongTimeoutMs > 0 && this.pongDeadline === NEVER) this.pongDeadline = wholeMs(now + pongTimeoutMs);
+      this.nextPingAt = wholeMs(now + pingIntervalMs);
     }
     this.arm();
   }
 
   private arm(): void {
     const idleTimeoutMs = this.target.limits.idleTimeoutMs;
-    const idleAt = idleTimeoutMs > 0 ? this.lastMessageAt + idleTimeoutMs : Infinity;
-    const at = Math.min(this.nextPingAt, this.pongDeadline, idleAt, this.endOfLife);
+    let at = Infinity;
+    if (idleTimeoutMs > 0) at = this.lastMessageAt + idleTimeoutMs;
+    if (this.nextPingAt !== NEVER && this.nextPingAt < at) at = this.nextPingAt;
+    if (this.pongDeadline !== NEVER && this.pongDeadline < at) at = this.pongDeadline;
+    if (this.endOfLife !== NEVER && this.endOfLife < at) at = this.endOfLife;
     if (at !== Infinity) this.target.kernel.addTimer(this, at);
   }
 }

@@ -8,7 +8,7 @@
  */
 import { timeout, type Kernel, type Operation, type Task, type Teardown } from "@skein/core";
 import { messageArrives } from "./batch.js";
-import type { Heartbeat } from "./heartbeat.js";
+import { wholeMs, type Heartbeat } from "./heartbeat.js";
 import type { WebSocketLimits } from "./limits.js";
 import { Message } from "./message.js";
 import { RecvOp } from "./socket-ops.js";
@@ -135,7 +135,7 @@ export abstract class InboundSocket {
   onMessage(data: Buffer, binary: boolean): void {
     messageArrives();
     const hb = this.heartbeat;
-    if (hb !== null && this.limits.idleTimeoutMs > 0) hb.lastMessageAt = this.kernel.now();
+    if (hb !== null && this.limits.idleTimeoutMs > 0) hb.lastMessageAt = wholeMs(this.kernel.now());
     const msg = new Message(data, binary);
     const reader = this.reader;
     if (reader !== null) {

@@ -6,24 +6,31 @@
  * handshake takes the connection over from the HTTP server and hands the
  * socket and its leftover bytes to `ws` (`handleUpgrade`), which writes the
  * 101 and from then on does framing, masking, UTF-8 checks, compression and
- * the close handshake. The handler then runs in the request's task:
+ * the close handshake. The handler then runs in a task of the HTTP server
+ * (`Takeover.handOff`), so the HTTP connection's parser, buffers and
+ * request task are freed rather than held for the socket's lifetime:
  * returning closes with 1000, throwing closes with 1011 (and is logged),
  * cancellation (server shutdown) closes with 1001.
  *
  * @module
  */
 import type { Socket } from "node:net";
-import { currentTask, Event, isCancelled, type Operation } from "@skein/core";
+import { currentTask, Event, type Operation } from "@skein/core";
 import type { Prepared, Request, Response } from "@skein/http";
 import { WebSocketServer, type PerMessageDeflateOptions, type ServerOptions } from "ws";
-import { CloseCode, WEBSOCKET_VERSION } from "./constants.js";
-import { WebSocketError } from "./errors.js";
+import { WEBSOCKET_VERSION } from "./constants.js";
 import { checkHandshake, type HandshakeOptions } from "./handshake.js";
 import { resolveLimits, type WebSocketLimits } from "./limits.js";
+import { Session, type SessionOwner } from "./session.js";
 import { WebSocket } from "./socket.js";
 import { RawSocket, type RawWebSocket } from "./ws-internals.js";
 
-/** A WebSocket handler: a coroutine that owns one connection. */
+/**
+ * A WebSocket handler: a coroutine that owns one connection. One declared
+ * with a single parameter, `function* (ws)`, is not given the request, and
+ * the request (its parsed head, about 1 KB) is then not kept for the
+ * connection's lifetime.
+ */
 export type WebSocketHandler = (ws: WebSocket, req: Request) => Operation<unknown>;
 
 /** Options of {@link websocket}: limits, handshake policy, compression. */
@@ -94,57 +101,37 @@ export function websocket(handler: WebSocketHandler, options: WebSocketOptions =
     const verdict = checkHandshake(req, options);
     if (!verdict.ok) return res.text(verdict.status, `${verdict.reason}\n`, { ...verdict.headers, connection: "close" });
     if (!req.upgrade) return res.text(400, "not an upgrade request\n", { connection: "close" });
-    return session(req, verdict.key, verdict.protocol);
+    return accept(req, verdict.key, verdict.protocol);
   }
 
-  // A separate frame, gone once it returns: the handshake's objects (and
-  // the leftover bytes' buffer) are not kept alive by an idle connection.
-  function* accept(req: Request, key: string, protocol: string | null): Generator<unknown, WebSocket | null, any> {
+  // The handshake, in the request's task. The session is handed off to a
+  // task of the server, and this frame, the request's task and the HTTP
+  // connection are gone once it returns: an idle WebSocket keeps none of them.
+  function* accept(req: Request, key: string, protocol: string | null): Generator<unknown, void, any> {
     const task = yield* currentTask();
-    const { socket, head, onShutdown } = yield* req.takeover();
+    const { socket, head, onShutdown, handOff } = yield* req.takeover();
     const raw = upgrade(wss, req, key, protocol, socket, head);
-    if (raw === null) return null; // the client hung up during the handshake; ws dropped the socket
+    if (raw === null) return; // the client hung up during the handshake; ws dropped the socket
     const ws = new WebSocket(raw, task.kernel, limits);
     socket.resume(); // the takeover hands the socket over paused
     // The HTTP server's graceful shutdown: 1001 to the peer; the handler's
     // recv() then returns null and it finishes on its own.
     onShutdown(() => ws.expire("WS_ERR_SHUTTING_DOWN"));
-    return ws;
-  }
-
-  function* session(req: Request, key: string, protocol: string | null): Generator<unknown, void, any> {
-    const ws = yield* accept(req, key, protocol);
-    if (ws === null) return;
+    // A handler declared `(ws)` never sees the request: then it is not kept.
+    handOff(new Session(ws, handler, handler.length >= 2 ? req : undefined, owner));
     connections.add(ws);
     state.sessions++;
-    let code: number = CloseCode.NORMAL;
-    let reason = "";
-    try {
-      yield* handler(ws, req);
-    } catch (e) {
-      if (isCancelled(e)) {
-        code = CloseCode.GOING_AWAY;
-        reason = "server shutting down";
-        ws.error ??= new WebSocketError("WS_ERR_SHUTTING_DOWN", reason);
-        throw e;
-      }
-      // A send that failed because the peer left is the end of the story, not a bug.
-      if (!(e instanceof WebSocketError && e.code === "WS_ERR_CLOSED")) {
-        const log = options.log ?? (yield* currentTask()).kernel.log;
-        log(`skein: websocket handler for ${ws.remote} failed:`, e);
-        ws.error ??= new WebSocketError("WS_ERR_HANDLER", "the handler failed", { cause: e });
-        code = CloseCode.INTERNAL_ERROR;
-        reason = "internal error";
-      }
-    } finally {
-      try {
-        yield* ws.close(code, reason);
-      } finally {
-        connections.delete(ws);
-        if (--state.sessions === 0) (state.stopping as Event | null)?.set(); // set by shutdown() meanwhile
-      }
-    }
+    // shutdown() may have begun meanwhile.
+    if (state.stopping !== null) ws.expire("WS_ERR_SHUTTING_DOWN");
   }
+
+  const owner: SessionOwner = {
+    log: options.log,
+    ended(ws) {
+      connections.delete(ws);
+      if (--state.sessions === 0) state.stopping?.set();
+    },
+  };
 
   function* shutdown(opts: ShutdownOptions = {}): Generator<unknown, void, any> {
     const stopping = (state.stopping ??= new Event("websocket shutdown"));

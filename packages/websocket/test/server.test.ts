@@ -132,6 +132,21 @@ describe("routing", () => {
   });
 });
 
+describe("the request", () => {
+  it("stays readable by a handler that takes it, long after the handshake freed its HTTP connection", async () => {
+    const h = await host(
+      websocket(function* (ws, req) {
+        const msg = yield* ws.recv(); // the HTTP connection was handed off and ended meanwhile
+        yield* ws.send(`${msg!.text} ${req.path} ${req.headers.get("x-room")} ${req.remoteAddress}`);
+      }),
+    );
+    const c = await openClient(`${h.url}/chat`, { headers: { "x-room": "lobby" } });
+    c.ws.send("hi");
+    expect((await c.next()).data.toString()).toBe("hi /chat lobby 127.0.0.1");
+    expect((await c.closeEvent()).code).toBe(1000);
+  });
+});
+
 describe("permessage-deflate", () => {
   it("is off by default", async () => {
     const h = await host(echoApp());

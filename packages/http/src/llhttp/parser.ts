@@ -166,9 +166,18 @@ export class HttpParser implements WasmSink {
     return this.#inHead;
   }
 
-  /** True when no message is in progress (ready for `reuse`). */
+  /** True when no message is in progress. */
   get betweenMessages(): boolean {
     return !this.#inMessage && this.state === PARSER_STATE.READY;
+  }
+
+  /**
+   * True when `reuse` may make it as good as new: between messages, or
+   * stopped after a complete Upgrade/CONNECT head (the connection changed
+   * protocols; llhttp's reset clears that).
+   */
+  get reusable(): boolean {
+    return !this.#inMessage && (this.state === PARSER_STATE.READY || this.state === PARSER_STATE.UPGRADED) && this.#ptr !== 0;
   }
 
   /** Frees the wasm-side parser. The parser must not be used afterwards. */

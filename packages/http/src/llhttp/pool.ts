@@ -28,8 +28,8 @@ export function acquireParser(events: ParserEvents, limits: Partial<ParserLimits
   return parser;
 }
 
-/** Returns a parser between messages to the pool (or frees it if it is mid-message, failed, or the pool is full). */
+/** Returns a parser between messages (or after an upgrade) to the pool; frees it if it is mid-message, failed, or the pool is full. */
 export function releaseParser(parser: HttpParser): void {
-  if (parser.betweenMessages && pool.length < MAX_POOLED) pool.push(parser);
+  if (parser.reusable && pool.length < MAX_POOLED) pool.push(parser);
   else parser.destroy();
 }

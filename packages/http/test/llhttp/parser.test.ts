@@ -133,6 +133,27 @@ describe("HttpParser", () => {
         expect(r.messages).toHaveLength(1);
       }
     });
+    it("is reusable after an upgrade (pooled parsers are not lost to WebSockets), and parses as new", () => {
+      const targets: string[] = [];
+      const events = { onHead: (h: MessageHead) => void targets.push(h.target), onBody: () => {}, onMessageComplete: () => {} };
+      const parser = new HttpParser("request", events);
+      parser.execute(bytes(upgrade + "LEFTOVER"));
+      expect(parser.state).toBe(PARSER_STATE.UPGRADED);
+      expect(parser.reusable).toBe(true);
+      parser.reuse(events);
+      expect(parser.state).toBe(PARSER_STATE.READY);
+      const next = bytes("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+      expect(parser.execute(next)).toBe(next.length);
+      expect(targets).toEqual(["/ws", "/next"]);
+      parser.destroy();
+      expect(parser.reusable).toBe(false);
+    });
+    it("is not reusable in the middle of a message", () => {
+      const parser = new HttpParser("request", { onHead: () => {}, onBody: () => {}, onMessageComplete: () => {} });
+      parser.execute(bytes("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nab"));
+      expect(parser.reusable).toBe(false);
+      parser.destroy();
+    });
     it("treats CONNECT as a takeover too", () => {
       const r = parse([bytes("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n\x16\x03\x01")]);
       expect(r.state).toBe(PARSER_STATE.UPGRADED);

@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { action } from "@skein/core";
 import type { Request, Response } from "../../src/app.js";
 import { Prepared } from "../../src/prepared.js";
-import { exchange, rawSocket, startServer } from "../helpers/server.js";
+import { HttpError } from "../../src/errors.js";
+import { exchange, rawSocket, startNodeServer, startServer, type Running } from "../helpers/server.js";
 
 const hello = Prepared.text(200, "Hello, World!");
 const events: string[] = [];
@@ -31,6 +32,48 @@ function* app(req: Request, res: Response) {
   socket.resume();
   yield* closed(socket);
   events.push("handler done");
+}
+
+/**
+ * Takes over, answers 101, and hands the echo protocol off to a task of the
+ * server; the handler itself returns at once.
+ */
+function* handOffApp(req: Request, res: Response) {
+  if (!req.upgrade) return hello;
+  const { socket, handOff, onShutdown } = yield* req.takeover();
+  onShutdown(() => {
+    events.push("shutdown hook");
+    socket.end("going away\n");
+  });
+  socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
+  handOff(
+    (function* () {
+      let failure: string | null = null;
+      socket.on("data", (d) => {
+        if (d.toString() === "boom") failure = "boom";
+        socket.write(d);
+      });
+      socket.on("end", () => socket.end()); // the server's sockets allow half-open connections
+      socket.resume();
+      // The request is still usable: its (empty) body, its addresses — answered from the socket now.
+      socket.write(`from:${req.remoteAddress}|body:${(yield* req.read()).length}|`);
+      try {
+        yield* req.takeover();
+      } catch (e) {
+        socket.write(`again:${(e as HttpError).code}|`);
+      }
+      yield* closed(socket);
+      events.push("protocol done");
+      if (failure !== null) throw new Error(failure);
+    })(),
+  );
+  events.push("handler returned");
+}
+
+/** Waits until `check` holds (the server notices a closed socket asynchronously). */
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(check()).toBe(true);
 }
 
 const upgrade = "GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n";
@@ -96,5 +139,112 @@ describe("upgrade", () => {
     await stopped;
     expect(events).toEqual(["shutdown hook 2000", "handler done"]);
     expect(s.server.connectionCount).toBe(0);
+  });
+});
+
+describe("handOff", () => {
+  async function switched(s: Running): Promise<Socket> {
+    const socket = await rawSocket(s.port);
+    const greeting = collect(socket, (t) => t.includes("again:"));
+    socket.write(upgrade);
+    const text = await greeting;
+    expect(text).toContain("HTTP/1.1 101 Switching Protocols\r\n");
+    expect(text).toContain("from:127.0.0.1|body:0|again:HTTP_ERR_RESPONSE_STATE|");
+    return socket;
+  }
+
+  it("runs the protocol as a task of the server after the handler returns; the connection stays counted until it ends", async () => {
+    events.length = 0;
+    const s = await startServer(handOffApp);
+    try {
+      const socket = await switched(s);
+      expect(events).toEqual(["handler returned"]);
+      expect(s.server.connectionCount).toBe(1);
+      const echo = collect(socket, (t) => t.endsWith("ping"));
+      socket.write("ping");
+      expect(await echo).toMatch(/ping$/);
+      socket.destroy();
+      await until(() => s.server.connectionCount === 0);
+      expect(events).toEqual(["handler returned", "protocol done"]);
+      expect(s.logs).toEqual([]);
+      // Plain requests are still served.
+      expect((await exchange(s.port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")).responses[0]!.status).toBe(200);
+    } finally {
+      await s.stop(1000);
+    }
+  });
+
+  it("logs a failure of the handed-off task with its request, and keeps serving", async () => {
+    const s = await startServer(handOffApp);
+    try {
+      const socket = await switched(s);
+      const echo = collect(socket, (t) => t.endsWith("boom"));
+      socket.write("boom");
+      await echo;
+      socket.destroy();
+      await until(() => s.logs.length === 1);
+      expect(s.logs[0]!.message).toBe("skein http: GET /chat failed after takeover");
+      expect((s.logs[0]!.error as Error).message).toBe("boom");
+      expect(s.server.connectionCount).toBe(0);
+      expect((await exchange(s.port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")).responses[0]!.status).toBe(200);
+    } finally {
+      await s.stop(1000);
+    }
+  });
+
+  it("a graceful close calls the handed-off connection's hooks and waits for its task", async () => {
+    events.length = 0;
+    const s = await startServer(handOffApp);
+    const socket = await switched(s);
+    const bye = collect(socket, (t) => t.includes("going away"));
+    const stopped = s.stop(2000);
+    await bye;
+    socket.end();
+    await stopped;
+    expect(events).toEqual(["handler returned", "shutdown hook", "protocol done"]);
+    expect(s.server.connectionCount).toBe(0);
+  });
+
+  it("cancels a handed-off task that outlives the grace period", async () => {
+    events.length = 0;
+    const s = await startServer(function* (req, res) {
+      if (!req.upgrade) return hello;
+      const { socket, handOff } = yield* req.takeover();
+      socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
+      handOff(
+        (function* () {
+          try {
+            yield* closed(socket); // the client never closes
+          } finally {
+            events.push("protocol cancelled");
+            socket.destroy();
+          }
+        })(),
+      );
+    });
+    const socket = await rawSocket(s.port);
+    const switched = collect(socket, (t) => t.includes("101"));
+    socket.write(upgrade);
+    await switched;
+    expect(s.server.connectionCount).toBe(1);
+    await s.stop(50);
+    expect(events).toEqual(["protocol cancelled"]);
+    expect(s.server.connectionCount).toBe(0);
+  });
+
+  it("works the same through toNodeListener on node:http", async () => {
+    events.length = 0;
+    const s = await startNodeServer(handOffApp);
+    try {
+      const socket = await switched(s);
+      const echo = collect(socket, (t) => t.endsWith("ping"));
+      socket.write("ping");
+      expect(await echo).toMatch(/ping$/);
+      socket.destroy();
+      await until(() => events.includes("protocol done"));
+      expect(events).toEqual(["handler returned", "protocol done"]);
+    } finally {
+      await s.stop();
+    }
   });
 });
