@@ -13,7 +13,10 @@ const RATIO_X = 376; // right edge of the ratio column
 const PLOT_LEFT = 400;
 const PLOT_RIGHT = 800;
 const TARGET_X = 822; // the target column
-const ROW_H = 30;
+const ROW_H = 36;
+const BAR_H = 18;
+/** Closest two axis labels may be, in px (ticks are thinned to keep them apart). */
+const MIN_TICK_GAP = 40;
 const GROUP_H = 34;
 const TOP = 92;
 
@@ -93,12 +96,15 @@ export function renderSvg(report: BenchReport): string {
     const mid = y + ROW_H / 2;
     const title = `${row.name}: ${formatRatio(ratio)}${row.baseline ? ` of ${row.baseline.name}` : ""}${row.target ? ` (target ${formatTarget(row)})` : ""}`;
     body.push(`<g><title>${escapeXml(title)}</title>`);
-    body.push(`<text x="${LABEL_X + 12}" y="${mid + 5}">${escapeXml(clip(item.label))}${lower ? ` <tspan fill="${COLOR.muted}">(lower is better)</tspan>` : ""}</text>`);
-    body.push(`<rect x="${barX.toFixed(1)}" y="${y + 6}" width="${barW.toFixed(1)}" height="${ROW_H - 12}" rx="3" fill="${color}"/>`);
+    // Two lines: the figure, then what it is compared with (rows of one figure differ only there).
+    const against = [row.baseline ? `vs ${row.baseline.name}` : "", lower ? "lower is better" : ""].filter(Boolean).join(" · ");
+    body.push(`<text x="${LABEL_X + 12}" y="${mid - 2}">${escapeXml(clip(item.label))}</text>`);
+    if (against !== "") body.push(`<text x="${LABEL_X + 12}" y="${mid + 12}" font-size="11" fill="${COLOR.muted}">${escapeXml(clip(against, 48))}</text>`);
+    body.push(`<rect x="${barX.toFixed(1)}" y="${y + (ROW_H - BAR_H) / 2}" width="${barW.toFixed(1)}" height="${BAR_H}" rx="3" fill="${color}"/>`);
     body.push(`<text x="${RATIO_X}" y="${mid + 5}" text-anchor="end" font-weight="700" fill="${color}">${formatRatio(ratio)}</text>`);
     if (row.target) {
       const tx = clampX(row.target.ratio).toFixed(1);
-      body.push(`<line x1="${tx}" x2="${tx}" y1="${y + 2}" y2="${y + ROW_H - 2}" stroke="${COLOR.text}" stroke-width="2.5"/>`);
+      body.push(`<line x1="${tx}" x2="${tx}" y1="${y + 5}" y2="${y + ROW_H - 5}" stroke="${COLOR.text}" stroke-width="2.5"/>`);
       body.push(`<text x="${TARGET_X}" y="${mid + 5}" fill="${color}">${met ? "✓" : "✗"} target ${escapeXml(formatTarget(row))}</text>`);
     }
     body.push("</g>");
@@ -107,7 +113,11 @@ export function renderSvg(report: BenchReport): string {
   const plotBottom = y + 6;
 
   const grid: string[] = [];
-  for (let t = lo; t <= hi * 1.0001; t *= 2) {
+  // Every power of two that has room for its label, always including 1x.
+  let step = 2;
+  while (x(step) - x(1) < MIN_TICK_GAP) step *= 2;
+  const first = step ** Math.ceil(Math.log(lo) / Math.log(step) - 1e-9);
+  for (let t = first; t <= hi * 1.0001; t *= step) {
     const gx = x(t).toFixed(1);
     const one = Math.abs(t - 1) < 1e-9;
     grid.push(`<line x1="${gx}" x2="${gx}" y1="${TOP - 6}" y2="${plotBottom}" stroke="${one ? COLOR.text : COLOR.grid}" stroke-width="${one ? 2 : 1}"${one ? "" : ' stroke-dasharray="3 3"'}/>`);

@@ -85,6 +85,23 @@ describe("renderSvg", () => {
     expect(up!.w).toBeCloseTo(down!.w, 0);
     expect(up!.x).toBeCloseTo(down!.x + down!.w, 0); // both touch the 1x line
   });
+  it("names each row's baseline under its label, so rows of one figure can be told apart", () => {
+    expect(svg).toMatch(/>vs node:http</);
+    expect(svg).toMatch(/>vs node:http · lower is better</);
+  });
+  it("keeps axis labels apart however wide the domain, always labelling 1x", () => {
+    const report = {
+      ...sampleReport,
+      outcomes: [{ bench: "t", ok: true as const, exitCode: 0, seconds: 1, figures: { bench: "t", rows: [
+        { name: "up", value: 300, unit: "x", baseline: { name: "b", value: 1 } },
+        { name: "down", value: 1, unit: "x", baseline: { name: "b", value: 50 } },
+      ] } }],
+    };
+    const ticks = [...renderSvg(report).matchAll(/<text x="([\d.]+)" y="80" text-anchor="middle"[^>]*>([^<]+)</g)];
+    expect(ticks.map((t) => t[2])).toContain("1x");
+    const xs = ticks.map((t) => Number(t[1]));
+    for (let i = 1; i < xs.length; i++) expect(xs[i]! - xs[i - 1]!).toBeGreaterThanOrEqual(40);
+  });
   it("says which bench was not measured", () => {
     expect(svg).toContain("not measured");
   });
