@@ -88,15 +88,16 @@ export class Conn implements Flushable {
   private readonly kernel: Kernel;
   private readonly readHwm: number;
   private readonly writeHwm: number;
-  // Read side: leftover of a partly consumed chunk, then whole chunks.
-  private chunks: Buffer[] = [];
+  // Read side: leftover of a partly consumed chunk, then whole chunks
+  // (allocated on first use: a reader that keeps up never needs it).
+  private chunks: Buffer[] | null = null;
   private chunkHead = 0;
   private buffered = 0;
   private paused = false;
   private eof = false;
   private error: Error | null = null;
-  // Write side.
-  private out: Buffer[] = [];
+  // Write side (allocated by the first send, then reused for every flush).
+  private out: Buffer[] | null = null;
   private outBytes = 0;
   private writeClosed = false;
   private detached = false;
@@ -204,8 +205,9 @@ export class Conn implements Flushable {
   /** Puts bytes back at the front of the read buffer (a parser read too far). */
   unshift(data: Buffer): void {
     if (data.length === 0) return;
-    if (this.chunkHead > 0) this.chunks[--this.chunkHead] = data;
-    else this.chunks.unshift(data);
+    const chunks = (this.chunks ??= []);
+    if (this.chunkHead > 0) chunks[--this.chunkHead] = data;
+    else chunks.unshift(data);
     this.buffered += data.length;
   }
 
@@ -221,19 +223,21 @@ export class Conn implements Flushable {
     return op.cancel;
   }
 
+  /** Takes up to `max` buffered bytes (there are some). */
   private take(max: number): Buffer {
-    const chunk = this.chunks[this.chunkHead]!;
+    const chunks = this.chunks!;
+    const chunk = chunks[this.chunkHead]!;
     let out: Buffer;
     if (chunk.length <= max) {
       out = chunk;
-      this.chunks[this.chunkHead++] = EMPTY;
-      if (this.chunkHead === this.chunks.length) {
-        this.chunks.length = 0;
+      chunks[this.chunkHead++] = EMPTY;
+      if (this.chunkHead === chunks.length) {
+        chunks.length = 0;
         this.chunkHead = 0;
       }
     } else {
       out = chunk.subarray(0, max);
-      this.chunks[this.chunkHead] = chunk.subarray(max);
+      chunks[this.chunkHead] = chunk.subarray(max);
     }
     this.buffered -= out.length;
     if (this.paused && this.buffered < this.readHwm) this.resumeSocket();
@@ -252,11 +256,11 @@ export class Conn implements Flushable {
       const task = reader.task!;
       reader.task = null;
       if (chunk.length <= reader.max) return task.resume(chunk);
-      this.chunks.push(chunk.subarray(reader.max));
+      (this.chunks ??= []).push(chunk.subarray(reader.max));
       this.buffered += chunk.length - reader.max;
       return task.resume(chunk.subarray(0, reader.max));
     }
-    this.chunks.push(chunk);
+    (this.chunks ??= []).push(chunk);
     this.buffered += chunk.length;
     if (this.buffered >= this.readHwm && !this.paused) {
       this.paused = true;
@@ -305,7 +309,7 @@ export class Conn implements Flushable {
     if (this.writeClosed) throw this.error ?? new ConnectionClosedError(`connection to ${this.remote} is closed`);
     const buf = typeof data === "string" ? Buffer.from(data) : (data as Buffer);
     if (buf.length === 0) return;
-    this.out.push(buf);
+    (this.out ??= []).push(buf);
     this.outBytes += buf.length;
     this.kernel.deferFlush(this);
   }
@@ -352,19 +356,24 @@ export class Conn implements Flushable {
   /** Writes everything queued by `send` now, in one write. Called by the kernel. */
   flush(): void {
     const out = this.out;
-    if (out.length === 0) return;
+    if (out === null || out.length === 0) return;
     const bytes = this.outBytes;
-    this.out = [];
+    // Detached while writing: a send() from inside a write starts a new list.
+    this.out = null;
     this.outBytes = 0;
-    if (this.socket.destroyed) return;
-    if (out.length === 1) this.socket.write(out[0]!);
-    else if (bytes <= 64 * 1024) this.socket.write(Buffer.concat(out, bytes));
-    else {
-      // Large payloads: let the stream gather them with writev, no copy.
-      this.socket.cork();
-      for (const b of out) this.socket.write(b);
-      this.socket.uncork();
+    if (!this.socket.destroyed) {
+      if (out.length === 1) this.socket.write(out[0]!);
+      else if (bytes <= 64 * 1024) this.socket.write(Buffer.concat(out, bytes));
+      else {
+        // Large payloads: let the stream gather them with writev, no copy.
+        this.socket.cork();
+        for (const b of out) this.socket.write(b);
+        this.socket.uncork();
+      }
     }
+    // Reused for the next flush: no new list per write.
+    out.length = 0;
+    this.out ??= out;
   }
 
   // ---- closing ----------------------------------------------------------
@@ -400,7 +409,7 @@ export class Conn implements Flushable {
 
   /** Closes at once, discarding queued data (TCP RST when possible). */
   abort(): void {
-    this.out = [];
+    this.out = null;
     this.outBytes = 0;
     this.writeClosed = true;
     // A TLS socket's handle cannot send a reset (resetAndDestroy throws): destroy it.
@@ -418,8 +427,8 @@ export class Conn implements Flushable {
     this.flush();
     this.detached = true;
     this.writeClosed = true;
-    const head = this.buffered === 0 ? EMPTY : Buffer.concat(this.chunks.slice(this.chunkHead), this.buffered);
-    this.chunks = [];
+    const head = this.buffered === 0 ? EMPTY : Buffer.concat(this.chunks!.slice(this.chunkHead), this.buffered);
+    this.chunks = null;
     this.chunkHead = 0;
     this.buffered = 0;
     this.removeListeners();
