@@ -20,6 +20,10 @@ export interface WaitOptions {
   timeoutMs?: number;
 }
 
+// InboundSocket.bits (WebSocket uses the higher ones).
+const DONE = 1;
+const PAUSED = 2;
+
 /** The receiving half of {@link WebSocket} (which extends it). */
 export abstract class InboundSocket {
   /** The underlying `ws` WebSocket. */
@@ -27,21 +31,35 @@ export abstract class InboundSocket {
   readonly limits: Readonly<WebSocketLimits>;
   /** @internal */ readonly kernel: Kernel;
   /** @internal */ reader: RecvOp | null = null;
-  /** True once the connection has closed. */
-  protected done = false;
+  // Booleans of this class and WebSocket, packed into one field (an idle
+  // server holds thousands of sockets): see the accessors.
+  protected bits = 0;
   protected heartbeat: Heartbeat | null = null;
   // The queue, allocated on first use (an idle connection has none): an
   // array consumed from qHead, reset when empty.
   private queue: (Message | undefined)[] | null = null;
   private qHead = 0;
   private qBytes = 0;
-  private paused = false;
   private asyncWaiter: ((m: Message | null) => void) | null = null;
 
   constructor(raw: RawWebSocket, kernel: Kernel, limits: Readonly<WebSocketLimits>) {
     this.raw = raw;
     this.kernel = kernel;
     this.limits = limits;
+  }
+
+  /** True once the connection has closed. */
+  protected get done(): boolean {
+    return (this.bits & DONE) !== 0;
+  }
+  protected set done(v: boolean) {
+    this.bits = v ? this.bits | DONE : this.bits & ~DONE;
+  }
+  private get paused(): boolean {
+    return (this.bits & PAUSED) !== 0;
+  }
+  private set paused(v: boolean) {
+    this.bits = v ? this.bits | PAUSED : this.bits & ~PAUSED;
   }
 
   /** `host:port` of the peer. */

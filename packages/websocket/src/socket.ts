@@ -42,6 +42,24 @@ export interface Subscriptions {
   drop(ws: WebSocket): void;
 }
 
+// WebSocket's flags in InboundSocket.bits (1 and 2 are InboundSocket's).
+const FLUSH_QUEUED = 4;
+const HELD = 8;
+const CORKED = 16;
+
+/** The rarely used part of a WebSocket's state: closing, pings, senders waiting to drain. */
+class Rare {
+  closeCode: number | null = null;
+  closeReason = "";
+  error: WebSocketError | null = null;
+  drainers: DrainOp[] | null = null;
+  drainListener: (() => void) | null = null;
+  sentCloseCode: number | null = null;
+  closeWaiters: ClosedOp[] | null = null;
+  pings: PingOp[] | null = null;
+  pingSeq = 0;
+}
+
 // A finished iterator: `yield* NO_WAIT` returns at once without a trip
 // through the kernel (the common case of a send below the high-water mark).
 const DONE: Iterator<unknown, void> = { next: () => ({ done: true, value: undefined }) };
@@ -60,33 +78,12 @@ const NO_WAIT: Operation<void> = { [Symbol.iterator]: () => DONE };
  * }
  */
 export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarget, EventSink, Batched {
-  /**
-   * The close code of the connection once closed: the peer's, if it sent a
-   * close frame; else the one we sent (1007, 1009, 1001…); else 1006.
-   */
-  closeCode: number | null = null;
-  /** The close reason that came with {@link closeCode}. */
-  closeReason = "";
-  /**
-   * Why the connection ended, when it was not an ordinary close handshake:
-   * bad input from the peer (`WS_ERR_PROTOCOL`, `WS_ERR_INVALID_UTF8`,
-   * `WS_ERR_MESSAGE_TOO_BIG`), a vanished peer, heartbeat or idle expiry.
-   */
-  error: WebSocketError | null = null;
-  /** @internal */ flushQueued = false;
-  /** Senders waiting for the socket to drain (any task may send). */
-  private drainers: DrainOp[] | null = null;
   /** @internal */ subscriptions: Subscriptions[] | null = null;
   private readonly socket: Socket | null;
   /** How messages are written: DIRECT_SEND(_MASKED), or THROUGH_WS when compressing. */
   private readonly sendMode: number;
-  private corked = false;
-  /** @internal */ held = false;
-  private drainListener: (() => void) | null = null;
-  private sentCloseCode: number | null = null;
-  private closeWaiters: ClosedOp[] | null = null;
-  private pings: PingOp[] | null = null;
-  private pingSeq = 0;
+  /** State an open, idle socket does not need, allocated on first use. */
+  #x: Rare | null = null;
 
   /** Wraps an open `ws` WebSocket. Server code gets one from {@link websocket}; clients from {@link connect}. */
   constructor(raw: RawWebSocket, kernel: Kernel, limits: Readonly<WebSocketLimits>) {
@@ -97,6 +94,90 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
     raw.sink = this;
     if (Heartbeat.needed(limits) && raw.readyState === OPEN) this.heartbeat = new Heartbeat(this);
     if (raw.readyState > OPEN && socket === null) this.done = true;
+  }
+
+  #rare(): Rare {
+    return (this.#x ??= new Rare());
+  }
+
+  /**
+   * The close code of the connection once closed: the peer's, if it sent a
+   * close frame; else the one we sent (1007, 1009, 1001…); else 1006.
+   */
+  get closeCode(): number | null {
+    return this.#x === null ? null : this.#x.closeCode;
+  }
+  set closeCode(v: number | null) {
+    this.#rare().closeCode = v;
+  }
+  /** The close reason that came with {@link closeCode}. */
+  get closeReason(): string {
+    return this.#x === null ? "" : this.#x.closeReason;
+  }
+  set closeReason(v: string) {
+    this.#rare().closeReason = v;
+  }
+  /**
+   * Why the connection ended, when it was not an ordinary close handshake:
+   * bad input from the peer (`WS_ERR_PROTOCOL`, `WS_ERR_INVALID_UTF8`,
+   * `WS_ERR_MESSAGE_TOO_BIG`), a vanished peer, heartbeat or idle expiry.
+   */
+  get error(): WebSocketError | null {
+    return this.#x === null ? null : this.#x.error;
+  }
+  set error(v: WebSocketError | null) {
+    this.#rare().error = v;
+  }
+  /** @internal */
+  get flushQueued(): boolean {
+    return (this.bits & FLUSH_QUEUED) !== 0;
+  }
+  set flushQueued(v: boolean) {
+    this.bits = v ? this.bits | FLUSH_QUEUED : this.bits & ~FLUSH_QUEUED;
+  }
+  /** @internal */
+  get held(): boolean {
+    return (this.bits & HELD) !== 0;
+  }
+  set held(v: boolean) {
+    this.bits = v ? this.bits | HELD : this.bits & ~HELD;
+  }
+  /** Senders waiting for the socket to drain (any task may send). */
+  private get drainers(): DrainOp[] | null {
+    return this.#x === null ? null : this.#x.drainers;
+  }
+  private set drainers(v: DrainOp[] | null) {
+    this.#rare().drainers = v;
+  }
+  private get drainListener(): (() => void) | null {
+    return this.#x === null ? null : this.#x.drainListener;
+  }
+  private set drainListener(v: (() => void) | null) {
+    this.#rare().drainListener = v;
+  }
+  private get sentCloseCode(): number | null {
+    return this.#x === null ? null : this.#x.sentCloseCode;
+  }
+  private set sentCloseCode(v: number | null) {
+    this.#rare().sentCloseCode = v;
+  }
+  private get closeWaiters(): ClosedOp[] | null {
+    return this.#x === null ? null : this.#x.closeWaiters;
+  }
+  private set closeWaiters(v: ClosedOp[] | null) {
+    this.#rare().closeWaiters = v;
+  }
+  private get pings(): PingOp[] | null {
+    return this.#x === null ? null : this.#x.pings;
+  }
+  private set pings(v: PingOp[] | null) {
+    this.#rare().pings = v;
+  }
+  private get corked(): boolean {
+    return (this.bits & CORKED) !== 0;
+  }
+  private set corked(v: boolean) {
+    this.bits = v ? this.bits | CORKED : this.bits & ~CORKED;
   }
 
   /** `host:port` of the peer (computed when asked: an idle connection keeps no string for it). */
@@ -234,7 +315,8 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
   /** @internal */
   enterPing(op: PingOp, task: Task<unknown>): Teardown | void {
     if (this.raw.readyState !== OPEN) return task.fail(this.closedError());
-    op.id = this.pingSeq = (this.pingSeq + 1) >>> 0;
+    const rare = this.#rare();
+    op.id = rare.pingSeq = (rare.pingSeq + 1) >>> 0;
     const payload = Buffer.allocUnsafe(4);
     payload.writeUInt32BE(op.id, 0);
     op.startedAt = this.kernel.now();
