@@ -33,6 +33,8 @@ export class Exchange {
   head: MessageHead | null = null;
   /** Body pieces received and not yet read (views of socket data). */
   readonly chunks: Buffer[] = [];
+  /** Bytes in {@link chunks}. */
+  bufferedBytes = 0;
   /** The whole response has been parsed. */
   done = false;
   /** Why the exchange failed; thrown to whoever waits on it. */
@@ -53,7 +55,11 @@ export class Exchange {
   /** Takes the next buffered body piece; empty at the end of the body. */
   take(): Buffer {
     const chunks = this.chunks;
-    return chunks.length > 0 ? chunks.shift()! : EMPTY;
+    if (chunks.length === 0) return EMPTY;
+    const piece = chunks.shift()!;
+    this.bufferedBytes -= piece.length;
+    this.connection.bodyTaken(this);
+    return piece;
   }
 }
 
@@ -76,13 +82,15 @@ export class ClientConnection implements ParserEvents {
   /** Written requests awaiting their response, oldest first. */
   readonly #queue: Exchange[] = [];
   readonly #writer = new Lock("request writer");
+  readonly #maxBufferedBodyBytes: number;
   #reading = false;
   /** Parsing a 1xx interim response, which belongs to no exchange. */
   #interim = false;
 
-  constructor(conn: Conn, owner: ConnectionOwner, maxHeadBytes: number) {
+  constructor(conn: Conn, owner: ConnectionOwner, maxHeadBytes: number, maxBufferedBodyBytes = 0) {
     this.conn = conn;
     this.#owner = owner;
+    this.#maxBufferedBodyBytes = maxBufferedBodyBytes;
     this.parser = new HttpParser("response", this, { maxHeadBytes, maxHeaderCount: 0, maxBodyBytes: 0 });
   }
 
@@ -171,7 +179,7 @@ export class ClientConnection implements ParserEvents {
       for (;;) {
         if (ready(ex)) return result(ex);
         if (ex.error !== null) throw ex.error;
-        if (this.#reading) {
+        if (this.#reading || this.#holdsBack(ex)) {
           ex.changed.clear();
           yield* ex.changed.wait();
           continue;
@@ -184,6 +192,22 @@ export class ClientConnection implements ParserEvents {
       if (isCancelled(e) && !ex.done) this.discard("a request was cancelled before its response was complete");
       throw e;
     }
+  }
+
+  /**
+   * True when reading for `ex` must wait: the response ahead of it holds
+   * `maxBufferedBodyBytes` of body its reader has not taken (backpressure
+   * instead of buffering a large unread body without bound).
+   */
+  #holdsBack(ex: Exchange): boolean {
+    const front = this.#queue[0];
+    return front !== undefined && front !== ex && this.#maxBufferedBodyBytes > 0 && front.bufferedBytes >= this.#maxBufferedBodyBytes;
+  }
+
+  /** @internal a reader took a body piece of `ex`: reading may resume for the others. */
+  bodyTaken(ex: Exchange): void {
+    if (ex !== this.#queue[0] || this.#reading) return;
+    for (const other of this.#queue) if (other !== ex) other.changed.set();
   }
 
   *#readOnce(): Generator<unknown, void, any> {
@@ -280,6 +304,7 @@ export class ClientConnection implements ParserEvents {
     const ex = this.#queue[0]!;
     // `chunk` is a view of the socket's buffer, which is never reused: keep it as is.
     ex.chunks.push(chunk);
+    ex.bufferedBytes += chunk.length;
     ex.changed.set();
   }
 

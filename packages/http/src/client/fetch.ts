@@ -14,7 +14,7 @@ import { ClientResponse } from "./response.js";
 import { parseTarget, type Target } from "./target.js";
 
 /** Options of one request. Limits not given come from the agent. */
-export interface RequestInit extends Partial<Omit<ClientLimits, "connectionsPerOrigin" | "idleTimeoutMs" | "maxResponseHeadBytes">> {
+export interface RequestInit extends Partial<Omit<ClientLimits, "connectionsPerOrigin" | "idleTimeoutMs" | "maxResponseHeadBytes" | "maxBufferedBodyBytes">> {
   /** Default "GET". */
   method?: string;
   headers?: RequestHeadersInit;

@@ -34,6 +34,14 @@ export interface ClientLimits {
   idleTimeoutMs: number;
   /** Largest response head (status line and header section), in bytes. Default 64 KiB. 0 = no limit. */
   maxResponseHeadBytes: number;
+  /**
+   * With pipelining, body bytes of an earlier response that its reader has
+   * not taken yet, held while a later response is read, in bytes. Past it,
+   * reading for the later response waits until the earlier body is read
+   * (backpressure; the later one's `headersTimeoutMs` still runs). Default
+   * 1 MiB (plus at most one socket read). 0 = no limit.
+   */
+  maxBufferedBodyBytes: number;
   /** Redirects followed with `redirect: "follow"`. Default 5. 0 = fail on the first redirect. */
   maxRedirects: number;
 }
@@ -53,6 +61,7 @@ export const DEFAULT_CLIENT_LIMITS: Readonly<ClientLimits> = Object.freeze({
   timeoutMs: 0,
   idleTimeoutMs: 4_000,
   maxResponseHeadBytes: 64 * 1024,
+  maxBufferedBodyBytes: 1024 * 1024,
   maxRedirects: 5,
 });
 

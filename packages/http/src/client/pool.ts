@@ -88,7 +88,7 @@ export class Pool implements ConnectionOwner {
     try {
       const tls = t.secure ? { servername: isIp(t.hostname) ? undefined : t.hostname, ...this.#agent.tls } : undefined;
       const conn = yield* within("connect", limits.connectTimeoutMs, deadline, connect({ host: t.hostname, port: t.port, tls }));
-      c = new ClientConnection(conn, this, limits.maxResponseHeadBytes);
+      c = new ClientConnection(conn, this, limits.maxResponseHeadBytes, limits.maxBufferedBodyBytes);
     } catch (e) {
       if (e instanceof ConnectError) throw new ConnectFailedError(this.origin, e.syscallCode, e);
       throw e;

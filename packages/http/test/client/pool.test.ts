@@ -123,6 +123,66 @@ describe("pipelining", () => {
   });
 });
 
+describe("pipelining backpressure (maxBufferedBodyBytes)", () => {
+  const big = Buffer.alloc(200 * 1024, "a");
+  function answerBoth(socket: Socket): void {
+    let n = 0;
+    onRequests(socket, () => {
+      if (++n < 2) return;
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${big.length}\r\n\r\n`);
+      socket.write(big);
+      socket.write("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond");
+    });
+  }
+
+  it("stops reading ahead past an unread body, and goes on once it is read", async () => {
+    server = await rawServer(answerBoth);
+    const got = await run(function* () {
+      const agent = new Agent({ pipeline: 2, connectionsPerOrigin: 1, maxBufferedBodyBytes: 16 * 1024 });
+      const t1 = yield* spawn(fetch(`${server!.url}/1`, { agent }));
+      const t2 = yield* spawn(fetch(`${server!.url}/2`, { agent }));
+      const r1 = yield* t1;
+      yield* sleep(100); // the whole exchange is on our socket by now
+      const secondArrivedEarly = t2.isDone; // read ahead only up to the limit: not yet
+      const first = yield* r1.bytes({ maxBytes: 1 << 20 });
+      const second = yield* (yield* t2).text();
+      agent.close();
+      return { secondArrivedEarly, first: first.length, second };
+    });
+    expect(got).toEqual({ secondArrivedEarly: false, first: big.length, second: "second" });
+  });
+
+  it("a later response waits for an unread body only as long as its headers timeout", async () => {
+    server = await rawServer(answerBoth);
+    const got = await run(function* () {
+      const agent = new Agent({ pipeline: 2, connectionsPerOrigin: 1, maxBufferedBodyBytes: 16 * 1024 });
+      yield* spawn(fetch(`${server!.url}/1`, { agent })); // its body is never read
+      try {
+        yield* fetch(`${server!.url}/2`, { agent, headersTimeoutMs: 200 });
+        return "answered";
+      } catch (e) {
+        return (e as { code?: string }).code;
+      } finally {
+        agent.close();
+      }
+    });
+    expect(got).toBe("HTTP_ERR_RESPONSE_TIMEOUT");
+  });
+
+  it("reads ahead without limit when it is 0, as before", async () => {
+    server = await rawServer(answerBoth);
+    const got = await run(function* () {
+      const agent = new Agent({ pipeline: 2, connectionsPerOrigin: 1, maxBufferedBodyBytes: 0 });
+      const t1 = yield* spawn(fetch(`${server!.url}/1`, { agent }));
+      const second = yield* (yield* (yield* spawn(fetch(`${server!.url}/2`, { agent })))).text();
+      const first = yield* (yield* t1).bytes({ maxBytes: 1 << 20 });
+      agent.close();
+      return [first.length, second];
+    });
+    expect(got).toEqual([big.length, "second"]);
+  });
+});
+
 describe("cancellation", () => {
   it("discards the connection of a cancelled request and fails requests pipelined behind it", async () => {
     const sockets: Socket[] = [];
