@@ -197,6 +197,35 @@ describe("closing", () => {
     expect((h.logs[0]!.error as Error).message).toBe("handler bug");
   });
 
+  it("closes with 1011 and logs when the handler function throws before returning an operation", async () => {
+    const h = await host(
+      websocket((() => {
+        throw new Error("not even a generator");
+      }) as unknown as Parameters<typeof websocket>[0]),
+    );
+    const c = await openClient(h.url);
+    expect((await c.closeEvent()).code).toBe(1011);
+    await until(() => h.logs.length === 1);
+    expect((h.logs[0]!.error as Error).message).toBe("not even a generator");
+  });
+
+  it("runs a handler's sub-generators yielded plainly (Bluelet style) inside the session", async () => {
+    const h = await host(
+      websocket(function* (ws): Generator<unknown, void, any> {
+        function* greet(name: string) {
+          yield* ws.send(`hello ${name}`);
+          return name.length;
+        }
+        const n = yield greet("bluelet"); // a plain yield of a generator: a sequential call
+        yield* ws.send(`len ${n}`);
+      }),
+    );
+    const c = await openClient(h.url);
+    expect((await c.next()).data.toString()).toBe("hello bluelet");
+    expect((await c.next()).data.toString()).toBe("len 7");
+    expect((await c.closeEvent()).code).toBe(1000);
+  });
+
   it("when the peer vanishes, the pending recv ends with null and finally runs", async () => {
     const log: unknown[] = [];
     const h = await host(
