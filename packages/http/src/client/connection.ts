@@ -57,8 +57,9 @@ export class Exchange {
     const chunks = this.chunks;
     if (chunks.length === 0) return EMPTY;
     const piece = chunks.shift()!;
-    this.bufferedBytes -= piece.length;
-    this.connection.bodyTaken(this);
+    const before = this.bufferedBytes;
+    this.bufferedBytes = before - piece.length;
+    this.connection.bodyTaken(this, before);
     return piece;
   }
 }
@@ -201,12 +202,20 @@ export class ClientConnection implements ParserEvents {
    */
   #holdsBack(ex: Exchange): boolean {
     const front = this.#queue[0];
-    return front !== undefined && front !== ex && this.#maxBufferedBodyBytes > 0 && front.bufferedBytes >= this.#maxBufferedBodyBytes;
+    return front !== undefined && front !== ex && this.#overLimit(front.bufferedBytes);
   }
 
-  /** @internal a reader took a body piece of `ex`: reading may resume for the others. */
-  bodyTaken(ex: Exchange): void {
-    if (ex !== this.#queue[0] || this.#reading) return;
+  #overLimit(bufferedBytes: number): boolean {
+    return this.#maxBufferedBodyBytes > 0 && bufferedBytes >= this.#maxBufferedBodyBytes;
+  }
+
+  /**
+   * @internal a reader took a body piece of `ex`, which held `before` bytes:
+   * when that brings it back under the limit, reading resumes for the others
+   * (only then: not a wake-up per body piece).
+   */
+  bodyTaken(ex: Exchange, before: number): void {
+    if (ex !== this.#queue[0] || this.#reading || !this.#overLimit(before) || this.#overLimit(ex.bufferedBytes)) return;
     for (const other of this.#queue) if (other !== ex) other.changed.set();
   }
 
