@@ -155,8 +155,12 @@ describe("Hub", () => {
   });
 
   describe("a slow consumer among 1,000 subscribers", () => {
-    it('policy "close": it is closed with 1008, everyone else gets every message', async () => {
-      const hub = new Hub({ maxBufferedBytes: 256 * 1024, slowConsumer: "close" });
+    /**
+     * 999 subscribers that read and one that does not, stalled until its
+     * outbound buffer is full; `publishTicks` then publishes 100 messages.
+     */
+    async function withSlowSubscriber(slowConsumer: "close" | "drop") {
+      const hub = new Hub({ maxBufferedBytes: 256 * 1024, slowConsumer });
       const { host, byId } = await hubServer(hub);
       const fast = await subscribers(host, 999);
       const slow = await RawPeer.open(host.port, "/?id=slow");
@@ -164,9 +168,15 @@ describe("Hub", () => {
       await until(() => hub.subscribers("all") === 1000);
       const slowWs = byId.get("slow")!;
       await stall(host, slowWs, 256 * 1024);
-      await host.exec(function* () {
+      const publishTicks = () => host.exec(function* () {
         for (let i = 0; i < 100; i++) hub.publish("all", `tick ${i}`);
       });
+      return { hub, host, fast, slow, slowWs, publishTicks };
+    }
+
+    it('policy "close": it is closed with 1008, everyone else gets every message', async () => {
+      const { hub, fast, slow, slowWs, publishTicks } = await withSlowSubscriber("close");
+      await publishTicks();
       expect(hub.closedSlow).toBe(1);
       expect(slowWs.isOpen).toBe(false);
       for (const c of fast) for (let i = 0; i < 100; i++) expect((await c.next()).data.toString()).toBe(`tick ${i}`);
@@ -178,18 +188,9 @@ describe("Hub", () => {
     }, 60_000);
 
     it('policy "drop": its messages are dropped while it is behind, and it gets new ones once it catches up', async () => {
-      const hub = new Hub({ maxBufferedBytes: 256 * 1024, slowConsumer: "drop" });
-      const { host, byId } = await hubServer(hub);
-      const fast = await subscribers(host, 999);
-      const slow = await RawPeer.open(host.port, "/?id=slow");
-      slow.socket.pause();
-      await until(() => hub.subscribers("all") === 1000);
-      const slowWs = byId.get("slow")!;
-      await stall(host, slowWs, 256 * 1024);
+      const { hub, host, fast, slow, slowWs, publishTicks } = await withSlowSubscriber("drop");
       const maxBuffered = slowWs.bufferedAmount;
-      await host.exec(function* () {
-        for (let i = 0; i < 100; i++) hub.publish("all", `tick ${i}`);
-      });
+      await publishTicks();
       expect(hub.dropped).toBe(100);
       expect(slowWs.bufferedAmount).toBe(maxBuffered); // bounded: nothing was added
       for (const c of fast) for (let i = 0; i < 100; i++) expect((await c.next()).data.toString()).toBe(`tick ${i}`);

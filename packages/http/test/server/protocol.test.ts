@@ -100,43 +100,43 @@ describe("split input", () => {
   const request = "POST /echo?x=1 HTTP/1.1\r\nHost: a\r\nX-Id: split\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n6\r\npedia \r\n0\r\n\r\n";
   const expected = "POST /echo?x=1 split [Wikipedia ]";
 
+  /** A raw socket (Nagle off: each write is its own segment) and the first response it receives. */
+  async function oneResponse(): Promise<{ socket: Socket; body: Promise<string> }> {
+    const socket = await rawSocket(s.port);
+    socket.setNoDelay(true);
+    const reader = new ResponseReader();
+    const body = new Promise<string>((resolve) => socket.on("data", (c) => {
+      reader.push(c);
+      if (reader.responses.length === 1) resolve(reader.responses[0]!.body);
+    }));
+    return { socket, body };
+  }
+
   it("answers the same for a request split at every offset", async () => {
     const bytes = Buffer.from(request, "latin1");
     const offsets = Array.from({ length: bytes.length - 1 }, (_, i) => i + 1);
     for (let i = 0; i < offsets.length; i += 16) {
       await Promise.all(offsets.slice(i, i + 16).map(async (at) => {
-        const socket = await rawSocket(s.port);
-        socket.setNoDelay(true);
-        const reader = new ResponseReader();
-        const got = new Promise<void>((resolve) => socket.on("data", (c) => {
-          reader.push(c);
-          if (reader.responses.length === 1) resolve();
-        }));
+        const { socket, body } = await oneResponse();
         socket.write(bytes.subarray(0, at));
         await new Promise((r) => setTimeout(r, 2)); // let the first part arrive as its own read
         socket.write(bytes.subarray(at));
-        await got;
+        const got = await body;
         socket.destroy();
-        expect(reader.responses[0]!.body, `split at ${at}`).toBe(expected);
+        expect(got, `split at ${at}`).toBe(expected);
       }));
     }
   });
 
   it("answers a request fed one byte at a time", async () => {
-    const socket = await rawSocket(s.port);
-    socket.setNoDelay(true);
-    const reader = new ResponseReader();
-    const got = new Promise<void>((resolve) => socket.on("data", (c) => {
-      reader.push(c);
-      if (reader.responses.length === 1) resolve();
-    }));
+    const { socket, body } = await oneResponse();
     for (const byte of Buffer.from(request, "latin1")) {
       socket.write(Buffer.from([byte]));
       await new Promise((r) => setImmediate(r));
     }
-    await got;
+    const got = await body;
     socket.destroy();
-    expect(reader.responses[0]!.body).toBe(expected);
+    expect(got).toBe(expected);
   });
 });
 
