@@ -121,7 +121,7 @@ async function switchRows(): Promise<FigureRow[]> {
 }
 
 async function echoRows(): Promise<FigureRow[]> {
-  const options = { conns: 64, size: 16 * 1024, warmupMs: 1000, ms: num("echo-ms", 3000), rounds: 3 };
+  const options = { conns: 64, size: 16 * 1024, warmupMs: 1000, ms: num("echo-ms", 3000), rounds: 5 };
   progress(`TCP echo: ${options.conns} connections × ${options.size / 1024} KiB, servers on core 0, load on core 1 (best of ${options.rounds})…`);
   const r = await echoFigures(options);
   return [
@@ -132,7 +132,8 @@ async function echoRows(): Promise<FigureRow[]> {
       baseline: { name: "node:net echo", value: r.net },
       target: { ratio: 0.9, of: "node:net echo" },
       note: r.pinned
-        ? `servers pinned to core 0 and the plain net load generator to core 1 (taskset); ${options.ms} ms after ${options.warmupMs} ms warm-up per run`
+        ? `servers pinned to core 0 and the plain net load generator to core 1 (taskset); ${options.ms} ms after ${options.warmupMs} ms warm-up per run; ` +
+          `server CPU per GiB echoed: Skein ${r.cpuMsPerGiB.skein.toFixed(0)} ms, net ${r.cpuMsPerGiB.net.toFixed(0)} ms (${(r.cpuMsPerGiB.skein / r.cpuMsPerGiB.net).toFixed(2)}x)`
         : "taskset unavailable: NOT pinned",
     },
   ];

@@ -6,6 +6,7 @@
  * all of it to come back, and repeats.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer, connect, type Socket } from "node:net";
 import { main, serve, type Conn } from "../src/index.js";
 import { progress } from "./report.js";
@@ -19,8 +20,11 @@ export interface EchoOptions {
 }
 
 export interface EchoResult {
+  /** Best throughput, MiB/s. */
   skein: number;
   net: number;
+  /** Server CPU time (user + system) per GiB echoed, over all measured windows. */
+  cpuMsPerGiB: { skein: number; net: number };
   pinned: boolean;
   options: EchoOptions;
 }
@@ -87,6 +91,7 @@ export async function echoLoad(port: number, o: EchoOptions): Promise<void> {
   );
   await new Promise((r) => setTimeout(r, o.warmupMs));
   bytes = 0;
+  process.stdout.write("MEASURING\n"); // the parent samples the server's CPU time from here
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, o.ms));
   const got = bytes;
@@ -115,28 +120,56 @@ function launch(core: number, pinned: boolean, args: string[]): ChildProcess {
   return pinned ? spawn("taskset", ["-c", String(core), ...argv], { stdio }) : spawn(argv[0]!, argv.slice(1), { stdio });
 }
 
-function firstLine(child: ChildProcess, prefix: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout!.setEncoding("utf8");
-    const onData = (d: string) => {
-      out += d;
-      const line = out.split("\n").find((l) => l.startsWith(prefix));
-      if (line !== undefined) {
-        child.stdout!.off("data", onData);
-        resolve(line.slice(prefix.length));
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`child exited (${code}) before printing ${prefix}`)));
-  });
+/** CPU time (user + system, ms) a process has used so far, from /proc; NaN where there is no /proc. */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100/s)
+  } catch {
+    return NaN;
+  }
 }
 
-async function loadOnce(port: number, pinned: boolean, o: EchoOptions): Promise<number> {
+/** One load run against `server`: its throughput and the server's CPU time in the measured window. */
+async function loadOnce(server: ChildProcess, port: number, pinned: boolean, o: EchoOptions): Promise<{ mib: number; cpuMs: number }> {
   const child = launch(1, pinned, ["--role=echo-load", `--port=${port}`, `--conns=${o.conns}`, `--size=${o.size}`, `--warmup-ms=${o.warmupMs}`, `--ms=${o.ms}`]);
-  const r = JSON.parse(await firstLine(child, "{").then((s) => "{" + s)) as { bytes: number; ms: number };
+  const lines = readLines(child);
+  await lines.next("MEASURING");
+  const cpu0 = cpuMs(server.pid!);
+  const r = JSON.parse(await lines.next("{")) as { bytes: number; ms: number };
+  const cpu = cpuMs(server.pid!) - cpu0; // includes the short graceful close after the window
   await new Promise((resolve) => child.once("exit", resolve));
-  return r.bytes / (1024 * 1024) / (r.ms / 1000);
+  return { mib: r.bytes / (1024 * 1024) / (r.ms / 1000), cpuMs: cpu };
+}
+
+/** Waits for successive stdout lines of `child` by prefix. */
+function readLines(child: ChildProcess): { next(prefix: string): Promise<string> } {
+  const seen: string[] = [];
+  let partial = "";
+  let waiting: { prefix: string; resolve: (line: string) => void } | null = null;
+  const offer = () => {
+    if (waiting === null) return;
+    const i = seen.findIndex((l) => l.startsWith(waiting!.prefix));
+    if (i < 0) return;
+    const [line] = seen.splice(0, i + 1).slice(-1);
+    const w = waiting;
+    waiting = null;
+    w.resolve(line!);
+  };
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+    const parts = (partial + d).split("\n");
+    partial = parts.pop()!;
+    seen.push(...parts);
+    offer();
+  });
+  return {
+    next: (prefix) =>
+      new Promise((resolve, reject) => {
+        waiting = { prefix, resolve };
+        child.once("exit", (code) => reject(new Error(`load generator exited (${code}) before printing ${prefix}`)));
+        offer();
+      }),
+  };
 }
 
 /** Best-of-`rounds` echo throughput (MiB/s) for both servers, rounds interleaved. */
@@ -145,16 +178,22 @@ export async function echoFigures(o: EchoOptions): Promise<EchoResult> {
   if (!pinned) progress("echo: taskset not available, running unpinned");
   const servers = { skein: launch(0, pinned, ["--role=echo-server", "--impl=skein"]), net: launch(0, pinned, ["--role=echo-server", "--impl=net"]) };
   try {
-    const ports = { skein: Number(await firstLine(servers.skein, "PORT ")), net: Number(await firstLine(servers.net, "PORT ")) };
+    const port = async (server: ChildProcess) => Number((await readLines(server).next("PORT ")).slice("PORT ".length));
+    const ports = { skein: await port(servers.skein), net: await port(servers.net) };
     const best = { skein: 0, net: 0 };
+    const cpu = { skein: 0, net: 0 };
+    const gib = { skein: 0, net: 0 };
     for (let round = 1; round <= o.rounds; round++) {
       for (const impl of ["net", "skein"] as const) {
-        const mib = await loadOnce(ports[impl], pinned, o);
-        progress(`echo round ${round} ${impl}: ${mib.toFixed(0)} MiB/s`);
+        const { mib, cpuMs } = await loadOnce(servers[impl], ports[impl], pinned, o);
+        progress(`echo round ${round} ${impl}: ${mib.toFixed(0)} MiB/s, server CPU ${((cpuMs / o.ms) * 100).toFixed(0)}%`);
         best[impl] = Math.max(best[impl], mib);
+        cpu[impl] += cpuMs;
+        gib[impl] += (mib * o.ms) / 1000 / 1024;
       }
     }
-    return { ...best, pinned, options: o };
+    const cpuMsPerGiB = { skein: cpu.skein / gib.skein, net: cpu.net / gib.net };
+    return { ...best, cpuMsPerGiB, pinned, options: o };
   } finally {
     for (const s of Object.values(servers)) s.kill("SIGTERM");
   }

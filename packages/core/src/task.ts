@@ -6,7 +6,7 @@
 import type { Kernel } from "./kernel.js";
 import { Instruction, type Operation, type Teardown } from "./operation.js";
 import type { CancelScope } from "./scope-state.js";
-import { Cancelled, SkeinError } from "./errors.js";
+import { Cancelled, KernelError, SkeinError } from "./errors.js";
 
 /** Scheduler states. Numbers, not strings: they are compared on every step. */
 export const READY = 0;
@@ -231,7 +231,16 @@ export class Task<T = unknown> implements Operation<T> {
   }
 
   [Symbol.iterator](): Iterator<unknown, T, any> {
+    // A task that finished with a result is its own (stateless) iterator:
+    // joining it needs no suspension, so no Join and no trip through the kernel.
+    if (this.st === DONE && !this.failed) return this as unknown as Iterator<unknown, T, any>;
     return new Join(this, false) as unknown as Iterator<unknown, T, any>;
+  }
+
+  /** @internal the iterator step of a task that finished with a result (see `[Symbol.iterator]`) */
+  next(): IteratorResult<unknown, T> {
+    if (this.st !== DONE || this.failed) throw new KernelError(`task ${this.name} stepped as a finished task's join while ${this.state}`);
+    return { done: true, value: this.value as T };
   }
 
   toString(): string {

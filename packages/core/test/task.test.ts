@@ -18,6 +18,43 @@ describe("tasks", () => {
     expect(out).toEqual(["a", "b"]);
   });
 
+  test("joining a task that already finished returns its result without suspending, in every style", async () => {
+    const log: string[] = [];
+    const out = await run(function* () {
+      const done = yield* spawn(function* () {
+        return 7;
+      });
+      // A ready task that would run first if joining suspended.
+      yield* spawn(function* () {
+        yield* yieldNow();
+        log.push("other ran");
+      });
+      expect(join(done)).toBe(done);
+      const viaJoin = yield* join(done);
+      const viaTask = yield* done;
+      const plain = (yield join(done)) as number; // Bluelet style: the finished task is yielded as a sub-coroutine
+      log.push("joined");
+      return viaJoin + viaTask + plain;
+    });
+    expect(out).toBe(21);
+    expect(log).toEqual(["joined", "other ran"]);
+  });
+
+  test("joining a task that finished with an error still rethrows it", async () => {
+    const err = await run(function* () {
+      const failed = yield* spawn(function* () {
+        throw new Error("boom");
+      });
+      try {
+        yield* join(failed);
+      } catch (e) {
+        return e;
+      }
+      return null;
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe("boom");
+  });
+
   test("a task does not finish until its children have (a task is a nursery)", async () => {
     const log: string[] = [];
     await run(function* () {

@@ -42,9 +42,11 @@ export function spawn<T>(op: Operation<T> | (() => Operation<T>), options?: Spaw
  * Waits for `task` to finish and returns its result, or rethrows its error
  * (a cancelled task raises `TaskCancelledError`). Same as `yield* task`.
  * A failure observed by a join is handled: it does not cancel the parent.
+ * A task that already finished with a result is returned as it is: joining
+ * it needs no suspension.
  */
-export function join<T>(task: Task<T>): Instruction<T> {
-  return new Join(task, false);
+export function join<T>(task: Task<T>): Instruction<T> | Task<T> {
+  return task.isDone && !task.failed ? task : new Join(task, false);
 }
 
 class Cancel extends Instruction<void> {
