@@ -96,8 +96,9 @@ export class Conn implements Flushable {
   private paused = false;
   private eof = false;
   private error: Error | null = null;
-  // Write side (allocated by the first send, then reused for every flush).
-  private out: Buffer[] | null = null;
+  // Write side: what `send` queued since the last flush — one buffer (the
+  // usual case, no array), or a list of them.
+  private out: Buffer | Buffer[] | null = null;
   private outBytes = 0;
   private writeClosed = false;
   private detached = false;
@@ -309,7 +310,10 @@ export class Conn implements Flushable {
     if (this.writeClosed) throw this.error ?? new ConnectionClosedError(`connection to ${this.remote} is closed`);
     const buf = typeof data === "string" ? Buffer.from(data) : (data as Buffer);
     if (buf.length === 0) return;
-    (this.out ??= []).push(buf);
+    const out = this.out;
+    if (out === null) this.out = buf;
+    else if (Array.isArray(out)) out.push(buf);
+    else this.out = [out, buf];
     this.outBytes += buf.length;
     this.kernel.deferFlush(this);
   }
@@ -356,24 +360,21 @@ export class Conn implements Flushable {
   /** Writes everything queued by `send` now, in one write. Called by the kernel. */
   flush(): void {
     const out = this.out;
-    if (out === null || out.length === 0) return;
+    if (out === null) return;
     const bytes = this.outBytes;
-    // Detached while writing: a send() from inside a write starts a new list.
+    // Detached before writing: a send() from inside a write starts anew.
     this.out = null;
     this.outBytes = 0;
-    if (!this.socket.destroyed) {
-      if (out.length === 1) this.socket.write(out[0]!);
-      else if (bytes <= 64 * 1024) this.socket.write(Buffer.concat(out, bytes));
-      else {
-        // Large payloads: let the stream gather them with writev, no copy.
-        this.socket.cork();
-        for (const b of out) this.socket.write(b);
-        this.socket.uncork();
-      }
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    if (!Array.isArray(out)) socket.write(out);
+    else if (bytes <= 64 * 1024) socket.write(Buffer.concat(out, bytes));
+    else {
+      // Large payloads: let the stream gather them with writev, no copy.
+      socket.cork();
+      for (const b of out) socket.write(b);
+      socket.uncork();
     }
-    // Reused for the next flush: no new list per write.
-    out.length = 0;
-    this.out ??= out;
   }
 
   // ---- closing ----------------------------------------------------------
