@@ -43,7 +43,8 @@ export function spawn<T>(op: Operation<T> | (() => Operation<T>), options?: Spaw
  * (a cancelled task raises `TaskCancelledError`). Same as `yield* task`.
  * A failure observed by a join is handled: it does not cancel the parent.
  * A task that already finished with a result is returned as it is: joining
- * it needs no suspension.
+ * it needs no suspension (and, yielding nothing to the kernel, is not a
+ * cancellation checkpoint).
  */
 export function join<T>(task: Task<T>): Instruction<T> | Task<T> {
   return task.isDone && !task.failed ? task : new Join(task, false);
