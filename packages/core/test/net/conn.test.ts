@@ -290,6 +290,25 @@ describe("Conn over TCP", () => {
     });
   });
 
+  test("sends queued together past 64 KiB arrive whole and in order (one one-buffer send, then many)", async () => {
+    const pieces = Array.from({ length: 24 }, (_, i) => Buffer.alloc(4096 + i, 0x41 + i)); // ~100 KiB
+    const expected = Buffer.concat([Buffer.from("first\n"), ...pieces]);
+    await run(function* () {
+      const server = yield* startServer(function* (conn) {
+        yield* conn.recv();
+        yield* conn.sendAll("first\n"); // alone in its flush: written without a list
+        for (const p of pieces) conn.send(p);
+        yield* conn.sendAll(Buffer.alloc(0));
+        conn.close();
+      });
+      const client = yield* wait(rawClient(server.port));
+      client.socket.write("go");
+      yield* wait(client.ended);
+      expect(client.received().equals(expected)).toBe(true);
+      yield* cancel(server.task);
+    });
+  });
+
   test("a handler's error is logged with its task name and the server keeps serving", async () => {
     const logged: string[] = [];
     await run(function* () {
