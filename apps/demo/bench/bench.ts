@@ -20,6 +20,7 @@ import { renderMarkdown, targetSummary } from "./render-markdown.js";
 import { renderSvg } from "./render-svg.js";
 import { runBench, type BenchSpec } from "./run-bench.js";
 import { Progress } from "./progress.js";
+import { readCpuTimes, stealShare } from "./cpu-steal.js";
 
 /** The workspace root: the nearest parent holding pnpm-workspace.yaml. */
 function findRoot(from: string): string {
@@ -81,7 +82,8 @@ async function mainBench(): Promise<number> {
   const outcomes: BenchOutcome[] = [];
   for (const [i, spec] of specs.entries()) {
     progress.start(i, spec.name);
-    const outcome = existsSync(spec.script)
+    const cpuBefore = readCpuTimes();
+    const outcome: BenchOutcome = existsSync(spec.script)
       ? await runBench(spec, {
           cwd: root,
           logFile: join(outDir, `${spec.name}.log`),
@@ -89,6 +91,8 @@ async function mainBench(): Promise<number> {
           onLine: (line) => progress.detail(line),
         })
       : { bench: spec.name, ok: false as const, error: `${relative(root, spec.script)} is not built (does the bench source exist yet?)`, seconds: 0, exitCode: null };
+    const steal = stealShare(cpuBefore, readCpuTimes());
+    if (steal !== undefined) outcome.steal = steal;
     outcomes.push(outcome);
     progress.done(outcome);
   }

@@ -26,9 +26,13 @@ import type { BenchFigures, FigureRow, MachineInfo } from "../../../scripts/benc
 export { meetsTarget, ratioOf, type Better, type BenchFigures, type FigureRow, type MachineInfo } from "../../../scripts/bench-figures.js";
 
 /** The outcome of one bench as run by the orchestrator. */
-export type BenchOutcome =
+export type BenchOutcome = (
   | { bench: string; ok: true; figures: BenchFigures; seconds: number; exitCode: number }
-  | { bench: string; ok: false; error: string; seconds: number; exitCode: number | null };
+  | { bench: string; ok: false; error: string; seconds: number; exitCode: number | null }
+) & {
+  /** Share (0–1) of the machine's CPU time the hypervisor stole while the bench ran (Linux VMs); see cpu-steal.ts. */
+  steal?: number;
+};
 
 /** Everything needed to render the results files. */
 export interface BenchReport {

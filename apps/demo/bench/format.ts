@@ -48,3 +48,13 @@ export function describeMachine(m: MachineInfo): string {
   if (m.node) parts.push(`Node ${m.node}`);
   return parts.join(", ");
 }
+
+/** Above this share of stolen CPU time (see cpu-steal.ts) a bench's run is flagged as contended. */
+export const HIGH_STEAL = 0.1;
+
+/** The highest CPU steal any bench of the run saw, or undefined when none was measured. */
+export function peakSteal(outcomes: readonly { steal?: number }[]): number | undefined {
+  let peak: number | undefined;
+  for (const o of outcomes) if (o.steal !== undefined && (peak === undefined || o.steal > peak)) peak = o.steal;
+  return peak;
+}

@@ -20,7 +20,8 @@ export function summarize(outcome: BenchOutcome): string {
   const met = targets.filter((r) => meetsTarget(r)).length;
   const ratios = rows.map((r) => ratioOf(r)).filter((r): r is number => r !== undefined).map(formatRatio);
   const exit = outcome.exitCode === 0 ? "" : ` (exit code ${outcome.exitCode})`;
-  return `${outcome.bench} done in ${took}${exit}: ${rows.length} figures, ${met}/${targets.length} targets met${ratios.length ? ` [${ratios.join(" ")}]` : ""}`;
+  const steal = outcome.steal === undefined ? "" : `, CPU steal ${(outcome.steal * 100).toFixed(0)}%`;
+  return `${outcome.bench} done in ${took}${exit}: ${rows.length} figures, ${met}/${targets.length} targets met${ratios.length ? ` [${ratios.join(" ")}]` : ""}${steal}`;
 }
 
 export class Progress {

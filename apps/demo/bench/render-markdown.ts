@@ -4,7 +4,7 @@
  * and targets. Pure: text in, text out.
  */
 import { meetsTarget, ratioOf, type BenchOutcome, type BenchReport, type FigureRow } from "./figures.js";
-import { describeMachine, formatNumber, formatRatio, formatTarget } from "./format.js";
+import { describeMachine, formatNumber, formatRatio, formatTarget, HIGH_STEAL } from "./format.js";
 
 /** Escapes characters that would break a Markdown table cell. */
 function cell(text: string): string {
@@ -47,9 +47,15 @@ function section(outcome: BenchOutcome): string[] {
     .filter(([k, v]) => v !== undefined && !MACHINE_KEYS.has(k))
     .map(([k, v]) => `${k}=${String(v)}`);
   if (extra.length) notes.push(`- Reported by the bench: ${extra.join(", ")}.`);
-  notes.push(`- Took ${secs}${outcome.exitCode !== 0 ? `, exited with code ${outcome.exitCode}` : ""}.`);
+  notes.push(`- Took ${secs}${outcome.exitCode !== 0 ? `, exited with code ${outcome.exitCode}` : ""}${stealText(outcome)}.`);
   lines.push(...notes, "");
   return lines;
+}
+
+function stealText(outcome: BenchOutcome): string {
+  if (outcome.steal === undefined) return "";
+  const pct = `${(outcome.steal * 100).toFixed(0)}%`;
+  return outcome.steal >= HIGH_STEAL ? `; CPU steal ${pct} (contended: see the note at the top)` : `; CPU steal ${pct}`;
 }
 
 /** Counts the rows with a target and those that meet it, over all benches. */
@@ -86,6 +92,14 @@ export function renderMarkdown(report: BenchReport): string {
       "The chart is in [results.svg](results.svg).",
     "",
   ];
+  const contended = report.outcomes.filter((o) => (o.steal ?? 0) >= HIGH_STEAL).map((o) => o.bench);
+  if (contended.length) {
+    lines.push(
+      `**Contended run:** the hypervisor took ${(HIGH_STEAL * 100).toFixed(0)}% or more of the CPU time (steal) while ${contended.join(", ")} ran. ` +
+        "Stolen time falls unevenly on the server, the baseline and the load generator, so these ratios are noisier than usual.",
+      "",
+    );
+  }
   for (const outcome of report.outcomes) lines.push(...section(outcome));
   return lines.join("\n");
 }

@@ -5,7 +5,7 @@
  * meet it. Pure: report in, SVG text out.
  */
 import { meetsTarget, ratioOf, type BenchReport, type FigureRow } from "./figures.js";
-import { describeMachine, formatRatio, formatTarget } from "./format.js";
+import { describeMachine, formatRatio, formatTarget, HIGH_STEAL, peakSteal } from "./format.js";
 
 const WIDTH = 1060;
 const LABEL_X = 16; // left edge of the row labels
@@ -126,6 +126,8 @@ export function renderSvg(report: BenchReport): string {
 
   const height = plotBottom + 46;
   const machine = describeMachine(report.machine);
+  const steal = peakSteal(report.outcomes);
+  const contended = steal !== undefined && steal >= HIGH_STEAL ? `contended run: CPU steal up to ${(steal * 100).toFixed(0)}%` : "";
   const legendY = plotBottom + 28;
   const legend = [
     [COLOR.met, "meets target"],
@@ -141,7 +143,7 @@ export function renderSvg(report: BenchReport): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="13" fill="${COLOR.text}">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="${LABEL_X}" y="28" font-size="18" font-weight="700">Skein vs. baselines measured in the same run (ratio, log scale)</text>`,
-    `<text x="${LABEL_X}" y="50" fill="${COLOR.muted}">${escapeXml([report.date, machine].filter(Boolean).join(" · "))}</text>`,
+    `<text x="${LABEL_X}" y="50" fill="${COLOR.muted}">${escapeXml([report.date, machine, contended].filter(Boolean).join(" · "))}</text>`,
     ...grid,
     ...body,
     legend,

@@ -47,6 +47,16 @@ describe("renderMarkdown", () => {
     expect(md).toContain("## ws — not measured");
     expect(md).toContain("Error: <boom> & more");
   });
+  it("gives each bench's CPU steal and flags a contended run at the top", () => {
+    const quiet = renderMarkdown({ ...sampleReport, outcomes: sampleReport.outcomes.map((o) => ({ ...o, steal: 0.02 })) });
+    expect(quiet).toContain("- Took 61 s; CPU steal 2%.");
+    expect(quiet).not.toContain("Contended run");
+    const contended = renderMarkdown({ ...sampleReport, outcomes: sampleReport.outcomes.map((o, i) => ({ ...o, steal: i === 0 ? 0.51 : 0.02 })) });
+    expect(contended).toContain("- Took 61 s; CPU steal 51% (contended: see the note at the top).");
+    expect(contended.split("\n## ")[0]).toContain("**Contended run:** the hypervisor took 10% or more of the CPU time (steal) while http ran.");
+    expect(renderSvg({ ...sampleReport, outcomes: [{ ...sampleReport.outcomes[0]!, steal: 0.51 }] })).toContain("contended run: CPU steal up to 51%");
+    expect(md).not.toContain("CPU steal");
+  });
   it("counts targets met and failed benches", () => {
     expect(targetSummary(sampleReport)).toEqual({ met: 2, total: 3, failedBenches: 1 });
     expect(md).toContain("**Targets met:** 2 of 3 (1 bench failed; see below)");
