@@ -1,7 +1,8 @@
 /**
  * `pnpm bench`: runs every package benchmark in turn (core, http, ws, and
  * load when it exists) with `--json`, shows a progress line, then writes
- * `bench/results.md` and `bench/results.svg` at the repository root.
+ * `bench/results.md`, `bench/results.svg` and the raw `bench/results.json`
+ * at the repository root.
  *
  * Options:
  *   --only core,http    run a subset
@@ -102,6 +103,8 @@ async function mainBench(): Promise<number> {
   const svg = join(outDir, "results.svg");
   writeFileSync(md, renderMarkdown(report));
   writeFileSync(svg, renderSvg(report));
+  // The raw report, for comparing runs by machine.
+  writeFileSync(join(outDir, "results.json"), JSON.stringify(report, null, 1) + "\n");
   const { met, total, failedBenches } = targetSummary(report);
   console.error(`bench: ${met} of ${total} targets met; wrote ${relative(process.cwd(), md)} and ${relative(process.cwd(), svg)}`);
   if (failedBenches) console.error(`bench: ${failedBenches} bench(es) failed; their logs are in ${relative(process.cwd(), outDir)}/*.log`);

@@ -124,10 +124,12 @@ export function renderSvg(report: BenchReport): string {
     grid.push(`<text x="${gx}" y="${TOP - 12}" text-anchor="middle" fill="${one ? COLOR.text : COLOR.muted}"${one ? ' font-weight="700"' : ""}>${formatRatio(t)}</text>`);
   }
 
-  const height = plotBottom + 46;
   const machine = describeMachine(report.machine);
   const steal = peakSteal(report.outcomes);
-  const contended = steal !== undefined && steal >= HIGH_STEAL ? `contended run: CPU steal up to ${(steal * 100).toFixed(0)}%` : "";
+  const contended = steal !== undefined && steal >= HIGH_STEAL
+    ? `Contended run: the hypervisor took up to ${(steal * 100).toFixed(0)}% of the CPU time (steal) during a bench, so these ratios are noisier than usual.`
+    : "";
+  const height = plotBottom + (contended ? 70 : 46);
   const legendY = plotBottom + 28;
   const legend = [
     [COLOR.met, "meets target"],
@@ -143,13 +145,14 @@ export function renderSvg(report: BenchReport): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="13" fill="${COLOR.text}">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="${LABEL_X}" y="28" font-size="18" font-weight="700">Skein vs. baselines measured in the same run (ratio, log scale)</text>`,
-    `<text x="${LABEL_X}" y="50" fill="${COLOR.muted}">${escapeXml([report.date, machine, contended].filter(Boolean).join(" · "))}</text>`,
+    `<text x="${LABEL_X}" y="50" fill="${COLOR.muted}">${escapeXml([report.date, machine].filter(Boolean).join(" · "))}</text>`,
     ...grid,
     ...body,
     legend,
     `<line x1="${LABEL_X + 470}" x2="${LABEL_X + 470}" y1="${legendY - 13}" y2="${legendY + 3}" stroke="${COLOR.text}" stroke-width="2.5"/>`,
     `<text x="${LABEL_X + 480}" y="${legendY}">target</text>`,
     `<text x="${LABEL_X + 560}" y="${legendY}" fill="${COLOR.muted}">1x = same as the baseline</text>`,
+    ...(contended ? [`<text x="${LABEL_X}" y="${legendY + 24}" fill="${COLOR.missed}">${escapeXml(contended)}</text>`] : []),
     `</svg>`,
     "",
   ].join("\n");

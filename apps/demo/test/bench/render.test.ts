@@ -54,7 +54,7 @@ describe("renderMarkdown", () => {
     const contended = renderMarkdown({ ...sampleReport, outcomes: sampleReport.outcomes.map((o, i) => ({ ...o, steal: i === 0 ? 0.51 : 0.02 })) });
     expect(contended).toContain("- Took 61 s; CPU steal 51% (contended: see the note at the top).");
     expect(contended.split("\n## ")[0]).toContain("**Contended run:** the hypervisor took 10% or more of the CPU time (steal) while http ran.");
-    expect(renderSvg({ ...sampleReport, outcomes: [{ ...sampleReport.outcomes[0]!, steal: 0.51 }] })).toContain("contended run: CPU steal up to 51%");
+    expect(renderSvg({ ...sampleReport, outcomes: [{ ...sampleReport.outcomes[0]!, steal: 0.51 }] })).toContain("Contended run: the hypervisor took up to 51% of the CPU time (steal) during a bench");
     expect(md).not.toContain("CPU steal");
   });
   it("counts targets met and failed benches", () => {
