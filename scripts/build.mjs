@@ -28,8 +28,18 @@ const entries = [
   ["apps/demo/bench/bench.ts", "apps/demo/dist/bench.js"],
 ].filter(([src]) => existsSync(join(root, src)));
 
+/**
+ * A package's public entry (`packages/<name>/src/index.ts`) is a library:
+ * other Skein packages stay imports, resolved at run time to their own
+ * dist. Bundling @skein/core into @skein/http's dist gave a program that
+ * imports both two kernels, and a task of one could not run the other's
+ * operations. Runnable entries (demo, benches, CLIs) bundle everything.
+ */
+const isLibraryEntry = (src) => /^packages\/[^/]+\/src\/index\.ts$/.test(src);
+
 /** esbuild options for one entry (paths relative to the repository root). */
 export function bundleOptions(src, out) {
+  const library = isLibraryEntry(src) ? ["@skein/*"] : [];
   return {
     entryPoints: [join(root, src)],
     outfile: join(root, out),
@@ -42,7 +52,7 @@ export function bundleOptions(src, out) {
     // Bundled CJS dependencies (ws, undici's wasm) need require().
     banner: { js: "import { createRequire as __skeinRequire } from 'node:module'; const require = __skeinRequire(import.meta.url);" },
     // ws tries these optional native add-ons inside try/catch.
-    external: ["bufferutil", "utf-8-validate", "effection", "autocannon", "playwright-core"],
+    external: ["bufferutil", "utf-8-validate", "effection", "autocannon", "playwright-core", ...library],
     logLevel: "warning",
   };
 }
