@@ -14,7 +14,7 @@
  */
 import { RealClock, type Clock } from "./clock.js";
 import { Cancelled, KernelError } from "./errors.js";
-import { foreignYieldError, Instruction, isIterableOperation, type Operation } from "./operation.js";
+import { copiesLoaded, duplicateCoreError, foreignYieldError, Instruction, isForeignInstruction, isIterableOperation, type Operation } from "./operation.js";
 import { Ring } from "./ring.js";
 import { CancelScope, pendingCancellation } from "./scope-state.js";
 import {
@@ -65,7 +65,10 @@ let current: Task<unknown> | null = null;
 
 /** The task whose code is running now. Throws outside a Skein task. */
 export function currentTaskSync(): Task<unknown> {
-  if (current === null) throw new TypeError("not inside a Skein task: operations must be yielded from a coroutine run by run()/main()");
+  if (current === null) {
+    const message = "not inside a Skein task: operations must be yielded from a coroutine run by run()/main()";
+    throw copiesLoaded() > 1 ? duplicateCoreError(message) : new TypeError(message);
+  }
   return current;
 }
 
@@ -330,6 +333,12 @@ export class Kernel {
         return;
       }
       if (isIterableOperation(y)) {
+        if (isForeignInstruction(y)) {
+          // Iterating it as a sub-coroutine would yield it again forever.
+          mode = THROW;
+          value = duplicateCoreError(`a Skein task yielded ${String((y as { description?: unknown }).description ?? "an operation")} made by another copy of @skein/core`);
+          continue;
+        }
         const below = task.frames;
         if (below === null) task.frames = [frame];
         else below.push(frame);

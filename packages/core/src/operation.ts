@@ -81,6 +81,33 @@ export abstract class Instruction<T> implements Operation<T>, Iterator<unknown, 
   }
 }
 
+// How many copies of this module the process has evaluated, shared through
+// the global symbol registry so every copy sees the same count. Two copies
+// (two installed versions, or a bundle that inlined its own) mean two
+// \`Instruction\` classes and two current-task pointers: operations of one
+// are not recognised by the kernel of the other.
+const copies = ((globalThis as { [key: symbol]: { count: number } | undefined })[Symbol.for("skein.core.copies")] ??= { count: 0 });
+copies.count++;
+
+/** How many copies of @skein/core this process has loaded (1 normally). */
+export function copiesLoaded(): number {
+  return copies.count;
+}
+
+/** True when `value` is an instruction made by another copy of @skein/core. */
+export function isForeignInstruction(value: object): boolean {
+  return typeof (value as { enter?: unknown }).enter === "function" && !(value instanceof Instruction);
+}
+
+/** The TypeError for an operation or call that crossed two copies of @skein/core; `what` says what was found. */
+export function duplicateCoreError(what: string): TypeError {
+  const loaded = copies.count > 1 ? `${copies.count} copies of @skein/core are loaded in this process` : "another copy of @skein/core is in use";
+  return new TypeError(
+    `${what}: ${loaded}, and each has its own kernel. Install one version ` +
+      "(`npm ls @skein/core` / `pnpm why @skein/core` shows where the others come from) and do not bundle @skein/core into a library",
+  );
+}
+
 /** True for values a task may yield plainly as a sub-coroutine (generators and other operations). */
 export function isIterableOperation(value: unknown): value is Operation<unknown> {
   return (

@@ -1,4 +1,9 @@
 import { describe, expect, test } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
 import { runChild } from "./support/child.js";
 import { call, end, Event, Queue, run, sleep, spawn, VirtualClock, wait, yieldNow, type Operation } from "@skein/core";
 
@@ -80,6 +85,30 @@ describe("the kernel", () => {
     for (const e of errs) expect(e).toBeInstanceOf(TypeError);
   });
 
+  test("an operation from a second copy of @skein/core fails with a TypeError saying so, instead of hanging", async () => {
+    const other = await loadSecondCopy();
+    const outcome = await run(function* () {
+      const seen: string[] = [];
+      try {
+        yield* other.sleep(1);
+        seen.push("slept");
+      } catch (e) {
+        seen.push(e instanceof TypeError ? e.message : `not a TypeError: ${String(e)}`);
+      }
+      try {
+        other.currentTaskSync();
+        seen.push("found a task");
+      } catch (e) {
+        seen.push(e instanceof TypeError ? e.message : `not a TypeError: ${String(e)}`);
+      }
+      return seen;
+    });
+    expect(outcome).toHaveLength(2);
+    expect(outcome[0]).toMatch(/^a Skein task yielded sleep\(1\) made by another copy of @skein\/core: \d+ copies of @skein\/core are loaded/);
+    expect(outcome[1]).toMatch(/^not inside a Skein task: .*: \d+ copies of @skein\/core are loaded in this process/);
+    for (const message of outcome) expect(message).toContain("Install one version");
+  });
+
   test("wait(promise) bridges to promises, values and rejections alike", async () => {
     const out = await run(function* () {
       const v = yield* wait(Promise.resolve(41));
@@ -144,3 +173,16 @@ describe("the kernel", () => {
     expect(result.code).toBe(0);
   });
 });
+
+/** A second, separately bundled copy of @skein/core, as two installed versions would give. */
+async function loadSecondCopy(): Promise<typeof import("@skein/core")> {
+  const dir = mkdtempSync(join(tmpdir(), "skein-core-copy-"));
+  try {
+    const outfile = join(dir, "core.mjs");
+    const entry = join(dirname(fileURLToPath(import.meta.url)), "../src/index.ts");
+    await build({ entryPoints: [entry], outfile, bundle: true, platform: "node", format: "esm", logLevel: "warning" });
+    return (await import(pathToFileURL(outfile).href)) as typeof import("@skein/core");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
