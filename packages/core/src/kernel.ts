@@ -378,7 +378,9 @@ export class Kernel {
     task.st = DONE;
     this.liveTasks--;
     if (task.grace !== null) {
-      this.timers.remove(task.grace);
+      // removeTimer, not timers.remove: the last timer must also disarm the
+      // clock, or its Node timer keeps the process alive for the grace period.
+      this.removeTimer(task.grace);
       task.grace = null;
     }
     const parent = task.parent;

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import net from "node:net";
 import { cancel, connect, Event, Lock, Queue, run, sleep, spawn, start, timeout, wait, yieldNow, type Conn, type Operation, type Task } from "@skein/core";
 import { startServer } from "./net/support.js";
+import { runChild } from "./support/child.js";
 
 describe("cancellation releases everything", () => {
   test("cancelling 10,000 tasks blocked in every kind of operation leaves no timers, waiters or listeners", async () => {
@@ -68,5 +69,21 @@ describe("cancellation releases everything", () => {
     await promise;
     expect(kernel.timers.size).toBe(0);
     await run(function* () {}); // and a second kernel is independent
+  });
+
+  test("after run() resolves, no Node timer is left armed, even when a task was cancelled (its grace timer)", async () => {
+    // The process must be free to exit at once: a leftover armed timer kept
+    // it alive for the whole grace period (5 s by default) after run() ended.
+    const result = await runChild(`
+      import { cancel, run, sleep, spawn } from "@skein/core";
+      await run(function* () {
+        const t = yield* spawn(sleep(60_000));
+        yield* sleep(1);
+        yield* cancel(t);
+      });
+      console.log(JSON.stringify(process.getActiveResourcesInfo()));
+    `);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout.trim()) as string[]).not.toContain("Timeout");
   });
 });
