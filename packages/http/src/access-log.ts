@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isCancelled } from "@skein/core";
 import type { App, Middleware, Request, Response } from "./app.js";
 import { HttpError } from "./errors.js";
 import { Prepared } from "./prepared.js";
@@ -12,7 +13,11 @@ import { Prepared } from "./prepared.js";
 /** One finished request, as passed to a custom `format`. */
 export interface AccessLogEntry {
   readonly req: Request;
-  /** The status sent (500 when the handler failed without one). */
+  /**
+   * The status sent. When the handler ended before sending one: 499 if it
+   * was cancelled (the client left, or a shutdown's grace period ran out;
+   * nginx's "client closed request"), else the `HttpError`'s status or 500.
+   */
   readonly status: number;
   /** Body bytes of a prepared response, or -1 when streamed. */
   readonly bytes: number;
@@ -29,6 +34,9 @@ export interface AccessLogOptions {
   /** Builds a line. Default: `127.0.0.1 "GET /path HTTP/1.1" 200 13 0.2ms`. */
   format?: (entry: AccessLogEntry) => string;
 }
+
+/** Logged for a request whose handler was cancelled before it sent a status; nothing went on the wire. */
+const CLIENT_CLOSED_REQUEST = 499;
 
 function defaultFormat(e: AccessLogEntry): string {
   const bytes = e.bytes < 0 ? "-" : String(e.bytes);
@@ -60,7 +68,7 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
         return result;
       } catch (e) {
         error = e;
-        status = res.headersSent ? res.status : e instanceof HttpError && e.status > 0 ? e.status : 500;
+        status = res.headersSent ? res.status : isCancelled(e) ? CLIENT_CLOSED_REQUEST : e instanceof HttpError && e.status > 0 ? e.status : 500;
         throw e;
       } finally {
         write(format({ req, status, bytes, ms: performance.now() - started, error }));

@@ -196,6 +196,9 @@ describe.each(servers)("the app contract on %s", (_name, startIt) => {
     socket.destroy();
     await finished;
     expect(events).toEqual(["hang: started", "hang: finally"]);
+    // Nothing was sent: logged as 499 (client closed request), not as a 500 the client never saw.
+    expect(accessLines.filter((l) => l.includes("/hang "))).toEqual([expect.stringMatching(/"GET \/hang HTTP\/1.1" 499 - /)]);
+    accessLines.splice(0, accessLines.length, ...accessLines.filter((l) => !l.includes("/hang ")));
   });
 
   it("writes an access log line per request", () => {
