@@ -1,5 +1,5 @@
 // Streams a request body back (chunked), and answers JSON; curl it:
-//   curl -T big.file http://127.0.0.1:8080/echo
+//   curl -X POST -T big.file http://127.0.0.1:8080/echo
 //   curl -d '{"n":21}' http://127.0.0.1:8080/double
 import { main, sleep } from "@skein/core";
 import { Router, accessLog, compose, serve, type Request, type Response } from "@skein/http";
