@@ -5,7 +5,7 @@
  */
 import { currentTaskSync } from "./kernel.js";
 import { Instruction, type Operation } from "./operation.js";
-import { join, Spawn, spawn } from "./ops/spawn.js";
+import { cancel, join, Spawn, spawn } from "./ops/spawn.js";
 import { Queue } from "./sync/queue.js";
 import { Semaphore } from "./sync/semaphore.js";
 import type { SpawnOptions, Task } from "./task.js";
@@ -40,7 +40,14 @@ export function* group<T>(body: (g: Group) => Operation<T>, options?: SpawnOptio
   const t = yield* spawn(function* () {
     return yield* body(new Group(currentTaskSync()));
   }, { name: options?.name ?? "group" });
-  return yield* join(t);
+  try {
+    return yield* join(t);
+  } finally {
+    // The wait was abandoned (a deadline around the group, or the caller's
+    // own cancellation): the members must not outlive the group. Cancel them
+    // and wait for their cleanup, as a nursery's scope exit does.
+    if (!t.isDone) yield* cancel(t);
+  }
 }
 
 /**

@@ -152,7 +152,10 @@ export class Kernel {
     task.nextSibling = first;
     if (first !== null) first.prevSibling = task;
     parent.firstChild = task;
-    if (parent.cancelled) task.cancelled = task.cancelHint = true;
+    // A child of a task whose cancellation is still pending is cancelled too.
+    // Once Cancelled has been thrown, the parent is in its cleanup, which may
+    // use tasks (all, race, group) until the grace period is over.
+    if (parent.cancelled && (!parent.cancelDelivered || parent.hardCancel)) task.cancelled = task.cancelHint = true;
   }
 
   /** Makes `task` runnable with a value or error (called through `task.resume/fail`). */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { all, group, race, run, runAll, sleep, VirtualClock } from "@skein/core";
+import { all, cancel, group, moveOnAfter, race, run, runAll, sleep, spawn, timeout, TimeoutError, VirtualClock, type Operation } from "@skein/core";
 
 const virtual = () => new VirtualClock({ autoJump: true });
 
@@ -78,6 +78,59 @@ describe("group, all, race, runAll", () => {
     }, { clock });
     expect(out).toEqual([["slow", 2], "winner", 25]);
     expect(log).toEqual(["loser cancelled"]);
+  });
+
+  test("a deadline around race, all or group cancels their members and waits for their cleanup before it fires", async () => {
+    const clock = virtual();
+    const log: string[] = [];
+    function* member(name: string, ms: number, fail = false): Operation<string> {
+      try {
+        yield* sleep(ms);
+        if (fail) throw new Error(`${name} failed late`);
+        return name;
+      } finally {
+        log.push(`${name} finally @${clock.now()}`);
+      }
+    }
+    const outcome = await run(function* () {
+      let raced: unknown;
+      try {
+        yield* timeout(50, race([member("r1", 300), member("r2", 400)]));
+      } catch (e) {
+        raced = e;
+      }
+      log.push(`timeout thrown @${clock.now()}`);
+      const allResult = yield* moveOnAfter(50, all([member("a1", 200, true), member("a2", 300)]));
+      log.push(`moveOnAfter returned ${String(allResult)} @${clock.now()}`);
+      yield* sleep(1000); // a member failing later would have cancelled us here
+      return raced;
+    }, { clock });
+    expect(outcome).toBeInstanceOf(TimeoutError);
+    // Members' cleanup runs (in either order) before the deadline's error or undefined comes out.
+    expect(log.slice(0, 2).sort()).toEqual(["r1 finally @50", "r2 finally @50"]);
+    expect(log[2]).toBe("timeout thrown @50");
+    expect(log.slice(3, 5).sort()).toEqual(["a1 finally @100", "a2 finally @100"]);
+    expect(log.slice(5)).toEqual(["moveOnAfter returned undefined @100"]);
+  });
+
+  test("a cancelled task's cleanup may still use all, race and group", async () => {
+    const clock = virtual();
+    const log: string[] = [];
+    await run(function* () {
+      const child = yield* spawn(function* () {
+        try {
+          yield* sleep(60_000);
+        } finally {
+          const both = yield* all([function* () { yield* sleep(5); return 1; }, function* () { yield* sleep(10); return 2; }].map((f) => f()));
+          const first = yield* race([sleep(20), function* () { yield* sleep(1); return "quick"; }()]);
+          log.push(`cleanup: all ${both.join(",")}, race ${String(first)} @${clock.now()}`);
+        }
+      });
+      yield* sleep(1);
+      yield* cancel(child);
+      log.push(`cancelled @${clock.now()}`);
+    }, { clock });
+    expect(log).toEqual(["cleanup: all 1,2, race quick @12", "cancelled @12"]);
   });
 
   test("runAll runs thousands of coroutines from a source, never more than the bound at once", async () => {
