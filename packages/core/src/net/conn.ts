@@ -18,7 +18,11 @@ const EMPTY = Buffer.alloc(0);
 
 /** Options for reads with a deadline. */
 export interface RecvOptions {
-  /** Throw `TimeoutError` if nothing arrives within this many ms. */
+  /**
+   * Throw `TimeoutError` if the read is not done within this many ms: for
+   * `recv`, until some bytes arrive; for `recvExactly` and `readLine`, until
+   * the whole result has (bytes received by then stay buffered).
+   */
   timeoutMs?: number;
 }
 
@@ -164,15 +168,26 @@ export class Conn implements Flushable {
     return options?.timeoutMs !== undefined ? timeout(options.timeoutMs, op) : op;
   }
 
-  /** Exactly `n` bytes; throws `ProtocolError` (code SKEIN_ERR_SHORT_READ) on EOF first. */
+  /**
+   * Exactly `n` bytes; throws `ProtocolError` (code SKEIN_ERR_SHORT_READ) on
+   * EOF first. `timeoutMs` bounds the whole read, not each chunk. Whatever
+   * ends it early (EOF, the deadline, cancellation, a reset), the bytes
+   * already received go back to the read buffer: nothing is lost.
+   */
   *recvExactly(n: number, options?: RecvOptions): Generator<unknown, Buffer, any> {
+    if (options?.timeoutMs !== undefined) return yield* timeout(options.timeoutMs, this.recvExactly(n));
     const parts: Buffer[] = [];
     let got = 0;
-    while (got < n) {
-      const chunk = yield* this.recv({ ...options, max: n - got });
-      if (chunk.length === 0) throw new ProtocolError("SKEIN_ERR_SHORT_READ", `connection closed after ${got} of ${n} bytes`);
-      parts.push(chunk);
-      got += chunk.length;
+    try {
+      while (got < n) {
+        const chunk = yield* this.recv({ max: n - got });
+        if (chunk.length === 0) throw new ProtocolError("SKEIN_ERR_SHORT_READ", `connection closed after ${got} of ${n} bytes`);
+        parts.push(chunk);
+        got += chunk.length;
+      }
+    } catch (e) {
+      this.unshiftAll(parts);
+      throw e;
     }
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
   }
@@ -180,27 +195,39 @@ export class Conn implements Flushable {
   /**
    * One line, including its `\n`. Returns what remains (possibly empty) at
    * EOF. Throws `ProtocolError` (code SKEIN_ERR_LINE_TOO_LONG) past `maxBytes`
-   * (default 64 KiB) — the rest of the input stays unread.
+   * (default 64 KiB). `timeoutMs` bounds the whole line, so a peer trickling
+   * bytes cannot hold it open. On any error the bytes already received go
+   * back to the read buffer (the rest of the input stays unread).
    */
   *readLine(options?: RecvOptions & { maxBytes?: number }): Generator<unknown, Buffer, any> {
     const max = options?.maxBytes ?? 64 * 1024;
+    if (options?.timeoutMs !== undefined) return yield* timeout(options.timeoutMs, this.readLine({ maxBytes: max }));
     const parts: Buffer[] = [];
     let got = 0;
-    for (;;) {
-      const chunk = yield* this.recv(options);
-      if (chunk.length === 0) return Buffer.concat(parts, got);
-      const nl = chunk.indexOf(10);
-      const take = nl === -1 ? chunk.length : nl + 1;
-      if (got + take > max) {
-        this.unshift(chunk);
-        for (let i = parts.length - 1; i >= 0; i--) this.unshift(parts[i]!);
-        throw new ProtocolError("SKEIN_ERR_LINE_TOO_LONG", `line longer than ${max} bytes`);
+    try {
+      for (;;) {
+        const chunk = yield* this.recv();
+        if (chunk.length === 0) return Buffer.concat(parts, got);
+        const nl = chunk.indexOf(10);
+        const take = nl === -1 ? chunk.length : nl + 1;
+        if (got + take > max) {
+          this.unshift(chunk);
+          throw new ProtocolError("SKEIN_ERR_LINE_TOO_LONG", `line longer than ${max} bytes`);
+        }
+        if (take < chunk.length) this.unshift(chunk.subarray(take));
+        parts.push(take < chunk.length ? chunk.subarray(0, take) : chunk);
+        got += take;
+        if (nl !== -1) return parts.length === 1 ? parts[0]! : Buffer.concat(parts, got);
       }
-      if (take < chunk.length) this.unshift(chunk.subarray(take));
-      parts.push(take < chunk.length ? chunk.subarray(0, take) : chunk);
-      got += take;
-      if (nl !== -1) return parts.length === 1 ? parts[0]! : Buffer.concat(parts, got);
+    } catch (e) {
+      this.unshiftAll(parts);
+      throw e;
     }
+  }
+
+  /** Puts `parts` (in their order) back at the front of the read buffer. */
+  private unshiftAll(parts: Buffer[]): void {
+    for (let i = parts.length - 1; i >= 0; i--) this.unshift(parts[i]!);
   }
 
   /** Puts bytes back at the front of the read buffer (a parser read too far). */

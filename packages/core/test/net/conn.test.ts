@@ -92,6 +92,59 @@ describe("Conn over TCP", () => {
     });
   });
 
+  test("readLine and recvExactly that time out part-way keep the bytes they had read; timeoutMs bounds the whole read", async () => {
+    await run(function* () {
+      const server = yield* startServer(function* (conn) {
+        conn.send("partial-"); // a line trickling in: a byte every 20 ms after the first part
+        for (const b of "abcdef") {
+          yield* sleep(20);
+          conn.send(b);
+        }
+        yield* sleep(150);
+        conn.send("-rest\n");
+        yield* conn.recv();
+      });
+      const c = yield* connect({ port: server.port });
+      const errors: unknown[] = [];
+      try {
+        yield* c.readLine({ timeoutMs: 70 }); // per-chunk it would never time out: bytes keep coming
+      } catch (e) {
+        errors.push(e);
+      }
+      try {
+        yield* c.recvExactly(100, { timeoutMs: 70 });
+      } catch (e) {
+        errors.push(e);
+      }
+      expect(errors.map((e) => e instanceof TimeoutError)).toEqual([true, true]);
+      expect(String(yield* c.readLine({ timeoutMs: 2000 }))).toBe("partial-abcdef-rest\n");
+      c.close();
+      yield* cancel(server.task);
+    });
+  });
+
+  test("recvExactly at an early EOF leaves the short remainder readable", async () => {
+    await run(function* () {
+      const server = yield* startServer(function* (conn) {
+        conn.send("xyz");
+        conn.shutdown();
+        yield* conn.recv();
+      });
+      const c = yield* connect({ port: server.port });
+      let err: unknown;
+      try {
+        yield* c.recvExactly(5);
+      } catch (e) {
+        err = e;
+      }
+      expect((err as ProtocolError).code).toBe("SKEIN_ERR_SHORT_READ");
+      expect(String(yield* c.recv())).toBe("xyz");
+      expect((yield* c.recv()).length).toBe(0);
+      c.close();
+      yield* cancel(server.task);
+    });
+  });
+
   test("data received before a peer reset is returned first, then ConnectionResetError", async () => {
     await run(function* () {
       const results: unknown[] = [];
