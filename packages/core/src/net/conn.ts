@@ -106,6 +106,8 @@ export class Conn implements Flushable {
   private outBytes = 0;
   private writeClosed = false;
   private detached = false;
+  /** `close()` or `abort()` was called: reads now fail with ConnectionClosedError. */
+  private closedHere = false;
 
   constructor(socket: Socket, kernel: Kernel, options: ConnOptions = {}) {
     this.socket = socket;
@@ -242,6 +244,7 @@ export class Conn implements Flushable {
   /** @internal */
   enterRecv(op: Recv, task: Task<unknown>): Teardown | void {
     if (this.reader !== null) throw new TypeError(`two tasks cannot recv() from ${this.remote} at once`);
+    if (this.closedHere) return task.fail(new ConnectionClosedError(`connection to ${this.remote} was closed`));
     if (this.buffered > 0) return task.resume(this.take(op.max));
     if (this.error !== null) return task.fail(this.error);
     if (this.eof || this.detached) return task.resume(EMPTY);
@@ -314,6 +317,18 @@ export class Conn implements Flushable {
     this.wakeReader();
     this.wakeDrainer();
     this.removeListeners();
+  }
+
+  /** After our own close: a task blocked in `recv` fails now, and so does every later read. */
+  private closeReads(): void {
+    if (this.closedHere) return;
+    this.closedHere = true;
+    const reader = this.reader;
+    if (reader === null) return;
+    this.reader = null;
+    const task = reader.task!;
+    reader.task = null;
+    task.fail(new ConnectionClosedError(`connection to ${this.remote} was closed`));
   }
 
   private wakeReader(): void {
@@ -417,10 +432,12 @@ export class Conn implements Flushable {
   /**
    * Closes the connection gracefully: queued data is sent, then FIN; the
    * socket is destroyed once the peer closes too (or after `lingerMs`,
-   * default 5000). Idempotent.
+   * default 5000). Reading is over: a task blocked in `recv` and every later
+   * read get `ConnectionClosedError`. Idempotent.
    */
   close(lingerMs = 5000): void {
     if (this.detached) return;
+    this.closeReads();
     if (!this.writeClosed) {
       this.flush();
       this.writeClosed = true;
@@ -437,6 +454,7 @@ export class Conn implements Flushable {
 
   /** Closes at once, discarding queued data (TCP RST when possible). */
   abort(): void {
+    this.closeReads();
     this.out = null;
     this.outBytes = 0;
     this.writeClosed = true;

@@ -222,6 +222,37 @@ describe("Conn over TCP", () => {
     });
   });
 
+  test("after our own close, a task blocked in recv and every later recv get ConnectionClosedError at once", async () => {
+    await run(function* () {
+      const server = yield* startServer(function* (conn) {
+        yield* conn.recv(); // the peer stays open: nothing ends the client's reads but its own close
+      });
+      const c = yield* connect({ port: server.port });
+      const blocked = yield* spawn(function* () {
+        try {
+          yield* c.recv();
+          return "returned";
+        } catch (e) {
+          return e;
+        }
+      });
+      yield* sleep(10);
+      const t0 = Date.now();
+      c.close();
+      const first = yield* blocked;
+      let later: unknown;
+      try {
+        yield* c.recv();
+      } catch (e) {
+        later = e;
+      }
+      expect(first).toBeInstanceOf(ConnectionClosedError);
+      expect(later).toBeInstanceOf(ConnectionClosedError);
+      expect(Date.now() - t0).toBeLessThan(1000); // not after the 5 s linger
+      yield* cancel(server.task);
+    });
+  });
+
   test("writing to a reset peer raises a typed connection error, never a crash", async () => {
     await run(function* () {
       let err: unknown;
