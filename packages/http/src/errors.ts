@@ -25,6 +25,8 @@ export const HTTP_ERROR_STATUS = {
   HTTP_ERR_TOO_MANY_HEADERS: 431,
   /** The body (declared or streamed) exceeded `maxBodyBytes` or a `readAll` limit. */
   HTTP_ERR_BODY_TOO_LARGE: 413,
+  /** Chunk extensions (`5;name=value`) of one request exceeded `maxHeadBytes` (Node answers the same with 413). */
+  HTTP_ERR_CHUNK_EXTENSIONS_TOO_LARGE: 413,
   /** A version other than HTTP/1.0 and HTTP/1.1. */
   HTTP_ERR_VERSION_NOT_SUPPORTED: 505,
   /** The head did not arrive within `headersTimeoutMs` (slowloris). */

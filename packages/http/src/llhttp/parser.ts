@@ -32,6 +32,8 @@ const SPAN_FIELD = 2;
 const SPAN_VALUE = 3;
 /** Bytes after the last header value that end a head (CRLF CRLF). */
 const HEAD_TERMINATOR_BYTES = 4;
+/** Most bytes of plain chunk framing per chunk: CRLF, 16 hex digits, CRLF, and slack. */
+const PLAIN_FRAMING_BYTES = 24;
 const EMPTY = Buffer.alloc(0);
 
 // Frees the llhttp struct of a parser that was dropped without destroy().
@@ -80,6 +82,11 @@ export class HttpParser implements WasmSink {
   #pos = 0;
   #bodyBytes = 0;
   #trailerBytes = 0;
+  // Chunk framing accounting (see #countFraming): where in this chunk the
+  // bytes not yet attributed begin, the framing bytes seen, and body spans.
+  #bodyMark = 0;
+  #framing = 0;
+  #bodySpans = 0;
 
   constructor(kind: ParserKind, events: ParserEvents, limits: Partial<ParserLimits> = {}) {
     this.kind = kind;
@@ -109,6 +116,7 @@ export class HttpParser implements WasmSink {
     if (this.#error !== null) return this.#fail(this.#error);
     if (ret === LLHTTP_ERROR.OK) {
       if (this.#inHead) this.#endChunkInHead(chunk.length);
+      else if (this.#inMessage) this.#endChunkInBody(chunk.length);
       this.#chunk = EMPTY;
       return chunk.length;
     }
@@ -208,6 +216,8 @@ export class HttpParser implements WasmSink {
     this.#mark = this.#pos;
     this.#bodyBytes = 0;
     this.#trailerBytes = 0;
+    this.#framing = 0;
+    this.#bodySpans = 0;
     return 0;
   }
 
@@ -271,6 +281,7 @@ export class HttpParser implements WasmSink {
     // A spill buffer now belongs to the head; the next one gets a new one.
     this.#spill = null;
     this.#inHead = false;
+    this.#bodyMark = Math.min(this.#pos + HEAD_TERMINATOR_BYTES, this.#chunk.length);
     try {
       return this.#events.onHead(head) === true ? LLHTTP_SKIP_BODY : 0;
     } catch (err) {
@@ -287,6 +298,9 @@ export class HttpParser implements WasmSink {
     if (max > 0 && this.#bodyBytes > max) {
       return this.#reject("HTTP_ERR_BODY_TOO_LARGE", `body exceeds ${max} bytes`);
     }
+    this.#bodySpans++;
+    if (!this.#countFraming(off)) return LLHTTP_ERROR.USER;
+    this.#bodyMark = off + len;
     try {
       this.#events.onBody(this.#chunk.subarray(off, off + len));
     } catch (err) {
@@ -381,6 +395,31 @@ export class HttpParser implements WasmSink {
       return this.#reject("HTTP_ERR_HEADERS_TOO_LARGE", `trailer section exceeds ${max} bytes`);
     }
     return 0;
+  }
+
+  /**
+   * Chunk extensions (`5;name=value`) reach no llhttp callback, so they are
+   * counted here: every byte of the body phase that is not body is framing
+   * (chunk-size lines, CRLFs, extensions, trailers). Plain framing is at
+   * most ~24 bytes per chunk; beyond that, the bytes (trailers aside) count
+   * against `maxHeadBytes`, like a head. Without this bound one request could
+   * stream gigabytes of extension bytes (Node's CVE-2024-22019). Counts the
+   * bytes of this chunk from the last mark up to `upTo`; false when over.
+   */
+  #countFraming(upTo: number): boolean {
+    this.#framing += upTo - this.#bodyMark;
+    const max = this.#limits.maxHeadBytes;
+    if (max > 0 && this.#framing - this.#trailerBytes > max + PLAIN_FRAMING_BYTES * (this.#bodySpans + 1)) {
+      this.#error ??= new HttpError("HTTP_ERR_CHUNK_EXTENSIONS_TOO_LARGE", `chunk extensions exceed ${max} bytes`);
+      return false;
+    }
+    return true;
+  }
+
+  /** The chunk ended inside a body: count its trailing framing bytes. */
+  #endChunkInBody(chunkLength: number): void {
+    if (!this.#countFraming(chunkLength)) this.#fail(this.#error!);
+    this.#bodyMark = 0;
   }
 
   /** The chunk ended inside a head: count its bytes and move the spans out of it. */

@@ -42,6 +42,8 @@ const cases: [string, string, number][] = [
   ["more header fields than maxHeaderCount", `GET / HTTP/1.1\r\nHost: a\r\n${Array.from({ length: 25 }, (_, i) => `X-${i}: v\r\n`).join("")}\r\n`, 431],
   ["a declared body over maxBodyBytes", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n", 413],
   ["a chunked body that grows over maxBodyBytes", `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n${"a".repeat(100)}\r\n1\r\nb\r\n0\r\n\r\n`, 413],
+  ["a chunk extension over maxHeadBytes (Node's CVE-2024-22019)", `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;${"x".repeat(2000)}\r\nhello\r\n0\r\n\r\n`, 413],
+  ["chunk extensions that add up over maxHeadBytes", `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${`1;e=${"y".repeat(100)}\r\na\r\n`.repeat(20)}0\r\n\r\n`, 413],
   ["HTTP/2.0 in an HTTP/1 request line", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505],
   ["HTTP/1.2", "GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505],
 ];
@@ -56,6 +58,33 @@ describe("bad input", () => {
       await expectServing();
     });
   }
+
+  it("accepts small chunk extensions and trailers on many small chunks", async () => {
+    const body = `${"1;name=value\r\nx\r\n".repeat(90)}0\r\nX-Trailer: ${"t".repeat(500)}\r\n\r\n`;
+    const r = await exchange(s.port, `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${body}`, { count: 1 });
+    expect([r.responses[0]!.status, r.responses[0]!.body]).toEqual([200, "read 90"]);
+  });
+
+  it("stops a chunk extension streamed across many reads: 413 and close long before it ends", async () => {
+    const socket = await rawSocket(s.port);
+    let received = "";
+    socket.on("data", (d: Buffer) => (received += d.toString("latin1")));
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    let open = true;
+    socket.once("close", () => (open = false));
+    socket.on("error", () => {});
+    socket.write("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;");
+    let sent = 0;
+    while (open && sent < 1 << 20) {
+      socket.write("z".repeat(256));
+      sent += 256;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await closed;
+    expect(received.startsWith("HTTP/1.1 413 ")).toBe(true);
+    expect(sent).toBeLessThan(64 * 1024);
+    await expectServing();
+  });
 
   it("sends the prebuilt error bytes", async () => {
     const r = await exchange(s.port, "GET / HTTP/1.1\r\n\r\n");
