@@ -10,7 +10,9 @@
 export interface HttpLimits {
   /**
    * Largest request head (request line + header section, including the
-   * blank line), in bytes. Over it: 431. Default 16 KiB. 0 = no limit.
+   * blank line), in bytes. Over it: 431. The same bound applies to a
+   * chunked body's trailer section (431) and to its chunk extensions, all
+   * chunks together (413). Default 16 KiB. 0 = no limit.
    */
   maxHeadBytes: number;
   /** Most header fields in one request. Over it: 431. Default 100. 0 = no limit. */
