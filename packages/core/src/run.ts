@@ -69,7 +69,14 @@ export function start<T>(op: Operation<T> | (() => Operation<T>), options: RunOp
       process.off("beforeExit", onBeforeExit);
       f(v);
     };
-    root = kernel.spawn(op, null, options.name ?? "main", new RootWaiter(done(resolve), done(reject)));
+    try {
+      root = kernel.spawn(op, null, options.name ?? "main", new RootWaiter(done(resolve), done(reject)));
+    } catch (e) {
+      // Not an operation (the TypeError says what to write): nothing runs,
+      // so nothing may be left listening for the process to exit.
+      process.off("beforeExit", onBeforeExit);
+      throw e;
+    }
     kernel.root = root;
   });
   return { kernel, root, promise };

@@ -172,6 +172,16 @@ describe("the kernel", () => {
     expect(result.stdout).toContain("main: jobs.get()");
     expect(result.code).toBe(0);
   });
+
+  test("run() of something that is not an operation rejects with a TypeError and leaves nothing behind", async () => {
+    const result = await runChild(`
+      import { run } from "@skein/core";
+      run(42 as never).catch((e) => console.log(e instanceof TypeError, process.listenerCount("beforeExit")));
+    `);
+    expect(result.stdout.trim()).toBe("true 0");
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+  });
 });
 
 /** A second, separately bundled copy of @skein/core, as two installed versions would give. */
