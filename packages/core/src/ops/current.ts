@@ -36,7 +36,11 @@ class End<T> extends Instruction<never> {
 
 /**
  * Ends the current coroutine with `value`, like `return value` (Bluelet's
- * `end`). Its `finally` blocks run.
+ * `end`). Its `finally` blocks run. "Current" is the coroutine the kernel
+ * runs: the task's body or a plainly yielded sub-coroutine (`yield child()`).
+ * A `yield*` chain is one coroutine to the kernel, so inside a generator
+ * called with `yield*` this returns from the whole chain; write
+ * `return value` there.
  */
 export function end<T>(value?: T): Instruction<never> {
   return new End(value);
