@@ -16,7 +16,7 @@ import { RealClock, type Clock } from "./clock.js";
 import { Cancelled, KernelError } from "./errors.js";
 import { copiesLoaded, duplicateCoreError, foreignYieldError, Instruction, isForeignInstruction, isIterableOperation, type Operation } from "./operation.js";
 import { Ring } from "./ring.js";
-import { CancelScope, pendingCancellation } from "./scope-state.js";
+import { CancelScope, enclosingShield, pendingCancellation } from "./scope-state.js";
 import {
   DONE,
   ENTERING,
@@ -152,6 +152,13 @@ export class Kernel {
     task.nextSibling = first;
     if (first !== null) first.prevSibling = task;
     parent.firstChild = task;
+    // Spawned inside a shield (say `shield(all([...]))`): the parent's
+    // cancellation does not reach this child until the shield closes.
+    const shieldedBy = parent.scope === null ? null : enclosingShield(parent.scope);
+    if (shieldedBy !== null) {
+      task.shieldedBy = shieldedBy;
+      return;
+    }
     // A child of a task whose cancellation is still pending is cancelled too.
     // Once Cancelled has been thrown, the parent is in its cleanup, which may
     // use tasks (all, race, group) until the grace period is over.
@@ -443,7 +450,7 @@ export class Kernel {
       task.cancelled = true;
       task.cancelHint = true;
     }
-    for (let c = task.firstChild; c !== null; c = c.nextSibling) this.markCancelled(c);
+    for (let c = task.firstChild; c !== null; c = c.nextSibling) if (c.shieldedBy === null) this.markCancelled(c);
     if (task.st === SUSPENDED) this.abort(task);
   }
 
@@ -506,8 +513,21 @@ export class Kernel {
   /** Closes the innermost scope. */
   closeScope(scope: CancelScope): void {
     if (scope.heapIndex !== -1) this.removeTimer(scope);
-    if (scope.task.scope !== scope) throw new KernelError("cancel scopes closed out of order");
-    scope.task.scope = scope.parent;
+    const task = scope.task;
+    if (task.scope !== scope) throw new KernelError("cancel scopes closed out of order");
+    task.scope = scope.parent;
+    scope.closed = true;
+    if (scope.shield) this.unshield(task, scope);
+  }
+
+  /** A shield closed: children spawned inside it move to the next shield out, or meet the task's cancellation. */
+  private unshield(task: Task<unknown>, scope: CancelScope): void {
+    const outer = enclosingShield(scope.parent);
+    for (let c = task.firstChild; c !== null; c = c.nextSibling) {
+      if (c.shieldedBy !== scope) continue;
+      c.shieldedBy = outer;
+      if (outer === null && task.cancelled) this.markCancelled(c);
+    }
   }
 
   // ---- timers -----------------------------------------------------------

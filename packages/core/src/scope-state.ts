@@ -13,6 +13,8 @@ export class CancelScope implements TimerEntry {
   cancelled = false;
   /** Cancelled has been thrown into the task once; cleanup may now yield. */
   delivered = false;
+  /** The scope has ended (its operation finished). */
+  closed = false;
   constructor(
     readonly task: Task<unknown>,
     readonly parent: CancelScope | null,
@@ -35,5 +37,11 @@ export function pendingCancellation(task: Task<unknown>): CancelScope | Task<unk
     if (s.shield) return null;
   }
   if (task.cancelled && (!task.cancelDelivered || task.hardCancel)) return task;
+  return null;
+}
+
+/** The innermost open shield among `scope` and its enclosing scopes, or null. */
+export function enclosingShield(scope: CancelScope | null): CancelScope | null {
+  for (let s = scope; s !== null; s = s.parent) if (s.shield) return s;
   return null;
 }

@@ -53,8 +53,10 @@ export function* moveOnAfter<T>(ms: number, op: Operation<T>): Generator<unknown
 
 /**
  * Runs `op` protected from cancellation coming from outside: a cancel of the
- * task is delivered at its first yield point after `op` finishes. Deadlines
- * opened inside `op` still apply. Keep shielded sections short.
+ * task is delivered at its first yield point after `op` finishes. Tasks
+ * started inside (`shield(all([...]))`) are protected too, until the shield
+ * closes. Deadlines opened inside `op` still apply. Keep shielded sections
+ * short.
  *
  * @example
  * yield* shield(conn.sendAll(goodbye));

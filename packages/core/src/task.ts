@@ -136,6 +136,13 @@ export class Task<T = unknown> implements Operation<T> {
   set grace(v: GraceTimer | null) {
     if (v !== null || this.x !== null) this.extras().grace = v;
   }
+  /** @internal the parent's open shield this task was spawned inside: the parent's cancellation does not reach it while that is open */
+  get shieldedBy(): CancelScope | null {
+    return this.x === null ? null : this.x.shieldedBy;
+  }
+  set shieldedBy(v: CancelScope | null) {
+    if (v !== null || this.x !== null) this.extras().shieldedBy = v;
+  }
   /** @internal errors of children that failed unobserved */
   get childErrors(): unknown[] | null {
     return this.x === null ? null : this.x.childErrors;
@@ -254,6 +261,7 @@ class TaskExtras {
   frames: Iterator<unknown, unknown, unknown>[] | null = null;
   grace: GraceTimer | null = null;
   childErrors: unknown[] | null = null;
+  shieldedBy: CancelScope | null = null;
 }
 
 /** Something waiting for a task to finish. */

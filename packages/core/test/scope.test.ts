@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { moveOnAfter, run, shield, sleep, spawn, cancel, timeout, TimeoutError, VirtualClock, Queue } from "@skein/core";
+import { all, moveOnAfter, race, run, shield, sleep, spawn, cancel, timeout, TimeoutError, VirtualClock, Queue, type Operation } from "@skein/core";
 
 const virtual = () => new VirtualClock({ autoJump: true });
 
@@ -95,6 +95,38 @@ describe("timeouts and shields", () => {
       log.push(`cancelled at ${clock.now()}`);
     }, { clock });
     expect(log).toEqual(["shielded work done at 100", "cancelled at 100"]);
+  });
+
+  test("a shield protects tasks started inside it (all, race, spawn) until it closes", async () => {
+    const clock = virtual();
+    const log: string[] = [];
+    function* work(name: string, ms: number): Operation<string> {
+      yield* sleep(ms);
+      log.push(`${name} done at ${clock.now()}`);
+      return name;
+    }
+    await run(function* () {
+      const t = yield* spawn(function* () {
+        try {
+          yield* shield((function* () {
+            const both = yield* all([work("a", 50), work("b", 100)]);
+            const first = yield* race([work("fast", 10), work("slow", 500)]);
+            log.push(`shielded: ${both.join("+")}, ${first} at ${clock.now()}`);
+            yield* spawn(work("outliver", 1000)); // still running when the shield closes
+          })());
+          yield* sleep(1);
+          log.push("not reached");
+        } finally {
+          log.push(`cancelled at ${clock.now()}`);
+        }
+      });
+      yield* sleep(5);
+      yield* cancel(t);
+      log.push(`cancel returned at ${clock.now()}`);
+    }, { clock });
+    // The slow race loser is cancelled by race itself; the task spawned inside
+    // the shield meets the cancellation when the shield closes, not later.
+    expect(log).toEqual(["a done at 50", "b done at 100", "fast done at 110", "shielded: a+b, fast at 110", "cancelled at 110", "cancel returned at 110"]);
   });
 
   test("a deadline inside a shield still applies", async () => {
