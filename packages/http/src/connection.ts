@@ -326,9 +326,13 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
       this.ctx.log(`skein http: ${req.method} ${req.target} failed after takeover`, e);
       return;
     }
-    const gone = this.conn.isClosed || (e instanceof HttpError && e.code === "HTTP_ERR_CLIENT_GONE");
+    const gone = this.conn.isClosed || e instanceof ConnectionError || (e instanceof HttpError && e.code === "HTTP_ERR_CLIENT_GONE");
     if (gone) return;
-    this.ctx.log(`skein http: ${req.method} ${req.target} from ${this.conn.remote} failed`, e);
+    // A client error (a malformed or oversized body, a cut-short upload: any
+    // 4xx) is answered on the wire and not logged, like a bad head: logging
+    // it would let any client fill the log with stack traces.
+    const clientError = e instanceof HttpError && e.status >= 400 && e.status < 500;
+    if (!clientError) this.ctx.log(`skein http: ${req.method} ${req.target} from ${this.conn.remote} failed`, e);
     if (res.headersSent) {
       // Too late for a status: the client sees a truncated response.
       this.out.close();

@@ -86,6 +86,16 @@ describe("bad input", () => {
     await expectServing();
   });
 
+  it("answers a bad body with 400 without logging it (a client fault, like a bad head)", async () => {
+    const before = s.logs.length;
+    const bad = await exchange(s.port, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\ng\r\n");
+    expect(bad.responses.map((x) => x.status)).toEqual([400]);
+    const cut = await exchange(s.port, ["POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 50\r\n\r\nonly part"], { timeoutMs: 200 });
+    expect(cut.responses).toEqual([]);
+    expect(s.logs.slice(before)).toEqual([]);
+    await expectServing();
+  });
+
   it("sends the prebuilt error bytes", async () => {
     const r = await exchange(s.port, "GET / HTTP/1.1\r\n\r\n");
     expect(normalizeDate(r.raw)).toBe("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\nDate: <date>\r\n\r\n");
