@@ -141,6 +141,31 @@ describe("tasks", () => {
     expect(log).toEqual(["Cancelled", "cleaned up", "after cancel: done"]);
   });
 
+  test("a task cancelling itself gets Cancelled at its next yield, and ends cancelled", async () => {
+    const log: string[] = [];
+    const outcome = await run(function* () {
+      const t = yield* spawn(function* () {
+        const me = yield* currentTask();
+        yield* cancel(me);
+        log.push("cancel(self) returned");
+        try {
+          yield* sleep(1);
+          log.push("not reached");
+        } catch (e) {
+          log.push(e instanceof Cancelled ? "Cancelled at the next yield" : `other: ${String(e)}`);
+          throw e;
+        }
+      });
+      try {
+        yield* join(t);
+      } catch (e) {
+        return e;
+      }
+    }, { clock: virtual() });
+    expect(log).toEqual(["cancel(self) returned", "Cancelled at the next yield"]);
+    expect(outcome).toBeInstanceOf(TaskCancelledError);
+  });
+
   test("joining a cancelled task raises TaskCancelledError", async () => {
     const err = await run(function* () {
       const t = yield* spawn(sleep(100));

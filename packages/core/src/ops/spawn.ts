@@ -61,6 +61,9 @@ class Cancel extends Instruction<void> {
   }
   enter(task: Task<unknown>) {
     this.target.cancel();
+    // A task cannot wait for its own end: cancelling itself is a request,
+    // delivered as Cancelled at its next yield (as after `task.cancel()`).
+    if (this.target === task) return task.resume(undefined);
     return this.inner.enter(task);
   }
 }
@@ -68,7 +71,8 @@ class Cancel extends Instruction<void> {
 /**
  * Cancels `task` (and its descendants) and waits until it has finished,
  * its `finally` blocks included. Never throws the task's own error.
- * Bluelet's `kill`.
+ * Bluelet's `kill`. Cancelling the running task itself returns at once;
+ * `Cancelled` is then thrown at its next yield.
  */
 export function cancel(task: Task<unknown>): Instruction<void> {
   return new Cancel(task);
