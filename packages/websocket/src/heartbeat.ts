@@ -22,6 +22,8 @@ export interface HeartbeatTarget {
   readonly limits: Readonly<WebSocketLimits>;
   /** True while reading is paused because the handler is behind (the peer is not at fault). */
   readonly readPaused: boolean;
+  /** True while more than the send high-water mark waits for the peer to read it (the peer is not reading). */
+  readonly writeStalled: boolean;
   /** True once the socket has closed. */
   readonly isClosed: boolean;
   /** Sends a heartbeat ping. */
@@ -80,8 +82,10 @@ export class Heartbeat {
     if (this.endOfLife !== NEVER && now >= this.endOfLife) return this.target.expire("WS_ERR_MAX_LIFETIME");
     if (this.pongDeadline !== NEVER && now >= this.pongDeadline) {
       // While we are not reading, the peer's pong sits unread in our socket:
-      // that is the handler's slowness, not a dead peer.
-      if (!this.target.readPaused) return this.target.expire("WS_ERR_PONG_TIMEOUT");
+      // that is the handler's slowness, not a dead peer — unless the handler
+      // is behind only because the peer is not reading what we send (a peer
+      // that floods and then stops reading must not escape the deadline).
+      if (!this.target.readPaused || this.target.writeStalled) return this.target.expire("WS_ERR_PONG_TIMEOUT");
       this.pongDeadline = wholeMs(now + pongTimeoutMs);
     }
     if (idleTimeoutMs > 0 && now >= this.lastMessageAt + idleTimeoutMs) return this.target.expire("WS_ERR_IDLE_TIMEOUT");

@@ -198,6 +198,11 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
     return this.raw.bufferedAmount;
   }
 
+  /** @internal more than `sendHighWaterMarkBytes` waits for the peer to read it (see Heartbeat). */
+  get writeStalled(): boolean {
+    return this.raw.bufferedAmount > this.limits.sendHighWaterMarkBytes;
+  }
+
   // ---- sending ------------------------------------------------------------
 
   /**

@@ -11,16 +11,17 @@ import { startHost, type Host } from "./support/host.js";
 import { frame, openClient, RawPeer, until } from "./support/peers.js";
 
 /** Runs a heartbeat on a stub socket under a virtual clock driven by `script`, and returns the log. */
-async function schedule(limits: Partial<WebSocketLimits>, script: (hb: Heartbeat, advance: (ms: number) => void, target: { readPaused: boolean }) => void): Promise<string[]> {
+async function schedule(limits: Partial<WebSocketLimits>, script: (hb: Heartbeat, advance: (ms: number) => void, target: { readPaused: boolean; writeStalled: boolean }) => void): Promise<string[]> {
   const clock = new VirtualClock();
   const log: string[] = [];
   await run(
     function* () {
       const task = yield* currentTask();
-      const target: HeartbeatTarget & { readPaused: boolean; isClosed: boolean } = {
+      const target: HeartbeatTarget & { readPaused: boolean; writeStalled: boolean; isClosed: boolean } = {
         kernel: task.kernel,
         limits: resolveLimits(limits),
         readPaused: false,
+        writeStalled: false,
         isClosed: false,
         sendHeartbeatPing: () => log.push(`ping@${clock.now()}`),
         expire: (reason) => {
@@ -70,6 +71,16 @@ describe("heartbeat schedule (virtual clock)", () => {
       advance(100);
     });
     expect(log).toEqual(["ping@100", "ping@200", "ping@300"]);
+  });
+
+  it("expires a peer behind unread pongs when it is not reading our messages either", async () => {
+    const log = await schedule({ pingIntervalMs: 100, pongTimeoutMs: 30 }, (_hb, advance, target) => {
+      target.readPaused = true; // the handler is stuck sending to this very peer
+      target.writeStalled = true;
+      advance(100);
+      advance(100);
+    });
+    expect(log).toEqual(["ping@100", "WS_ERR_PONG_TIMEOUT@130"]);
   });
 
   it("closes after idleTimeoutMs without a message, counted from the last one", async () => {
@@ -139,6 +150,42 @@ describe("heartbeat on the wire", () => {
       peer.write(frame(0xa, peer.frames[answered]!.payload));
     }
     expect(peer.ended).toBe(false);
+    peer.destroy();
+  });
+
+  it("drops a peer that floods the echo and then reads nothing, instead of holding it forever", async () => {
+    let server: WebSocket | null = null;
+    let pausedSeen = false;
+    const echo = websocket(function* (ws: WebSocket) {
+      server = ws;
+      try {
+        for (;;) {
+          const msg = yield* ws.recv();
+          if (msg === null) return;
+          yield* ws.send(msg.data, { binary: msg.binary }); // blocks: the peer reads nothing
+        }
+      } finally {
+        seen.push(ws.error?.code ?? null);
+      }
+    }, { pingIntervalMs: 100, pongTimeoutMs: 300 });
+    h = await startHost(echo);
+    const peer = await RawPeer.open(h.port);
+    peer.socket.pause(); // read nothing from now on: no pongs, no echoes
+    // Flood until TCP pushes back: the handler blocks sending to this peer and the server stops reading.
+    const message = frame(0x2, Buffer.alloc(64 * 1024, 0x61));
+    let sent = 0;
+    const pump = () => {
+      while (seen.length === 0 && sent < 64 << 20) {
+        sent += message.length;
+        if (!peer.socket.write(message)) return;
+      }
+    };
+    peer.socket.on("drain", pump);
+    pump();
+
+    await until(() => (pausedSeen ||= server?.readPaused === true) && seen.length === 1, 5000, "the server to pause reading, then drop the peer");
+    expect(pausedSeen).toBe(true);
+    expect(seen).toEqual(["WS_ERR_PONG_TIMEOUT"]);
     peer.destroy();
   });
 
