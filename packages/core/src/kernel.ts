@@ -154,7 +154,7 @@ export class Kernel {
     parent.firstChild = task;
     // Spawned inside a shield (say `shield(all([...]))`): the parent's
     // cancellation does not reach this child until the shield closes.
-    const shieldedBy = parent.scope === null ? null : enclosingShield(parent.scope);
+    const shieldedBy = enclosingShield(parent.scope);
     if (shieldedBy !== null) {
       task.shieldedBy = shieldedBy;
       return;
@@ -516,7 +516,6 @@ export class Kernel {
     const task = scope.task;
     if (task.scope !== scope) throw new KernelError("cancel scopes closed out of order");
     task.scope = scope.parent;
-    scope.closed = true;
     if (scope.shield) this.unshield(task, scope);
   }
 

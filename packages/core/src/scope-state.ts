@@ -13,8 +13,6 @@ export class CancelScope implements TimerEntry {
   cancelled = false;
   /** Cancelled has been thrown into the task once; cleanup may now yield. */
   delivered = false;
-  /** The scope has ended (its operation finished). */
-  closed = false;
   constructor(
     readonly task: Task<unknown>,
     readonly parent: CancelScope | null,

@@ -198,7 +198,7 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
     return this.raw.bufferedAmount;
   }
 
-  /** @internal more than `sendHighWaterMarkBytes` waits for the peer to read it (see Heartbeat). */
+  /** @internal more than `sendHighWaterMarkBytes` waits for the peer to read it: `send` suspends, and the heartbeat holds the peer at fault. */
   get writeStalled(): boolean {
     return this.raw.bufferedAmount > this.limits.sendHighWaterMarkBytes;
   }
@@ -224,8 +224,7 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
     // directly (ws never holds messages back then). With it, ws must.
     if (this.sendMode === DIRECT_SEND || this.sendMode === DIRECT_SEND_MASKED) writeMessage(this.socket!, data, binary, this.sendMode === DIRECT_SEND_MASKED);
     else raw.send(data, binary ? BINARY : TEXT);
-    if (raw.bufferedAmount <= this.limits.sendHighWaterMarkBytes) return NO_WAIT;
-    return new DrainOp(this);
+    return this.writeStalled ? new DrainOp(this) : NO_WAIT;
   }
 
   /**
@@ -246,7 +245,7 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
 
   /** @internal */
   enterDrain(op: DrainOp, task: Task<unknown>): Teardown | void {
-    if (this.raw.bufferedAmount <= this.limits.sendHighWaterMarkBytes) return task.resume();
+    if (!this.writeStalled) return task.resume();
     if (this.done || this.socket === null) return task.fail(this.closedError());
     this.uncork();
     if (!this.socket.writableNeedDrain) return task.resume();

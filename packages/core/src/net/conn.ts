@@ -323,22 +323,24 @@ export class Conn implements Flushable {
   private closeReads(): void {
     if (this.closedHere) return;
     this.closedHere = true;
-    const reader = this.reader;
-    if (reader === null) return;
-    this.reader = null;
-    const task = reader.task!;
-    reader.task = null;
-    task.fail(new ConnectionClosedError(`connection to ${this.remote} was closed`));
+    this.takeReader()?.fail(new ConnectionClosedError(`connection to ${this.remote} was closed`));
   }
 
   private wakeReader(): void {
+    const task = this.takeReader();
+    if (task === null) return;
+    if (this.error !== null) task.fail(this.error);
+    else task.resume(EMPTY);
+  }
+
+  /** Detaches the task blocked in `recv`, if any, for the caller to complete. */
+  private takeReader(): Task<unknown> | null {
     const reader = this.reader;
-    if (reader === null) return;
+    if (reader === null) return null;
     this.reader = null;
     const task = reader.task!;
     reader.task = null;
-    if (this.error !== null) task.fail(this.error);
-    else task.resume(EMPTY);
+    return task;
   }
 
   // ---- writing ----------------------------------------------------------
