@@ -49,6 +49,11 @@ export function describeMachine(m: MachineInfo): string {
   return parts.join(", ");
 }
 
+/** A share (0–1) as a whole percentage: `0.51` → `"51%"`. */
+export function formatShare(share: number): string {
+  return `${(share * 100).toFixed(0)}%`;
+}
+
 /** Above this share of stolen CPU time (see cpu-steal.ts) a bench's run is flagged as contended. */
 export const HIGH_STEAL = 0.1;
 

@@ -3,7 +3,7 @@
  * last line>`, redrawn in place on a terminal, one line per step otherwise.
  */
 import type { BenchOutcome } from "./figures.js";
-import { formatRatio } from "./format.js";
+import { formatRatio, formatShare } from "./format.js";
 import { meetsTarget, ratioOf } from "./figures.js";
 
 function clock(ms: number): string {
@@ -20,7 +20,7 @@ export function summarize(outcome: BenchOutcome): string {
   const met = targets.filter((r) => meetsTarget(r)).length;
   const ratios = rows.map((r) => ratioOf(r)).filter((r): r is number => r !== undefined).map(formatRatio);
   const exit = outcome.exitCode === 0 ? "" : ` (exit code ${outcome.exitCode})`;
-  const steal = outcome.steal === undefined ? "" : `, CPU steal ${(outcome.steal * 100).toFixed(0)}%`;
+  const steal = outcome.steal === undefined ? "" : `, CPU steal ${formatShare(outcome.steal)}`;
   return `${outcome.bench} done in ${took}${exit}: ${rows.length} figures, ${met}/${targets.length} targets met${ratios.length ? ` [${ratios.join(" ")}]` : ""}${steal}`;
 }
 

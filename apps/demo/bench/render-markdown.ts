@@ -4,7 +4,7 @@
  * and targets. Pure: text in, text out.
  */
 import { meetsTarget, ratioOf, type BenchOutcome, type BenchReport, type FigureRow } from "./figures.js";
-import { describeMachine, formatNumber, formatRatio, formatTarget, HIGH_STEAL } from "./format.js";
+import { describeMachine, formatNumber, formatRatio, formatShare, formatTarget, HIGH_STEAL } from "./format.js";
 
 /** Escapes characters that would break a Markdown table cell. */
 function cell(text: string): string {
@@ -54,7 +54,7 @@ function section(outcome: BenchOutcome): string[] {
 
 function stealText(outcome: BenchOutcome): string {
   if (outcome.steal === undefined) return "";
-  const pct = `${(outcome.steal * 100).toFixed(0)}%`;
+  const pct = formatShare(outcome.steal);
   return outcome.steal >= HIGH_STEAL ? `; CPU steal ${pct} (contended: see the note at the top)` : `; CPU steal ${pct}`;
 }
 
@@ -95,7 +95,7 @@ export function renderMarkdown(report: BenchReport): string {
   const contended = report.outcomes.filter((o) => (o.steal ?? 0) >= HIGH_STEAL).map((o) => o.bench);
   if (contended.length) {
     lines.push(
-      `**Contended run:** the hypervisor took ${(HIGH_STEAL * 100).toFixed(0)}% or more of the CPU time (steal) while ${contended.join(", ")} ran. ` +
+      `**Contended run:** the hypervisor took ${formatShare(HIGH_STEAL)} or more of the CPU time (steal) while ${contended.join(", ")} ran. ` +
         "Stolen time falls unevenly on the server, the baseline and the load generator, so these ratios are noisier than usual.",
       "",
     );

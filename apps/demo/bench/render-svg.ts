@@ -5,7 +5,7 @@
  * meet it. Pure: report in, SVG text out.
  */
 import { meetsTarget, ratioOf, type BenchReport, type FigureRow } from "./figures.js";
-import { describeMachine, formatRatio, formatTarget, HIGH_STEAL, peakSteal } from "./format.js";
+import { describeMachine, formatRatio, formatShare, formatTarget, HIGH_STEAL, peakSteal } from "./format.js";
 
 const WIDTH = 1060;
 const LABEL_X = 16; // left edge of the row labels
@@ -127,7 +127,7 @@ export function renderSvg(report: BenchReport): string {
   const machine = describeMachine(report.machine);
   const steal = peakSteal(report.outcomes);
   const contended = steal !== undefined && steal >= HIGH_STEAL
-    ? `Contended run: the hypervisor took up to ${(steal * 100).toFixed(0)}% of the CPU time (steal) during a bench, so these ratios are noisier than usual.`
+    ? `Contended run: the hypervisor took up to ${formatShare(steal)} of the CPU time (steal) during a bench, so these ratios are noisier than usual.`
     : "";
   const height = plotBottom + (contended ? 70 : 46);
   const legendY = plotBottom + 28;
