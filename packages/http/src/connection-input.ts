@@ -10,7 +10,7 @@ import { isCancelled, type Conn, type Task } from "@skein/core";
 import type { App } from "./app.js";
 import { EXPECT_CONTINUE } from "./constants.js";
 import { HttpError } from "./errors.js";
-import { HEAD_HAS_HOST, HEAD_MULTIPLE_HOST, type MessageHead } from "./llhttp/head.js";
+import { HEAD_HAS_HOST, HEAD_MULTIPLE_HOST, HEAD_MULTIPLE_TRANSFER_ENCODING, isValidHost, type MessageHead } from "./llhttp/head.js";
 import { PARSER_STATE, type ParserEvents } from "./llhttp/events.js";
 import type { HttpParser } from "./llhttp/parser.js";
 import { acquireParser, releaseParser } from "./llhttp/pool.js";
@@ -307,6 +307,17 @@ export abstract class ConnectionInput implements ParserEvents {
     // RFC 9112 §3.2: exactly one Host in HTTP/1.1 requests.
     if (head.flags & HEAD_MULTIPLE_HOST) throw new HttpError("HTTP_ERR_MISSING_HOST", "more than one Host header field");
     if (head.versionMinor === 1 && (head.flags & HEAD_HAS_HOST) === 0) throw new HttpError("HTTP_ERR_MISSING_HOST", "HTTP/1.1 request without Host");
+    const host = head.hostIndex;
+    if (host >= 0 && !isValidHost(head.buf, head.spans[4 + 4 * host]!, head.spans[5 + 4 * host]!)) {
+      throw new HttpError("HTTP_ERR_INVALID_HOST", "the Host header is not a valid host[:port]");
+    }
+    // llhttp accepts any codings ending in chunked ("gzip, chunked"); the
+    // server decodes chunked only, so anything more is 501 (RFC 9112 §6.1),
+    // as h11 and Go answer, rather than handing the app still-coded bytes.
+    const te = head.transferEncodingIndex;
+    if (te >= 0 && ((head.flags & HEAD_MULTIPLE_TRANSFER_ENCODING) !== 0 || !head.valueIs(te, "chunked"))) {
+      throw new HttpError("HTTP_ERR_UNSUPPORTED_TRANSFER_CODING", "only Transfer-Encoding: chunked is supported");
+    }
     let expectContinue = false;
     if (head.expectIndex >= 0) {
       if (head.value(head.expectIndex).toLowerCase() !== EXPECT_CONTINUE) throw new HttpError("HTTP_ERR_EXPECTATION_FAILED", "unsupported expectation");

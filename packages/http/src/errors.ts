@@ -15,6 +15,10 @@ export const HTTP_ERROR_STATUS = {
   HTTP_ERR_PARSE: 400,
   /** An HTTP/1.1 request without a Host header (RFC 9112 §3.2). */
   HTTP_ERR_MISSING_HOST: 400,
+  /** A Host value with characters no `host[:port]` has (RFC 9112 §3.2). */
+  HTTP_ERR_INVALID_HOST: 400,
+  /** A Transfer-Encoding other than exactly `chunked`, e.g. `gzip, chunked` (RFC 9112 §6.1). */
+  HTTP_ERR_UNSUPPORTED_TRANSFER_CODING: 501,
   /** An Expect field other than `100-continue` (RFC 9110 §10.1.1). */
   HTTP_ERR_EXPECTATION_FAILED: 417,
   /** The connection ended in the middle of a request. */

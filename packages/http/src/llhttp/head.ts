@@ -104,6 +104,38 @@ export const HEAD_HAS_HOST = 1;
 export const HEAD_HAS_TRANSFER_ENCODING = 2;
 /** `MessageHead.flags` bit: more than one Host header (a 400, RFC 9112 §3.2). */
 export const HEAD_MULTIPLE_HOST = 4;
+/** `MessageHead.flags` bit: more than one Transfer-Encoding field line. */
+export const HEAD_MULTIPLE_TRANSFER_ENCODING = 8;
+
+/**
+ * Bytes allowed in a Host value: RFC 3986's `uri-host [ ":" port ]` —
+ * unreserved, sub-delims, `%` of pct-encoded, `:` and the brackets of an
+ * IP literal. Whitespace, `/`, `\`, `@`, `?`, `#`, quotes, controls and
+ * non-ASCII are not.
+ */
+const HOST_BYTE: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  const allowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=%:[]";
+  for (let i = 0; i < allowed.length; i++) t[allowed.charCodeAt(i)] = 1;
+  return t;
+})();
+
+/**
+ * True when `buf[start, start+len)`, less trailing whitespace, is a
+ * syntactically valid Host value (RFC 9112 §3.2 wants a 400 otherwise).
+ * Checks the characters, not the structure: like Go's net/http, it refuses
+ * what could be smuggled into a URL or a log line, cheaply.
+ *
+ * @example
+ * isValidHost(Buffer.from("example.com:8080"), 0, 16); // true
+ * isValidHost(Buffer.from("a b"), 0, 3);                // false
+ */
+export function isValidHost(buf: Uint8Array, start: number, len: number): boolean {
+  let end = start + len;
+  while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0x09)) end--;
+  for (let i = start; i < end; i++) if (HOST_BYTE[buf[i]!] === 0) return false;
+  return true;
+}
 
 /**
  * The head of one request or response.
@@ -140,6 +172,10 @@ export class MessageHead {
   readonly contentLength: number;
   /** Index of the Expect header field, or -1. */
   readonly expectIndex: number;
+  /** Index of the (first) Host header field, or -1. */
+  readonly hostIndex: number;
+  /** Index of the (first) Transfer-Encoding header field, or -1. */
+  readonly transferEncodingIndex: number;
   /** `HEAD_*` bits. */
   readonly flags: number;
   #target: string | undefined;
@@ -148,6 +184,7 @@ export class MessageHead {
     buf: Buffer, spans: readonly number[], headerCount: number, method: number, status: number,
     versionMajor: number, versionMinor: number, keepAlive: boolean, upgrade: boolean,
     contentLength: number, expectIndex: number, flags: number,
+    hostIndex = -1, transferEncodingIndex = -1,
   ) {
     this.buf = buf;
     this.spans = spans;
@@ -161,6 +198,8 @@ export class MessageHead {
     this.contentLength = contentLength;
     this.expectIndex = expectIndex;
     this.flags = flags;
+    this.hostIndex = hostIndex;
+    this.transferEncodingIndex = transferEncodingIndex;
   }
 
   /** The method token ("GET"); interned, no allocation. */
@@ -185,6 +224,14 @@ export class MessageHead {
     let e = s + this.spans[5 + 4 * i]!;
     while (e > s && (this.buf[e - 1] === 0x20 || this.buf[e - 1] === 0x09)) e--;
     return this.buf.toString("latin1", s, e);
+  }
+
+  /** True when header field value `i`, less trailing whitespace, equals `lower` (lower-case) ignoring case. No string is built. */
+  valueIs(i: number, lower: string): boolean {
+    const s = this.spans[4 + 4 * i]!;
+    let e = s + this.spans[5 + 4 * i]!;
+    while (e > s && (this.buf[e - 1] === 0x20 || this.buf[e - 1] === 0x09)) e--;
+    return equalsIgnoreCase(this.buf, s, e - s, lower);
   }
 
   /** True when header field name `i` equals `lower` (lower-case) ignoring case. */

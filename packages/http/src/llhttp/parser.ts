@@ -18,7 +18,7 @@ import {
 import { PARSER_STATE, type ParserEvents, type ParserLimits, type ParserState } from "./events.js";
 import {
   classifyField, FIELD_CONTENT_LENGTH, FIELD_EXPECT, FIELD_HOST, FIELD_TRANSFER_ENCODING,
-  HEAD_HAS_HOST, HEAD_HAS_TRANSFER_ENCODING, HEAD_MULTIPLE_HOST, MessageHead, parseDigits,
+  HEAD_HAS_HOST, HEAD_HAS_TRANSFER_ENCODING, HEAD_MULTIPLE_HOST, HEAD_MULTIPLE_TRANSFER_ENCODING, MessageHead, parseDigits,
 } from "./head.js";
 import { Spill } from "./spill.js";
 import { copyIn, headLayout, llhttp, execute as executeWasm, finish as finishWasm, readCString, refreshHeap, wasmHeap, type WasmSink } from "./wasm.js";
@@ -74,6 +74,8 @@ export class HttpParser implements WasmSink {
   #flags = 0;
   #contentLengthIndex = -1;
   #expectIndex = -1;
+  #hostIndex = -1;
+  #transferEncodingIndex = -1;
   /** Where a head that spans reads is copied, piece by piece (null: the head is in the current chunk). */
   #spill: Spill | null = null;
   // Head byte accounting: bytes of earlier chunks, and the offsets in this one.
@@ -212,6 +214,8 @@ export class HttpParser implements WasmSink {
     this.#flags = 0;
     this.#contentLengthIndex = -1;
     this.#expectIndex = -1;
+    this.#hostIndex = -1;
+    this.#transferEncodingIndex = -1;
     this.#headBytes = 0;
     this.#mark = this.#pos;
     this.#bodyBytes = 0;
@@ -277,6 +281,7 @@ export class HttpParser implements WasmSink {
       buf, this.#spans.slice(0, this.#n), this.#headerCount,
       this.kind === "request" ? method : -1, status, major, minor,
       keepAlive === 1, upgrade === 1, contentLength, this.#expectIndex, this.#flags,
+      this.#hostIndex, this.#transferEncodingIndex,
     );
     // A spill buffer now belongs to the head; the next one gets a new one.
     this.#spill = null;
@@ -374,6 +379,7 @@ export class HttpParser implements WasmSink {
     switch (classifyField(buf, this.#spans[2 + 4 * i]!, this.#spans[3 + 4 * i]!)) {
       case FIELD_HOST:
         this.#flags |= this.#flags & HEAD_HAS_HOST ? HEAD_MULTIPLE_HOST : HEAD_HAS_HOST;
+        if (this.#hostIndex < 0) this.#hostIndex = i;
         break;
       case FIELD_EXPECT:
         if (this.#expectIndex < 0) this.#expectIndex = i;
@@ -382,7 +388,8 @@ export class HttpParser implements WasmSink {
         this.#contentLengthIndex = i;
         break;
       case FIELD_TRANSFER_ENCODING:
-        this.#flags |= HEAD_HAS_TRANSFER_ENCODING;
+        this.#flags |= this.#flags & HEAD_HAS_TRANSFER_ENCODING ? HEAD_MULTIPLE_TRANSFER_ENCODING : HEAD_HAS_TRANSFER_ENCODING;
+        if (this.#transferEncodingIndex < 0) this.#transferEncodingIndex = i;
         break;
     }
   }

@@ -38,6 +38,12 @@ const cases: [string, string, number][] = [
   ["obs-fold (RFC 9112 §5.2)", "GET / HTTP/1.1\r\nHost: a\r\nX-Folded: one\r\n two\r\n\r\n", 400],
   ["a missing Host on HTTP/1.1 (RFC 9112 §3.2)", "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", 400],
   ["two Host fields", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400],
+  ["a Host with a space (RFC 9112 §3.2)", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400],
+  ["a Host with a path", "GET / HTTP/1.1\r\nHost: a/../b\r\n\r\n", 400],
+  ["a Host with userinfo", "GET / HTTP/1.1\r\nHost: user@a\r\n\r\n", 400],
+  ["an invalid Host on HTTP/1.0", "GET / HTTP/1.0\r\nHost: a\"b\r\n\r\n", 400],
+  ["a transfer coding before chunked (RFC 9112 §6.1)", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501],
+  ["Transfer-Encoding split over two field lines", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501],
   ["a head over maxHeadBytes", `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${"x".repeat(2000)}\r\n\r\n`, 431],
   ["more header fields than maxHeaderCount", `GET / HTTP/1.1\r\nHost: a\r\n${Array.from({ length: 25 }, (_, i) => `X-${i}: v\r\n`).join("")}\r\n`, 431],
   ["a declared body over maxBodyBytes", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n", 413],
@@ -58,6 +64,18 @@ describe("bad input", () => {
       await expectServing();
     });
   }
+
+  it("accepts the Host forms of RFC 3986: names, ports, IP literals, an empty value", async () => {
+    for (const host of ["example.com", "example.com:8080", "127.0.0.1:80", "[::1]:8080", "xn--bcher-kva.example", "a_b.c~d", ""]) {
+      const r = await exchange(s.port, `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`, { count: 1 });
+      expect(r.responses.map((x) => x.status), host).toEqual([200]);
+    }
+  });
+
+  it("accepts Transfer-Encoding: chunked in any case with trailing whitespace", async () => {
+    const r = await exchange(s.port, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked \r\n\r\n3\r\nabc\r\n0\r\n\r\n", { count: 1 });
+    expect(r.responses.map((x) => x.body)).toEqual(["read 3"]);
+  });
 
   it("accepts small chunk extensions and trailers on many small chunks", async () => {
     const body = `${"1;name=value\r\nx\r\n".repeat(90)}0\r\nX-Trailer: ${"t".repeat(500)}\r\n\r\n`;
