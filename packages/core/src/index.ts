@@ -1,6 +1,6 @@
 // @skein/core — the public API. This file only re-exports.
 export type { Operation, Result, Teardown } from "./operation.js";
-export { Instruction } from "./operation.js";
+export { Instruction, KernelInstruction } from "./operation.js";
 export { Kernel, currentTaskSync, type KernelOptions, type Flushable } from "./kernel.js";
 export { Task, TaskCancelledError, type JoinLike, type SpawnOptions, type TaskStateName } from "./task.js";
 export { run, start, DeadlockError, type RunOptions } from "./run.js";

@@ -16,6 +16,7 @@ import { RealClock, type Clock } from "./clock.js";
 import { Cancelled, KernelError } from "./errors.js";
 import { copiesLoaded, duplicateCoreError, foreignYieldError, Instruction, isForeignInstruction, isIterableOperation, type Operation } from "./operation.js";
 import { Ring } from "./ring.js";
+import { running, STEP_BUDGET } from "./running.js";
 import { CancelScope, enclosingShield, pendingCancellation } from "./scope-state.js";
 import {
   DONE,
@@ -33,8 +34,6 @@ import {
 } from "./task.js";
 import { TimerHeap, type TimerEntry } from "./timers.js";
 
-/** Operations completed synchronously in one step before the task yields its turn. */
-const STEP_BUDGET = 128;
 /** Task steps per drain before the kernel lets the event loop run I/O. */
 const DRAIN_BUDGET = 4096;
 /** How deeply eagerly started children may nest before spawn falls back to queueing. */
@@ -61,10 +60,9 @@ export interface KernelOptions {
   log?: (message: string, error?: unknown) => void;
 }
 
-let current: Task<unknown> | null = null;
-
 /** The task whose code is running now. Throws outside a Skein task. */
 export function currentTaskSync(): Task<unknown> {
+  const current = running.task;
   if (current === null) {
     const message = "not inside a Skein task: operations must be yielded from a coroutine run by run()/main()";
     throw copiesLoaded() > 1 ? duplicateCoreError(message) : new TypeError(message);
@@ -74,7 +72,7 @@ export function currentTaskSync(): Task<unknown> {
 
 /** Like {@link currentTaskSync} but returns null outside a task. */
 export function maybeCurrentTask(): Task<unknown> | null {
-  return current;
+  return running.task;
 }
 
 /** One scheduler: its tasks, timers and clock. `run()` creates one. */
@@ -126,13 +124,15 @@ export class Kernel {
   spawnEager<T>(op: Operation<T> | (() => Operation<T>), parent: Task<unknown>, name?: string): Task<T> {
     if (this.eagerDepth >= MAX_EAGER_DEPTH || !this.draining) return this.spawn(op, parent, name);
     const task = this.create(op, parent, name);
-    const prev = current;
+    const prev = running.task;
+    const budget = running.budget;
     this.eagerDepth++;
     try {
       this.step(task);
     } finally {
       this.eagerDepth--;
-      current = prev;
+      running.task = prev;
+      running.budget = budget;
     }
     return task;
   }
@@ -202,7 +202,7 @@ export class Kernel {
   drain(): void {
     if (this.draining) return;
     this.draining = true;
-    const prev = current;
+    const prev = running.task;
     const ready = this.ready;
     let steps = 0;
     try {
@@ -216,7 +216,7 @@ export class Kernel {
         }
       }
     } finally {
-      current = prev;
+      running.task = prev;
       this.draining = false;
     }
     this.flush();
@@ -257,12 +257,12 @@ export class Kernel {
 
   /** Advances one task until it suspends, finishes, or spends its budget. */
   private step(task: Task<unknown>): void {
-    current = task;
+    running.task = task;
+    running.budget = STEP_BUDGET;
     task.st = RUNNING;
     let mode = task.mode;
     let value = task.value;
     task.value = undefined;
-    let budget = STEP_BUDGET;
     for (;;) {
       let r: IteratorResult<unknown, unknown>;
       const frame = task.frame;
@@ -293,6 +293,13 @@ export class Kernel {
           continue;
         }
         this.finishBody(task, false, r.value);
+        return;
+      }
+      if (task.st !== RUNNING) {
+        // The instruction was entered inline by its own next() (see
+        // Instruction) and must wait: the generator has now yielded, so the
+        // task is suspended. READY: it queued the task again (yieldNow).
+        if (task.st === ENTERING) task.st = SUSPENDED;
         return;
       }
       const y = r.value;
@@ -329,7 +336,7 @@ export class Kernel {
         value = task.value;
         task.value = undefined;
         task.st = RUNNING;
-        if (--budget === 0) {
+        if (--running.budget <= 0) {
           task.mode = mode;
           task.value = value;
           task.st = READY;

@@ -6,6 +6,7 @@
  * The same object may also be yielded plainly — `yield sleep(5)`, the style
  * of Bluelet and the other seeds — in which case the result is untyped.
  */
+import { ENTERING, F_CANCEL_HINT, RESOLVED, RUNNING, running, THROW } from "./running.js";
 import type { Task } from "./task.js";
 
 /** Something a task can `yield*` to get a `T`. Generators returning `T` are operations. */
@@ -35,14 +36,22 @@ const finished: { done: true; value: unknown } = { done: true, value: undefined 
  * cancel_func)`, trio's `abort_func`). A teardown returned together with a
  * synchronous completion is ignored.
  *
- * The instance is its own iterator, so `yield* op` costs no extra objects:
- * the first `next()` hands the instruction to the kernel, the second returns
- * the value the kernel resumed the task with.
+ * The instance is its own iterator, so `yield* op` costs no extra objects.
+ * Its first `next()` — called by V8's `yield*` inside the running task —
+ * enters the instruction right there: one that completes at once (a `put`
+ * with room, a `get` with an item waiting, `spawn`) returns its value without
+ * suspending the generator or going through the kernel, as a promise that
+ * is already settled costs `await` nothing but a microtask. Only one that
+ * must wait hands itself to the kernel, which suspends the task; the second
+ * `next()` then returns the value the task was resumed with. Every kernel
+ * rule still holds: a task with a cancellation pending, or one that has
+ * used its step budget, takes the kernel's path (its checkpoint, its turn).
  */
 export abstract class Instruction<T> implements Operation<T>, Iterator<unknown, T, any> {
   // Assigned in the constructor, not as a class field: a field initializer is
   // an extra call on every construction, and instructions are built per operation.
-  private stepped: boolean;
+  /** @internal the first `next()` has handed the instruction over; the second returns its value */
+  protected stepped: boolean;
 
   constructor() {
     this.stepped = false;
@@ -60,14 +69,48 @@ export abstract class Instruction<T> implements Operation<T>, Iterator<unknown, 
   }
 
   next(value?: any): IteratorResult<unknown, T> {
-    if (!this.stepped) {
-      this.stepped = true;
-      yielded.value = this;
-      return yielded;
+    if (this.stepped) {
+      this.stepped = false;
+      finished.value = value;
+      return finished as IteratorResult<unknown, T>;
     }
-    this.stepped = false;
-    finished.value = value;
-    return finished as IteratorResult<unknown, T>;
+    this.stepped = true;
+    const task = running.task;
+    if (task !== null && running.budget > 0 && task.st === RUNNING && (task.flags & F_CANCEL_HINT) === 0) return this.enterInline(task);
+    yielded.value = this;
+    return yielded;
+  }
+
+  /** The inline path of `next()` (see the class comment): what the kernel's step loop does for a yielded instruction. */
+  private enterInline(task: Task<unknown>): IteratorResult<unknown, T> {
+    running.budget--;
+    task.st = ENTERING;
+    let teardown: Teardown | void;
+    try {
+      teardown = this.enter(task);
+    } catch (error) {
+      task.st = RUNNING;
+      this.stepped = false;
+      throw error;
+    }
+    const st = task.st;
+    if (st === RESOLVED) {
+      task.st = RUNNING;
+      this.stepped = false;
+      const v = task.value;
+      task.value = undefined;
+      if (task.mode === THROW) throw v;
+      finished.value = v;
+      return finished as IteratorResult<unknown, T>;
+    }
+    // It must wait (ENTERING: the kernel marks the task suspended once the
+    // generator has yielded), or it queued the task again (READY: yieldNow).
+    if (st === ENTERING) {
+      task.teardown = teardown;
+      task.waitingOn = this;
+    }
+    yielded.value = this;
+    return yielded;
   }
 
   throw(error: unknown): IteratorResult<unknown, T> {
@@ -78,6 +121,25 @@ export abstract class Instruction<T> implements Operation<T>, Iterator<unknown, 
   return(value?: any): IteratorResult<unknown, T> {
     this.stepped = false;
     return { done: true, value: value as T };
+  }
+}
+
+/**
+ * An instruction that always suspends its task through the kernel, never
+ * entered inline: for instructions that act on the task's generator frames
+ * (`end()` returns from the running frame) or must resume it for real (a
+ * frame keeps the value it was last resumed with until resumed again).
+ */
+export abstract class KernelInstruction<T> extends Instruction<T> {
+  override next(value?: any): IteratorResult<unknown, T> {
+    if (this.stepped) {
+      this.stepped = false;
+      finished.value = value;
+      return finished as IteratorResult<unknown, T>;
+    }
+    this.stepped = true;
+    yielded.value = this;
+    return yielded;
   }
 }
 

@@ -8,21 +8,8 @@ import { Instruction, type Operation, type Teardown } from "./operation.js";
 import type { CancelScope } from "./scope-state.js";
 import { Cancelled, KernelError, SkeinError } from "./errors.js";
 
-/** Scheduler states. Numbers, not strings: they are compared on every step. */
-export const READY = 0;
-export const RUNNING = 1;
-/** Inside an instruction's `enter`; a resume now is a synchronous completion. */
-export const ENTERING = 2;
-/** Completed synchronously during `enter`; the step loop picks the value up. */
-export const RESOLVED = 3;
-export const SUSPENDED = 4;
-/** The body finished; waiting for children before settling. */
-export const WAITING_CHILDREN = 5;
-export const DONE = 6;
-
-/** How a task is resumed. */
-export const NEXT = 0;
-export const THROW = 1;
+export { DONE, ENTERING, NEXT, READY, RESOLVED, RUNNING, SUSPENDED, THROW, WAITING_CHILDREN } from "./running.js";
+import { DONE, F_CANCEL_HINT, NEXT, READY, SUSPENDED, THROW } from "./running.js";
 
 const STATE_NAMES = ["ready", "running", "running", "ready", "suspended", "waiting for children", "done"] as const;
 
@@ -55,7 +42,6 @@ export class TaskCancelledError extends SkeinError {
 const F_CANCELLED = 1;
 const F_CANCEL_DELIVERED = 2;
 const F_HARD_CANCEL = 4;
-const F_CANCEL_HINT = 8;
 const F_FAILED = 16;
 
 export class Task<T = unknown> implements Operation<T> {

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { runChild } from "./support/child.js";
-import { call, end, Event, Queue, run, sleep, spawn, VirtualClock, wait, yieldNow, type Operation } from "@skein/core";
+import { call, cancel, Cancelled, currentTask, end, Event, Queue, run, sleep, spawn, VirtualClock, wait, yieldNow, type Operation } from "@skein/core";
 
 describe("the kernel", () => {
   test("runs spawned tasks in FIFO order, interleaving at each yield point", async () => {
@@ -138,6 +138,50 @@ describe("the kernel", () => {
       yield* busy;
     });
     expect(log).toEqual(["other ran", "busy done"]);
+  });
+
+  test("an operation that could complete at once is still a cancellation checkpoint", async () => {
+    const q = new Queue<number>();
+    const log: string[] = [];
+    await run(function* () {
+      const t = yield* spawn(function* () {
+        (yield* currentTask()).cancel();
+        try {
+          yield* q.put(1); // room in the queue: without the checkpoint this would just put
+          log.push("put");
+        } catch (e) {
+          log.push(e instanceof Cancelled ? "Cancelled" : String(e));
+        }
+      });
+      yield* cancel(t);
+    });
+    expect(log).toEqual(["Cancelled"]);
+    expect(q.size).toBe(0);
+  });
+
+  test("an operation that fails at once throws at its yield*, where the task can catch it", async () => {
+    const out = await run(function* () {
+      const q = new Queue<number>(1, "jobs");
+      q.close();
+      try {
+        yield* q.put(1);
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+    });
+    expect(out).toBe("SKEIN_ERR_CLOSED");
+  });
+
+  test("end() returns from the coroutine even when its operation completes at once", async () => {
+    const out = await run(function* () {
+      const r = yield sub();
+      return r;
+    });
+    function* sub(): Generator<unknown, number, any> {
+      yield* end(7); // entered by the kernel: returning from a frame cannot happen inside it
+      return 0;
+    }
+    expect(out).toBe(7);
   });
 
   test("resumes a task synchronously from the callback that unblocks it", async () => {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Instruction, type Operation, type Task } from "@skein/core";
+import { Instruction, KernelInstruction, type Operation, type Task } from "@skein/core";
 
 /**
  * Continues a handler that has already taken its first step (and yielded
@@ -43,8 +43,8 @@ export function* boxed<T>(op: Operation<T>): Generator<unknown, { value: T }, an
   return { value: yield* op };
 }
 
-/** Completes at once with `undefined`. */
-class Scrub extends Instruction<void> {
+/** Completes at once with `undefined`, through the kernel: only a real resume replaces the value a frame holds. */
+class Scrub extends KernelInstruction<void> {
   get description(): string {
     return "scrub";
   }

@@ -1,4 +1,4 @@
-import { Instruction } from "../operation.js";
+import { Instruction, KernelInstruction } from "../operation.js";
 import type { Task } from "../task.js";
 
 class Current extends Instruction<Task<unknown>> {
@@ -15,7 +15,8 @@ export function currentTask(): Instruction<Task<unknown>> {
   return new Current();
 }
 
-class End<T> extends Instruction<never> {
+// Through the kernel: `frame.return()` cannot run inside the frame itself.
+class End<T> extends KernelInstruction<never> {
   constructor(private readonly value: T) {
     super();
   }
