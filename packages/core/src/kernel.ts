@@ -295,12 +295,27 @@ export class Kernel {
         this.finishBody(task, false, r.value);
         return;
       }
-      if (task.st !== RUNNING) {
+      const st = task.st;
+      if (st !== RUNNING) {
         // The instruction was entered inline by its own next() (see
-        // Instruction) and must wait: the generator has now yielded, so the
-        // task is suspended. READY: it queued the task again (yieldNow).
-        if (task.st === ENTERING) task.st = SUSPENDED;
-        return;
+        // Instruction) and had to wait; the generator has now yielded.
+        // Code between that next() and this yield (a driver such as http's,
+        // which takes a handler's first step itself) may have completed the
+        // wait (RESOLVED) or cancelled the task; READY: it queued the task
+        // again (yieldNow).
+        if (st === ENTERING) {
+          task.st = SUSPENDED;
+          if (task.cancelHint) this.abort(task);
+          return;
+        }
+        if (st !== RESOLVED) return;
+        task.teardown = undefined;
+        task.waitingOn = null;
+        mode = task.mode;
+        value = task.value;
+        task.value = undefined;
+        task.st = RUNNING;
+        continue;
       }
       const y = r.value;
       // Every yield is a cancellation checkpoint.

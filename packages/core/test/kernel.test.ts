@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { runChild } from "./support/child.js";
-import { call, cancel, Cancelled, currentTask, end, Event, Queue, run, sleep, spawn, VirtualClock, wait, yieldNow, type Operation } from "@skein/core";
+import { call, cancel, Cancelled, currentTask, end, Event, join as joinTask, Queue, run, sleep, spawn, VirtualClock, wait, yieldNow, type Operation } from "@skein/core";
 
 describe("the kernel", () => {
   test("runs spawned tasks in FIFO order, interleaving at each yield point", async () => {
@@ -171,6 +171,58 @@ describe("the kernel", () => {
     });
     expect(out).toBe("SKEIN_ERR_CLOSED");
   });
+
+  // A driver that takes an operation's first step itself and yields later
+  // (http takes a handler's first step this way) leaves a window between the
+  // instruction's inline entry and the task's suspension.
+  function drivenBy<T>(op: Operation<T>, between: () => void): Operation<T> {
+    return {
+      [Symbol.iterator]() {
+        const it = op[Symbol.iterator]();
+        let first = true;
+        return {
+          next(v?: unknown) {
+            if (!first) return it.next(v);
+            first = false;
+            const r = it.next();
+            if (r.done !== true) between();
+            return r;
+          },
+          throw(e: unknown) {
+            return it.throw!(e);
+          },
+        };
+      },
+    };
+  }
+
+  test("a wait completed between its inline entry and the yield resumes the task", async () => {
+    const ev = new Event();
+    const out = await run(function* () {
+      yield* drivenBy(ev.wait(), () => ev.set());
+      return "resumed";
+    });
+    expect(out).toBe("resumed");
+  }, 2000);
+
+  test("a task cancelled between an inline entry and the yield gets Cancelled", async () => {
+    const ev = new Event();
+    const log: string[] = [];
+    await run(function* () {
+      const t = yield* spawn(function* () {
+        const me = yield* currentTask();
+        try {
+          yield* drivenBy(ev.wait(), () => me.cancel());
+          log.push("woke");
+        } catch (e) {
+          log.push(e instanceof Cancelled ? "Cancelled" : String(e));
+        }
+      });
+      // Nobody sets the event or cancels again: the cancellation must arrive by itself.
+      yield* joinTask(t);
+    });
+    expect(log).toEqual(["Cancelled"]);
+  }, 2000);
 
   test("end() returns from the coroutine even when its operation completes at once", async () => {
     const out = await run(function* () {
