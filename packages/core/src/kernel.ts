@@ -203,6 +203,7 @@ export class Kernel {
     if (this.draining) return;
     this.draining = true;
     const prev = running.task;
+    const prevBudget = running.budget;
     const ready = this.ready;
     let steps = 0;
     try {
@@ -217,6 +218,7 @@ export class Kernel {
       }
     } finally {
       running.task = prev;
+      running.budget = prevBudget;
       this.draining = false;
     }
     this.flush();
@@ -343,6 +345,7 @@ export class Kernel {
           task.st = SUSPENDED;
           task.teardown = teardown;
           task.waitingOn = y;
+          if (task.cancelHint) this.abort(task);
           return;
         }
         if (st === READY) return; // the instruction requeued the task (yieldNow)

@@ -28,7 +28,7 @@ import {
   ConnectionInput, NO_DEADLINE, READ_BODY, READ_HEAD, READ_IDLE, READ_NONE, type ConnectionContext,
 } from "./connection-input.js";
 import { CONTINUE_BYTES } from "./constants.js";
-import { boxed, drive, SCRUB } from "./drive.js";
+import { boxed, drive, NOT_STARTED, SCRUB } from "./drive.js";
 import { errorResponse } from "./error-responses.js";
 import { HttpError } from "./errors.js";
 import type { MessageHead } from "./llhttp/head.js";
@@ -261,6 +261,11 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
       if (op instanceof Prepared) result = op;
       else {
         const it = op[Symbol.iterator]();
+        // With a handler deadline, the handler's first step must run inside its scope.
+        if (this.ctx.limits.handlerTimeoutMs > 0) {
+          this.#suspended = new Suspended(req, res, it, NOT_STARTED);
+          return SUSPENDED;
+        }
         const first = it.next();
         if (first.done === true) result = first.value;
         else {

@@ -16,8 +16,14 @@ import { Instruction, KernelInstruction, type Operation, type Task } from "@skei
  * const step = it.next();
  * const result = step.done ? step.value : yield* drive(it, step.value);
  */
+export const NOT_STARTED: unique symbol = Symbol("not started");
 export function* drive(it: Iterator<unknown, unknown, unknown>, first: unknown): Generator<unknown, unknown, any> {
   let yielded = first;
+  if (first === NOT_STARTED) {
+    const step = it.next();
+    if (step.done === true) return step.value;
+    yielded = step.value;
+  }
   for (;;) {
     let step: IteratorResult<unknown, unknown>;
     try {

@@ -64,7 +64,9 @@ class Cancel extends Instruction<void> {
     // A task cannot wait for its own end: cancelling itself is a request,
     // delivered as Cancelled at its next yield (as after `task.cancel()`).
     if (this.target === task) return task.resume(undefined);
-    return this.inner.enter(task);
+    const inner = this.inner;
+    const td = inner.enter(task);
+    return td ? () => td.call(inner) : undefined;
   }
 }
 

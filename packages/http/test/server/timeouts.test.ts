@@ -118,3 +118,20 @@ describe("timeouts", () => {
     expect(closed).toBe(true);
   });
 });
+
+describe("handler deadline and the handler's own scopes", () => {
+  it("a handler that opens a timeout after an at-once operation still answers under handlerTimeoutMs", async () => {
+    const { Queue, sleep, timeout } = await import("@skein/core");
+    const s = await startServer(function* (_req, res) {
+      yield* new Queue<number>().put(1); // completes at once
+      yield* timeout(500, sleep(5));
+      return res.text(200, "ok");
+    }, { limits: { handlerTimeoutMs: 1000 } });
+    try {
+      const r = await exchange(s.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", { count: 1 });
+      expect(r.responses.map((x) => [x.status, x.body])).toEqual([[200, "ok"]]);
+    } finally {
+      await s.stop();
+    }
+  });
+});
