@@ -107,6 +107,12 @@ export const HEAD_MULTIPLE_HOST = 4;
 /** `MessageHead.flags` bit: more than one Transfer-Encoding field line. */
 export const HEAD_MULTIPLE_TRANSFER_ENCODING = 8;
 
+/** Where `buf[start, end)` ends without its trailing whitespace (SP, HTAB; RFC 9110 §5.5). */
+function trimEnd(buf: Uint8Array, start: number, end: number): number {
+  while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0x09)) end--;
+  return end;
+}
+
 /**
  * Bytes allowed in a Host value: RFC 3986's `uri-host [ ":" port ]` —
  * unreserved, sub-delims, `%` of pct-encoded, `:` and the brackets of an
@@ -131,8 +137,7 @@ const HOST_BYTE: Uint8Array = (() => {
  * isValidHost(Buffer.from("a b"), 0, 3);                // false
  */
 export function isValidHost(buf: Uint8Array, start: number, len: number): boolean {
-  let end = start + len;
-  while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0x09)) end--;
+  const end = trimEnd(buf, start, start + len);
   for (let i = start; i < end; i++) if (HOST_BYTE[buf[i]!] === 0) return false;
   return true;
 }
@@ -221,17 +226,13 @@ export class MessageHead {
   /** Header field value `i`, without trailing whitespace (RFC 9110 §5.5). */
   value(i: number): string {
     const s = this.spans[4 + 4 * i]!;
-    let e = s + this.spans[5 + 4 * i]!;
-    while (e > s && (this.buf[e - 1] === 0x20 || this.buf[e - 1] === 0x09)) e--;
-    return this.buf.toString("latin1", s, e);
+    return this.buf.toString("latin1", s, trimEnd(this.buf, s, s + this.spans[5 + 4 * i]!));
   }
 
   /** True when header field value `i`, less trailing whitespace, equals `lower` (lower-case) ignoring case. No string is built. */
   valueIs(i: number, lower: string): boolean {
     const s = this.spans[4 + 4 * i]!;
-    let e = s + this.spans[5 + 4 * i]!;
-    while (e > s && (this.buf[e - 1] === 0x20 || this.buf[e - 1] === 0x09)) e--;
-    return equalsIgnoreCase(this.buf, s, e - s, lower);
+    return equalsIgnoreCase(this.buf, s, trimEnd(this.buf, s, s + this.spans[5 + 4 * i]!) - s, lower);
   }
 
   /** True when header field name `i` equals `lower` (lower-case) ignoring case. */
