@@ -140,6 +140,27 @@ describe("the kernel", () => {
     expect(log).toEqual(["other ran", "busy done"]);
   });
 
+  test("a nested kernel run from inside a task does not refill the outer task's budget", async () => {
+    const log: string[] = [];
+    await run(function* () {
+      const q = new Queue<number>();
+      const busy = yield* spawn(function* () {
+        for (let i = 0; i < 10_000; i++) {
+          yield* q.put(i);
+          // A second kernel drains synchronously here; its steps must not
+          // leave this task with a fresh budget, or the loop never yields.
+          void run(function* () {});
+        }
+        log.push("busy done");
+      });
+      yield* spawn(function* () {
+        log.push("other ran");
+      });
+      yield* busy;
+    });
+    expect(log).toEqual(["other ran", "busy done"]);
+  });
+
   test("an operation that could complete at once is still a cancellation checkpoint", async () => {
     const q = new Queue<number>();
     const log: string[] = [];

@@ -166,6 +166,34 @@ describe("tasks", () => {
     expect(outcome).toBeInstanceOf(TaskCancelledError);
   });
 
+  test("a task cancelled while it waits in cancel() stops waiting, and the target's end does not touch it", async () => {
+    const log: string[] = [];
+    await run(function* () {
+      const slow = yield* spawn(function* () {
+        try {
+          yield* sleep(60_000);
+        } finally {
+          yield* sleep(20); // cleanup that takes a while
+          log.push("slow cleaned up");
+        }
+      });
+      const canceller = yield* spawn(function* () {
+        try {
+          yield* cancel(slow);
+          log.push("cancel returned");
+        } catch (e) {
+          log.push(e instanceof Cancelled ? "canceller cancelled" : `canceller got ${String(e)}`);
+          throw e;
+        }
+      });
+      yield* sleep(1);
+      yield* cancel(canceller);
+      log.push("canceller ended");
+      yield* sleep(40);
+    }, { clock: virtual() });
+    expect(log).toEqual(["canceller cancelled", "canceller ended", "slow cleaned up"]);
+  });
+
   test("joining a cancelled task raises TaskCancelledError", async () => {
     const err = await run(function* () {
       const t = yield* spawn(sleep(100));
