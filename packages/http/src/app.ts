@@ -107,8 +107,14 @@ export interface Request {
   readonly remotePort: number | undefined;
   readonly localAddress: string | undefined;
   readonly localPort: number | undefined;
-  /** True over TLS. */
+  /** True over TLS (or, behind `proxyHeaders`, when the proxy says https). */
   readonly secure: boolean;
+  /**
+   * Set by `proxyHeaders` when a trusted proxy named the client: what the
+   * address, port and `secure` above now report, and the proxy's address.
+   * Null otherwise.
+   */
+  readonly forwarded: ForwardedClient | null;
   /** Route parameters (set by the router). */
   params: Record<string, string>;
   /** The next piece of the body (a view; copy to keep it); empty at the end. */
@@ -184,6 +190,18 @@ export type App = (req: Request, res: Response) => Operation<void | Prepared>;
 
 /** A function from app to app (logging, auth, routing…). */
 export type Middleware = (next: App) => App;
+
+/** The client as a trusted proxy reported it (see `proxyHeaders`). */
+export interface ForwardedClient {
+  /** From `X-Forwarded-For` (the proxy's own address when the header is absent). */
+  readonly remoteAddress: string | undefined;
+  /** `undefined` when the address came from the header (proxies do not report the port). */
+  readonly remotePort: number | undefined;
+  /** From `X-Forwarded-Proto` (the connection's own when the header is absent). */
+  readonly secure: boolean;
+  /** The proxy: the socket's peer (`undefined` on a Unix socket). */
+  readonly proxyAddress: string | undefined;
+}
 
 /**
  * Applies middleware so the first one listed sees the request first.

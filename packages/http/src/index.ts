@@ -3,11 +3,12 @@
  *
  * @module
  */
-export { compose, RESPONSE_STATE, type App, type HeadersView, type Middleware, type ReadAllOptions, type Request, type Response, type ResponseState, type Takeover } from "./app.js";
+export { compose, RESPONSE_STATE, type App, type ForwardedClient, type HeadersView, type Middleware, type ReadAllOptions, type Request, type Response, type ResponseState, type Takeover } from "./app.js";
 export { HttpServer, serve, type CloseOptions, type ServeOptions } from "./server.js";
 export { Prepared } from "./prepared.js";
 export { Router } from "./router.js";
 export { accessLog, type AccessLogEntry, type AccessLogOptions } from "./access-log.js";
+export { proxyHeaders, type ProxyHeadersOptions } from "./proxy-headers.js";
 export { toNodeListener, type NodeListener, type NodeListenerOptions } from "./node.js";
 export { BaseRequest, ServerRequest } from "./request.js";
 export { ServerResponse } from "./response.js";

@@ -112,10 +112,12 @@ class NodeRequest extends BaseRequest {
     return v === undefined ? -1 : Number(v);
   }
   get remoteAddress(): string | undefined {
-    return this.#req.socket.remoteAddress;
+    const f = this.forwarded;
+    return f === null ? this.#req.socket.remoteAddress : f.remoteAddress;
   }
   get remotePort(): number | undefined {
-    return this.#req.socket.remotePort;
+    const f = this.forwarded;
+    return f === null ? this.#req.socket.remotePort : f.remotePort;
   }
   get localAddress(): string | undefined {
     return this.#req.socket.localAddress;
@@ -124,7 +126,8 @@ class NodeRequest extends BaseRequest {
     return this.#req.socket.localPort;
   }
   get secure(): boolean {
-    return (this.#req.socket as { encrypted?: boolean }).encrypted === true;
+    const f = this.forwarded;
+    return f === null ? (this.#req.socket as { encrypted?: boolean }).encrypted === true : f.secure;
   }
 
   *read(): Generator<unknown, Buffer, any> {

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Operation } from "@skein/core";
-import type { HeadersView, ReadAllOptions, Request, Takeover } from "./app.js";
+import type { ForwardedClient, HeadersView, ReadAllOptions, Request, Takeover } from "./app.js";
 import { HttpError } from "./errors.js";
 import { RequestHeaders } from "./headers.js";
 import type { MessageHead } from "./llhttp/head.js";
@@ -30,6 +30,8 @@ export abstract class BaseRequest implements Request {
   #params: URLSearchParams | null = null;
   /** Route parameters set by the router (`/users/:id` → `{ id }`). */
   params: Record<string, string> = EMPTY_PARAMS;
+  /** The client a trusted proxy named (set by `proxyHeaders`); the getters below report it. */
+  forwarded: ForwardedClient | null = null;
 
   abstract readonly method: string;
   abstract readonly target: string;
@@ -216,12 +218,14 @@ export class ServerRequest extends BaseRequest {
 
   /** The client's IP address. */
   get remoteAddress(): string | undefined {
-    return this.#host.remoteAddress;
+    const f = this.forwarded;
+    return f === null ? this.#host.remoteAddress : f.remoteAddress;
   }
 
   /** The client's port. */
   get remotePort(): number | undefined {
-    return this.#host.remotePort;
+    const f = this.forwarded;
+    return f === null ? this.#host.remotePort : f.remotePort;
   }
 
   /** The server address the request came in on. */
@@ -236,7 +240,8 @@ export class ServerRequest extends BaseRequest {
 
   /** True over TLS. */
   get secure(): boolean {
-    return this.#host.secure;
+    const f = this.forwarded;
+    return f === null ? this.#host.secure : f.secure;
   }
 
   /** True once the whole body has arrived. */

@@ -1,0 +1,161 @@
+// proxyHeaders: X-Forwarded-For / X-Forwarded-Proto believed only from
+// trusted proxies. Real servers, raw sockets sending exact bytes.
+import { connect } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { accessLog } from "../src/access-log.js";
+import { compose, type Request, type Response } from "../src/app.js";
+import { proxyHeaders, type ProxyHeadersOptions } from "../src/proxy-headers.js";
+import { exchange, ResponseReader, startNodeServer, startServer, type Running } from "./helpers/server.js";
+
+function* whoami(req: Request, res: Response) {
+  return res.json(200, {
+    remoteAddress: req.remoteAddress ?? null,
+    remotePort: req.remotePort ?? null,
+    secure: req.secure,
+    proxyAddress: req.forwarded === null ? "not forwarded" : (req.forwarded.proxyAddress ?? null),
+  });
+}
+
+async function withServer(options: ProxyHeadersOptions, fn: (s: Running) => Promise<void>, start = startServer): Promise<void> {
+  const s = await start(proxyHeaders(options)(whoami));
+  try {
+    await fn(s);
+  } finally {
+    await s.stop();
+  }
+}
+
+/** Sends one GET with `headers` (exact lines) and returns the JSON the app answered. */
+async function ask(port: number, ...headers: string[]): Promise<Record<string, unknown>> {
+  const head = ["GET / HTTP/1.1", "Host: x", ...headers, "Connection: close", "", ""].join("\r\n");
+  const r = await exchange(port, head, { count: 1 });
+  expect(r.responses[0]?.status).toBe(200);
+  return JSON.parse(r.responses[0]!.body) as Record<string, unknown>;
+}
+
+describe("proxyHeaders", () => {
+  test("a trusted proxy (loopback, by default) names the client and the scheme", async () => {
+    await withServer({}, async (s) => {
+      expect(await ask(s.port, "X-Forwarded-For: 203.0.113.7", "X-Forwarded-Proto: https")).toEqual({
+        remoteAddress: "203.0.113.7", remotePort: null, secure: true, proxyAddress: "127.0.0.1",
+      });
+    });
+  });
+
+  test("the client is the first untrusted entry from the right, so a client cannot spoof past the proxy", async () => {
+    await withServer({ trusted: ["127.0.0.1", "10.0.0.0/8"] }, async (s) => {
+      // 198.51.100.1 is what the client wrote itself; 10.1.2.3 is an inner proxy.
+      const r = await ask(s.port, "X-Forwarded-For: 198.51.100.1, 203.0.113.7, 10.1.2.3");
+      expect(r.remoteAddress).toBe("203.0.113.7");
+      // Every entry trusted: the leftmost.
+      expect((await ask(s.port, "X-Forwarded-For: 10.9.9.9,10.1.2.3")).remoteAddress).toBe("10.9.9.9");
+    });
+  });
+
+  test("several field lines read as one list, in order; the last X-Forwarded-Proto counts", async () => {
+    await withServer({}, async (s) => {
+      const r = await ask(s.port, "X-Forwarded-For: 198.51.100.1", "X-Forwarded-For: 203.0.113.9", "X-Forwarded-Proto: https, http");
+      expect(r).toMatchObject({ remoteAddress: "203.0.113.9", secure: false });
+    });
+  });
+
+  test("a loopback peer on a dual-stack socket (::ffff:127.0.0.1) is trusted like 127.0.0.1", async () => {
+    const s = await startServer(proxyHeaders()(whoami), { host: "::" });
+    try {
+      expect(await ask(s.port, "X-Forwarded-For: 203.0.113.7")).toMatchObject({
+        remoteAddress: "203.0.113.7", proxyAddress: "::ffff:127.0.0.1",
+      });
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test("ports and brackets are dropped from entries", async () => {
+    await withServer({}, async (s) => {
+      expect((await ask(s.port, "X-Forwarded-For: [2001:db8::1]:4711")).remoteAddress).toBe("2001:db8::1");
+      expect((await ask(s.port, "X-Forwarded-For: 203.0.113.7:5555")).remoteAddress).toBe("203.0.113.7");
+      expect((await ask(s.port, "X-Forwarded-For: 2001:db8::2")).remoteAddress).toBe("2001:db8::2");
+      // An entry that is no address ends the walk: it is what the proxy said.
+      expect((await ask(s.port, "X-Forwarded-For: 203.0.113.7, unknown")).remoteAddress).toBe("unknown");
+    });
+  });
+
+  test("headers from a peer that is not trusted are ignored", async () => {
+    await withServer({ trusted: ["10.0.0.0/8"] }, async (s) => {
+      expect(await ask(s.port, "X-Forwarded-For: 203.0.113.7", "X-Forwarded-Proto: https")).toMatchObject({
+        remoteAddress: "127.0.0.1", secure: false, proxyAddress: "not forwarded",
+      });
+    });
+  });
+
+  test("a trusted peer that sends neither header leaves the request as it is", async () => {
+    await withServer({}, async (s) => {
+      const r = await ask(s.port);
+      expect(r).toMatchObject({ remoteAddress: "127.0.0.1", secure: false, proxyAddress: "not forwarded" });
+      expect(typeof r.remotePort).toBe("number");
+    });
+  });
+
+  test("X-Forwarded-Proto alone sets the scheme and keeps the peer's address and port", async () => {
+    await withServer({}, async (s) => {
+      const r = await ask(s.port, "X-Forwarded-Proto: wss");
+      expect(r).toMatchObject({ remoteAddress: "127.0.0.1", secure: true, proxyAddress: "127.0.0.1" });
+      expect(typeof r.remotePort).toBe("number");
+    });
+  });
+
+  test('"*" trusts every peer', async () => {
+    await withServer({ trusted: ["*"] }, async (s) => {
+      expect((await ask(s.port, "X-Forwarded-For: 203.0.113.7")).remoteAddress).toBe("203.0.113.7");
+    });
+  });
+
+  test("peers on a Unix socket are trusted by default (a proxy on the same machine)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "skein-proxy-"));
+    const path = join(dir, "s.sock");
+    const s = await startServer(proxyHeaders()(whoami), { path });
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const socket = connect(path);
+        const reader = new ResponseReader();
+        socket.on("data", (d) => reader.push(d));
+        socket.on("end", () => resolve(reader.responses[0]?.body ?? ""));
+        socket.on("error", reject);
+        socket.write("GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.7\r\nConnection: close\r\n\r\n");
+      });
+      expect(JSON.parse(body)).toMatchObject({ remoteAddress: "203.0.113.7", proxyAddress: null });
+    } finally {
+      await s.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the access log after it records the client, not the proxy", async () => {
+    const lines: string[] = [];
+    const s = await startServer(compose(proxyHeaders(), accessLog({ write: (l) => void lines.push(l) }))(whoami));
+    try {
+      await ask(s.port, "X-Forwarded-For: 203.0.113.7");
+    } finally {
+      await s.stop();
+    }
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^203\.0\.113\.7 "GET \/ HTTP\/1\.1" 200 /);
+  });
+
+  test("works the same under node:http through toNodeListener", async () => {
+    await withServer({}, async (s) => {
+      expect(await ask(s.port, "X-Forwarded-For: 203.0.113.7", "X-Forwarded-Proto: https")).toEqual({
+        remoteAddress: "203.0.113.7", remotePort: null, secure: true, proxyAddress: "127.0.0.1",
+      });
+    }, startNodeServer);
+  });
+
+  test("a trusted entry that is no address or range is a TypeError at set-up", () => {
+    expect(() => proxyHeaders({ trusted: ["localhost"] })).toThrow(/"localhost" is not an IP address/);
+    expect(() => proxyHeaders({ trusted: ["10.0.0.0/33"] })).toThrow(/invalid prefix length/);
+    expect(() => proxyHeaders({ trusted: ["10.0.0.0/"] })).toThrow(/invalid prefix length/);
+  });
+});
