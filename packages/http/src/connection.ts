@@ -74,6 +74,8 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
   #out: Output | null = null;
   #item: ServerRequest | null = null;
   #suspended: Suspended | null = null;
+  /** Requests handed to the app on this connection (for maxRequestsPerConnection). */
+  #served = 0;
 
   /** Where response bytes go (created for a busy period, dropped when idle). */
   get out(): Output {
@@ -251,6 +253,7 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
    */
   #respond(req: ServerRequest): number {
     this.current = req;
+    this.#served++;
     this.continueSent = false;
     this.wakeRoom();
     const res = new ServerResponse(this, req);
@@ -359,7 +362,8 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
 
   /** @internal */
   connectionMode(req: ServerRequest, wantsClose: boolean): ConnectionMode {
-    if (wantsClose || !req.head.keepAlive || this.ctx.closing || req.head.upgrade || !req.bodyComplete) {
+    const max = this.ctx.limits.maxRequestsPerConnection;
+    if (wantsClose || !req.head.keepAlive || this.ctx.closing || req.head.upgrade || !req.bodyComplete || (max > 0 && this.#served >= max)) {
       this.closeAfter = true;
       return "close";
     }

@@ -64,6 +64,16 @@ export interface HttpLimits {
    */
   writeStallTimeoutMs: number;
   /**
+   * Most requests answered on one connection: the last one's response says
+   * `Connection: close` and the connection closes after it (requests
+   * pipelined behind it are not answered; clients retry them on a new
+   * connection, RFC 9112 §9.3.2). Spreads long-lived clients over
+   * `workers` and lets per-connection state go, like nginx's
+   * `keepalive_requests` and node:http's `maxRequestsPerSocket`.
+   * Default 0 = no limit.
+   */
+  maxRequestsPerConnection: number;
+  /**
    * Most open connections per server process. Past it new connections get
    * a prebuilt 503 and are closed. Default 16384. 0 = no limit.
    */
@@ -87,6 +97,7 @@ export const DEFAULT_LIMITS: Readonly<HttpLimits> = Object.freeze({
   keepAliveTimeoutMs: 5_000,
   handlerTimeoutMs: 0,
   writeStallTimeoutMs: 30_000,
+  maxRequestsPerConnection: 0,
   maxConnections: 16_384,
 });
 

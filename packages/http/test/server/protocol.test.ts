@@ -248,3 +248,33 @@ describe("look-ahead", () => {
     }
   });
 });
+
+describe("maxRequestsPerConnection", () => {
+  const three = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n".repeat(2) + "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n";
+
+  it("closes after the limit: the last response says Connection: close, pipelined requests behind it are not answered", async () => {
+    const s = await startServer(router.app(), { limits: { maxRequestsPerConnection: 2 } });
+    try {
+      const r = await exchange(s.port, three, { timeoutMs: 2000 });
+      expect(r.closed).toBe(true);
+      expect(r.responses.map((x) => [x.status, x.header("connection") ?? "-"])).toEqual([[200, "-"], [200, "close"]]);
+      // A new connection starts counting afresh; a streamed response is limited the same way.
+      const again = await exchange(s.port, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n".repeat(3), { timeoutMs: 2000 });
+      expect(again.closed).toBe(true);
+      expect(again.responses.map((x) => [x.body, x.header("connection") ?? "-"])).toEqual([["abcde", "-"], ["abcde", "close"]]);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("is off by default: the same three requests are all answered on one connection, which stays open", async () => {
+    const s = await startServer(router.app());
+    try {
+      const r = await exchange(s.port, three, { count: 3, timeoutMs: 2000 });
+      expect(r.closed).toBe(false);
+      expect(r.responses.map((x) => x.header("connection") ?? "-")).toEqual(["-", "-", "-"]);
+    } finally {
+      await s.stop();
+    }
+  });
+});
