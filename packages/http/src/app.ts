@@ -109,6 +109,8 @@ export interface Request {
   readonly localPort: number | undefined;
   /** True over TLS (or, behind `proxyHeaders`, when the proxy says https). */
   readonly secure: boolean;
+  /** True when the connection came in on a Unix socket (`remoteAddress` is then undefined). */
+  readonly unixSocket: boolean;
   /**
    * Set by `proxyHeaders` when a trusted proxy named the client: what the
    * address, port and `secure` above now report, and the proxy's address.

@@ -26,6 +26,8 @@ export interface ConnectionContext extends TakeoverHost {
   readonly app: App;
   readonly limits: Readonly<HttpLimits>;
   readonly secure: boolean;
+  /** True when listening on a Unix socket. */
+  readonly unixSocket: boolean;
   /** True once a graceful shutdown began: responses say `Connection: close`. */
   readonly closing: boolean;
   /**

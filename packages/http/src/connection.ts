@@ -107,6 +107,9 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
   get secure(): boolean {
     return this.ctx.secure;
   }
+  get unixSocket(): boolean {
+    return this.ctx.unixSocket;
+  }
 
   /** Closes an idle connection at once (graceful shutdown, keep-alive timeout). */
   closeIfIdle(): boolean {
@@ -320,7 +323,7 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     if (failure !== NO_FAILURE) this.#handlerFailed(req, res, failure);
     this.current = null;
     // Handed off: the request outlives this connection; let it go of it.
-    if (this.taken?.handedOff === true) req.detachHost(new SocketHost(this.taken.socket, this.ctx.secure));
+    if (this.taken?.handedOff === true) req.detachHost(new SocketHost(this.taken.socket, this.ctx.secure, this.ctx.unixSocket));
     const dropped = req.closeBody();
     if (dropped > 0) this.bodyConsumed(dropped);
     if (!req.bodyComplete) this.closeAfter = true; // the rest of its body would follow

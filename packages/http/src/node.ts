@@ -111,13 +111,11 @@ class NodeRequest extends BaseRequest {
     const v = this.#req.headers["content-length"];
     return v === undefined ? -1 : Number(v);
   }
-  get remoteAddress(): string | undefined {
-    const f = this.forwarded;
-    return f === null ? this.#req.socket.remoteAddress : f.remoteAddress;
+  protected get peerAddress(): string | undefined {
+    return this.#req.socket.remoteAddress;
   }
-  get remotePort(): number | undefined {
-    const f = this.forwarded;
-    return f === null ? this.#req.socket.remotePort : f.remotePort;
+  protected get peerPort(): number | undefined {
+    return this.#req.socket.remotePort;
   }
   get localAddress(): string | undefined {
     return this.#req.socket.localAddress;
@@ -125,9 +123,13 @@ class NodeRequest extends BaseRequest {
   get localPort(): number | undefined {
     return this.#req.socket.localPort;
   }
-  get secure(): boolean {
-    const f = this.forwarded;
-    return f === null ? (this.#req.socket as { encrypted?: boolean }).encrypted === true : f.secure;
+  protected get peerSecure(): boolean {
+    return (this.#req.socket as { encrypted?: boolean }).encrypted === true;
+  }
+  get unixSocket(): boolean {
+    // A net.Server listening on a path reports the path as its address.
+    const server = (this.#req.socket as { server?: { address(): unknown } }).server;
+    return typeof server?.address() === "string";
   }
 
   *read(): Generator<unknown, Buffer, any> {

@@ -23,7 +23,10 @@ export interface ProxyHeadersOptions {
    * `::1`), CIDR ranges (`10.0.0.0/8`, `fd00::/8`), `"unix"` for peers on a
    * Unix socket, or `"*"` for every peer (only when nothing but the proxy
    * can reach the server). Default: `["127.0.0.1", "::1", "unix"]`, the
-   * local machine.
+   * local machine. IPv4 rules also match IPv4-mapped peers
+   * (`::ffff:10.0.0.7`, on a dual-stack socket); an IPv4-mapped entry
+   * (`::ffff:10.0.0.0/104`) is taken as the IPv4 rule it means; and an IPv6
+   * range that covers `::ffff:0:0/96` (such as `::/0`) covers IPv4 too.
    */
   trusted?: readonly string[];
 }
@@ -47,26 +50,42 @@ class TrustedProxies {
 
   #add(entry: string, raw: string): void {
     const slash = entry.indexOf("/");
-    const address = slash < 0 ? entry : entry.slice(0, slash);
-    const family = isIP(address);
+    let address = slash < 0 ? entry : entry.slice(0, slash);
+    let family = isIP(address);
     if (family === 0) throw new TypeError(`proxyHeaders: trusted entry ${JSON.stringify(raw)} is not an IP address, a CIDR range, "unix" or "*"`);
-    const type = family === 4 ? "ipv4" : "ipv6";
-    if (slash < 0) {
-      this.#list.addAddress(address, type);
-      return;
+    let bits = family === 4 ? 32 : 128;
+    if (slash >= 0) {
+      const digits = entry.slice(slash + 1);
+      if (!/^\d{1,3}$/.test(digits) || Number(digits) > bits) {
+        throw new TypeError(`proxyHeaders: trusted entry ${JSON.stringify(raw)} has an invalid prefix length`);
+      }
+      bits = Number(digits);
     }
-    const bits = Number(entry.slice(slash + 1));
-    if (!Number.isInteger(bits) || bits < 0 || bits > (family === 4 ? 32 : 128) || entry.slice(slash + 1).trim() === "") {
-      throw new TypeError(`proxyHeaders: trusted entry ${JSON.stringify(raw)} has an invalid prefix length`);
+    // ::ffff:a.b.c.d/n is the IPv4 rule a.b.c.d/(n - 96); taken as IPv6 it
+    // would be a range around :: that BlockList also matches IPv4 peers against.
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+    if (mapped !== null) {
+      if (bits < 96) throw new TypeError(`proxyHeaders: trusted entry ${JSON.stringify(raw)} is an IPv4-mapped range shorter than /96`);
+      address = mapped[1]!;
+      family = 4;
+      bits -= 96;
     }
-    this.#list.addSubnet(address, bits, type);
+    this.#list.addSubnet(address, bits, family === 4 ? "ipv4" : "ipv6");
   }
 
-  /** Whether a peer (`undefined`: a Unix socket) is trusted. */
-  trusts(address: string | undefined): boolean {
+  /** Whether the peer of `req` is trusted. */
+  trustsPeer(req: Request): boolean {
     if (this.#any) return true;
-    if (address === undefined || address === "") return this.#unix;
-    const ip = bareAddress(address);
+    // Decided by the listener, never by a missing address: a TCP peer's
+    // address reads as undefined once it has reset the connection.
+    if (req.unixSocket) return this.#unix;
+    const address = req.remoteAddress;
+    return address !== undefined && this.trusts(address);
+  }
+
+  /** Whether an IP address (no brackets, no port) is trusted. */
+  trusts(ip: string): boolean {
+    if (this.#any) return true;
     const family = isIP(ip);
     return family !== 0 && this.#list.check(ip, family === 4 ? "ipv4" : "ipv6");
   }
@@ -79,22 +98,22 @@ class TrustedProxies {
  * `BlockList` matches it against IPv4 rules.)
  */
 function bareAddress(address: string): string {
-  let a = address;
-  if (a.charCodeAt(0) === 0x5b /* [ */) {
-    const end = a.indexOf("]");
-    a = end < 0 ? a : a.slice(1, end);
-  } else {
-    const colon = a.indexOf(":");
-    if (colon > 0 && a.indexOf(":", colon + 1) < 0) a = a.slice(0, colon); // IPv4 with a port
+  if (address.charCodeAt(0) === 0x5b /* [ */) {
+    const end = address.indexOf("]");
+    return end < 0 ? address : address.slice(1, end);
   }
-  return a;
+  const colon = address.indexOf(":");
+  // One colon: IPv4 with a port. More: IPv6, left as it is.
+  return colon > 0 && address.indexOf(":", colon + 1) < 0 ? address.slice(0, colon) : address;
 }
 
 /**
  * The client named by an `X-Forwarded-For` list (all its field lines, in
  * order): walking from the right — the entry the nearest proxy added — past
- * trusted proxies, the first entry that is not one. Every entry trusted: the
- * leftmost. Null when the list is empty.
+ * trusted proxies, the first entry that is not one; every entry trusted:
+ * the leftmost. An entry that is no IP address (`unknown`, garbage) ends
+ * the walk at the last address before it, as nginx's real_ip does, so the
+ * result is always an IP address. Null when no address was named.
  */
 function forwardedFor(values: readonly string[], trusted: TrustedProxies): string | null {
   const entries = values.join(",").split(",");
@@ -102,17 +121,29 @@ function forwardedFor(values: readonly string[], trusted: TrustedProxies): strin
   for (let i = entries.length - 1; i >= 0; i--) {
     const entry = entries[i]!.trim();
     if (entry === "") continue;
-    client = bareAddress(entry);
-    if (isIP(client) === 0 || !trusted.trusts(client)) break;
+    const ip = bareAddress(entry);
+    if (isIP(ip) === 0) break;
+    client = ip;
+    if (!trusted.trusts(ip)) break;
   }
   return client;
 }
 
+/** The last non-empty entry of a comma-separated header's field lines, or null. */
+function lastEntry(values: readonly string[]): string | null {
+  for (let i = values.length - 1; i >= 0; i--) {
+    const parts = values[i]!.split(",");
+    for (let k = parts.length - 1; k >= 0; k--) {
+      const part = parts[k]!.trim();
+      if (part !== "") return part;
+    }
+  }
+  return null;
+}
+
 /** `X-Forwarded-Proto`'s verdict: true for https/wss, false for http/ws, null when absent or unknown. */
 function forwardedSecure(values: readonly string[]): boolean | null {
-  if (values.length === 0) return null;
-  const last = values[values.length - 1]!;
-  const proto = last.slice(last.lastIndexOf(",") + 1).trim().toLowerCase();
+  const proto = lastEntry(values)?.toLowerCase();
   if (proto === "https" || proto === "wss") return true;
   if (proto === "http" || proto === "ws") return false;
   return null;
@@ -124,7 +155,8 @@ function forwardedSecure(values: readonly string[]): boolean | null {
  * as no proxy reports it) and `req.secure` follows `X-Forwarded-Proto`; the
  * proxy's own address stays in `req.forwarded.proxyAddress`. Requests from
  * other peers are left as they are, headers and all. Put it first, so that
- * the access log and the app see the client.
+ * the access log and the app see the client. Once one `proxyHeaders` has
+ * named the client, a later one (say with other trusted proxies) leaves it.
  *
  * @example
  * // nginx on this machine: proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
@@ -139,8 +171,8 @@ export function proxyHeaders(options: ProxyHeadersOptions = {}): Middleware {
     if (!(req instanceof BaseRequest)) {
       throw new TypeError("proxyHeaders: the request is not a BaseRequest, so its client cannot be set");
     }
-    const proxy = req.remoteAddress;
-    if (req.forwarded === null && trusted.trusts(proxy)) {
+    if (req.forwarded === null && trusted.trustsPeer(req)) {
+      const proxy = req.remoteAddress;
       const headers = req.headers;
       const client = forwardedFor(headers.getAll("x-forwarded-for"), trusted);
       const secure = forwardedSecure(headers.getAll("x-forwarded-proto"));

@@ -22,7 +22,7 @@ let lastQuery = "";
  * Shared parts of `Request` implementations.
  *
  * @example
- * class MyRequest extends BaseRequest { ... implement read() and the getters ... }
+ * class MyRequest extends BaseRequest { ... implement read(), takeover(), the getters and the peer facts ... }
  */
 export abstract class BaseRequest implements Request {
   #path: string | undefined;
@@ -33,17 +33,40 @@ export abstract class BaseRequest implements Request {
   /** The client a trusted proxy named (set by `proxyHeaders`); the getters below report it. */
   forwarded: ForwardedClient | null = null;
 
+  /** The client's IP address: the socket's peer, or the client a trusted proxy named. */
+  get remoteAddress(): string | undefined {
+    const f = this.forwarded;
+    return f === null ? this.peerAddress : f.remoteAddress;
+  }
+
+  /** The client's port (`undefined` when a proxy named the client). */
+  get remotePort(): number | undefined {
+    const f = this.forwarded;
+    return f === null ? this.peerPort : f.remotePort;
+  }
+
+  /** True over TLS, or when a trusted proxy says the client used https. */
+  get secure(): boolean {
+    const f = this.forwarded;
+    return f === null ? this.peerSecure : f.secure;
+  }
+
   abstract readonly method: string;
   abstract readonly target: string;
   abstract readonly httpVersion: string;
   abstract readonly headers: HeadersView;
   abstract readonly upgrade: boolean;
   abstract readonly contentLength: number;
-  abstract readonly remoteAddress: string | undefined;
-  abstract readonly remotePort: number | undefined;
   abstract readonly localAddress: string | undefined;
   abstract readonly localPort: number | undefined;
-  abstract readonly secure: boolean;
+  /** True when the connection came in on a Unix socket. */
+  abstract readonly unixSocket: boolean;
+  /** The connection's peer address, as the socket reports it (before any proxy). */
+  protected abstract readonly peerAddress: string | undefined;
+  /** The connection's peer port, as the socket reports it. */
+  protected abstract readonly peerPort: number | undefined;
+  /** True when the connection itself is TLS. */
+  protected abstract readonly peerSecure: boolean;
   abstract read(): Operation<Buffer>;
   abstract takeover(): Operation<Takeover>;
 
@@ -141,6 +164,8 @@ export interface RequestHost {
   readonly localAddress: string | undefined;
   readonly localPort: number | undefined;
   readonly secure: boolean;
+  /** True for a connection accepted on a Unix socket. */
+  readonly unixSocket: boolean;
   /** Suspends until `req` has body bytes, its end, or an error. */
   waitBody(req: Request): Operation<void>;
   /** `n` body bytes were handed to the handler (look-ahead accounting). */
@@ -216,16 +241,21 @@ export class ServerRequest extends BaseRequest {
     return this.head.contentLength;
   }
 
-  /** The client's IP address. */
-  get remoteAddress(): string | undefined {
-    const f = this.forwarded;
-    return f === null ? this.#host.remoteAddress : f.remoteAddress;
+  protected get peerAddress(): string | undefined {
+    return this.#host.remoteAddress;
   }
 
-  /** The client's port. */
-  get remotePort(): number | undefined {
-    const f = this.forwarded;
-    return f === null ? this.#host.remotePort : f.remotePort;
+  protected get peerPort(): number | undefined {
+    return this.#host.remotePort;
+  }
+
+  protected get peerSecure(): boolean {
+    return this.#host.secure;
+  }
+
+  /** True when the connection came in on a Unix socket. */
+  get unixSocket(): boolean {
+    return this.#host.unixSocket;
   }
 
   /** The server address the request came in on. */
@@ -238,11 +268,6 @@ export class ServerRequest extends BaseRequest {
     return this.#host.localPort;
   }
 
-  /** True over TLS. */
-  get secure(): boolean {
-    const f = this.forwarded;
-    return f === null ? this.#host.secure : f.secure;
-  }
 
   /** True once the whole body has arrived. */
   get bodyComplete(): boolean {

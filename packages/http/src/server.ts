@@ -60,6 +60,8 @@ export class HttpServer implements ConnectionContext {
   readonly limits: Readonly<HttpLimits>;
   /** True when serving TLS. */
   readonly secure: boolean;
+  /** True when listening on a Unix socket (`path`). */
+  readonly unixSocket: boolean;
   /** True once `close()` was called. */
   closing = false;
   readonly #options: ServeOptions;
@@ -80,6 +82,7 @@ export class HttpServer implements ConnectionContext {
     this.#options = options;
     this.limits = resolveLimits(options.limits);
     this.secure = options.tls !== undefined;
+    this.unixSocket = options.path !== undefined;
     this.#graceMs = options.graceMs ?? 5000;
     this.#log = options.log ?? ((message, error) => console.error(message, error ?? ""));
     // Timeouts are checked by one sweep every quarter of the shortest one

@@ -143,6 +143,7 @@ export class SocketHost implements RequestHost {
   constructor(
     private readonly socket: Socket,
     readonly secure: boolean,
+    readonly unixSocket: boolean,
   ) {}
 
   get remoteAddress(): string | undefined {
