@@ -268,7 +268,6 @@ export class ServerRequest extends BaseRequest {
     return this.#host.localPort;
   }
 
-
   /** True once the whole body has arrived. */
   get bodyComplete(): boolean {
     return this.#complete;
