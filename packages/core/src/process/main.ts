@@ -9,7 +9,7 @@ import { formatTasks, taskTree } from "../insight/tasks.js";
 import type { Operation } from "../operation.js";
 import { start, type RunOptions } from "../run.js";
 import type { Task } from "../task.js";
-import { hasSignalWaiters } from "./signal.js";
+import { onUnclaimedSignal } from "./signal.js";
 
 /** Options for {@link main}. */
 export interface MainOptions extends RunOptions {
@@ -36,6 +36,10 @@ export interface MainOptions extends RunOptions {
  * - If the root task fails, its error is printed and the exit code is 1;
  *   if it returns or is cancelled (by a signal, the remote console…), 0.
  * - A task waiting in `signal("SIGTERM")` takes that signal instead.
+ * - Deliveries of one signal less than `SIGNAL_ECHO_MS` (100 ms) apart
+ *   count once: one Ctrl-C under `pnpm start` or `npm run` arrives twice
+ *   (sent to the process group, and forwarded by the package manager), and
+ *   must not read as a second signal that cuts the shutdown short.
  *
  * The signal handlers are removed once the root task is done. Resolves with
  * the exit code (when `exit: false`; otherwise the process exits with it).
@@ -56,9 +60,11 @@ export async function main<T>(op: Operation<T> | (() => Operation<T>), options: 
   let root: Task<T> | null = null;
   let received: NodeJS.Signals | null = null;
 
+  // Called only for deliveries no task waits for (a task in signal() takes
+  // its signal), and once per event: the echo of one Ctrl-C forwarded by a
+  // package manager is not a second signal.
   const onSignal = (sig: NodeJS.Signals): void => {
     if (received === null) {
-      if (hasSignalWaiters(sig)) return; // a task asked for this signal: it is theirs
       received = sig;
       root?.cancel();
       return;
@@ -69,10 +75,10 @@ export async function main<T>(op: Operation<T> | (() => Operation<T>), options: 
     removeHandlers();
     process.exit(code);
   };
+  const removers = signals.map((s) => onUnclaimedSignal(s, onSignal));
   const removeHandlers = (): void => {
-    for (const s of signals) process.off(s, onSignal);
+    for (const remove of removers) remove();
   };
-  for (const s of signals) process.on(s, onSignal);
 
   let code: number;
   try {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { currentTask, main, sleep, spawn, start, VirtualClock } from "@skein/core";
+import { currentTask, main, SIGNAL_ECHO_MS, sleep, spawn, start, VirtualClock } from "@skein/core";
 import { bundleCore, runScript, type Fixture } from "./child.js";
 
 let fx: Fixture;
@@ -110,11 +110,61 @@ describe("main", () => {
     await child.waitFor("ready");
     child.proc.kill("SIGTERM");
     await child.waitFor("cleaning");
+    await new Promise((r) => setTimeout(r, SIGNAL_ECHO_MS + 50)); // a second signal, not the first one's echo
     child.proc.kill("SIGTERM");
     const { code } = await child.exited;
     expect(code).toBe(128 + 15);
     expect(child.stdout()).not.toContain("never");
     expect(child.stderr()).toContain("1 stubborn: sleep(1000000000)");
+  });
+
+  test("one Ctrl-C delivered twice (process group + a package manager forwarding it) does not cut a graceful shutdown short", async () => {
+    const child = runScript(
+      fx,
+      "echoed-sigint.mjs",
+      `import { main, signal, sleep } from CORE;
+       await main(function* () {
+         console.log("ready");
+         yield* signal("SIGINT");
+         console.log("stopping");
+         try { yield* sleep(300); console.log("graceful done"); }
+         catch (e) { console.log("cut short"); throw e; }
+       });`,
+    );
+    await child.waitFor("ready");
+    child.proc.kill("SIGINT");
+    // The forwarded copy, a moment later (back to back, the system would
+    // merge the two); spun, not timed, so no timer delay can stretch the gap.
+    const end = performance.now() + 10;
+    while (performance.now() < end);
+    child.proc.kill("SIGINT");
+    const { code } = await child.exited;
+    expect(child.stdout()).toContain("graceful done");
+    expect(child.stdout()).not.toContain("cut short");
+    expect(code).toBe(0);
+  });
+
+  test("a second Ctrl-C later than the echo window still cancels the root", async () => {
+    const child = runScript(
+      fx,
+      "second-sigint.mjs",
+      `import { main, signal, sleep } from CORE;
+       await main(function* () {
+         console.log("ready");
+         yield* signal("SIGINT");
+         console.log("stopping");
+         try { yield* sleep(10_000); console.log("graceful done"); }
+         catch (e) { console.log("cut short"); throw e; }
+       });`,
+    );
+    await child.waitFor("ready");
+    child.proc.kill("SIGINT");
+    await child.waitFor("stopping");
+    await new Promise((r) => setTimeout(r, SIGNAL_ECHO_MS + 50));
+    child.proc.kill("SIGINT");
+    const { code } = await child.exited;
+    expect(child.stdout()).toContain("cut short");
+    expect(code).toBe(0);
   });
 
   test("a task waiting in signal() takes SIGTERM instead of the root being cancelled", async () => {
