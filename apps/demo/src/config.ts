@@ -48,7 +48,7 @@ export class ConfigError extends Error {
   }
 }
 
-export const USAGE = `Usage: node apps/demo/dist/main.js [options]      (or: pnpm start -- [options])
+export const USAGE = `Usage: node apps/demo/dist/main.js [options]      (or: pnpm start [options])
 
   --port N                 port to listen on (env PORT; default 8080; 0 = any free port)
   --host H                 address to bind (env HOST; default 127.0.0.1)
@@ -91,7 +91,8 @@ function value(kind: Kind, raw: string, what: string): number | string {
 /**
  * Parses flags (`--port 80` or `--port=80`) and the environment. Returns
  * `"help"` for `--help`; throws {@link ConfigError} for anything it does not
- * understand.
+ * understand. A `--` is skipped: `npm start -- --port 80` needs one, and
+ * pnpm passes it on as an argument.
  */
 export function parseConfig(argv: readonly string[], env: Record<string, string | undefined> = {}): DemoConfig | "help" {
   const config: DemoConfig = { host: DEFAULT_HOST, port: DEFAULT_PORT, workers: 1, limits: {} };
@@ -99,6 +100,7 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
   if (env.PORT !== undefined && env.PORT !== "") FLAGS["--port"]!.set(config, value("port", env.PORT, "PORT"));
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    if (arg === "--") continue;
     if (arg === "--help" || arg === "-h") return "help";
     const eq = arg.indexOf("=");
     const name = eq > 0 ? arg.slice(0, eq) : arg;

@@ -30,6 +30,10 @@ describe("parseConfig", () => {
     expect(parseConfig(["--workers", "0"], {})).toMatchObject({ workers: os.availableParallelism() });
   });
 
+  it("skips a `--` (npm needs one before script flags; pnpm passes it on)", () => {
+    expect(parseConfig(["--", "--port", "9000", "--workers=2"], {})).toMatchObject({ port: 9000, workers: 2 });
+  });
+
   it("returns help for --help", () => {
     expect(parseConfig(["--port", "1", "--help"], {})).toBe("help");
   });
