@@ -118,5 +118,20 @@ function* primary(config: DemoConfig): Operation<void> {
   }
 }
 
+/**
+ * How a failure that ends the demo is printed: a port that cannot be had is
+ * the user's to fix, so one line and a hint; anything else in full.
+ */
+function report(message: string, error?: unknown): void {
+  if ((error as { code?: unknown } | undefined)?.code === "SKEIN_ERR_LISTEN") {
+    const reason = (error as Error & { cause?: { code?: string } }).cause?.code;
+    const hint = reason === "EADDRINUSE" ? " (another server has it: stop that one, or pick another with --port)" : "";
+    console.error(`demo: ${(error as Error).message}${hint}`);
+    return;
+  }
+  if (error === undefined) console.error(message);
+  else console.error(message, error);
+}
+
 const config = readConfig();
-await main(config.workers > 1 && cluster.isPrimary ? primary(config) : serveDemo(config), { name: "demo" });
+await main(config.workers > 1 && cluster.isPrimary ? primary(config) : serveDemo(config), { name: "demo", report });

@@ -57,6 +57,18 @@ describe("where it listens", () => {
     expect(r.stderr).toContain("--max-body-size");
   });
 
+  it("exits 1 with one line naming the address and a hint when the port is taken", async () => {
+    const holder = net.createServer();
+    const port = await new Promise<number>((resolve) => holder.listen(0, "127.0.0.1", () => resolve((holder.address() as net.AddressInfo).port)));
+    try {
+      const r = spawnSync(process.execPath, [DEMO_MAIN, "--port", String(port)], { cwd: ROOT, encoding: "utf8", timeout: 10_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toBe(`demo: cannot listen on 127.0.0.1:${port}: EADDRINUSE (another server has it: stop that one, or pick another with --port)`);
+    } finally {
+      holder.close();
+    }
+  });
+
   it("prints the usage and exits 0 for --help", () => {
     const r = spawnSync(process.execPath, [DEMO_MAIN, "--help"], { cwd: ROOT, encoding: "utf8", timeout: 10_000 });
     expect(r.status).toBe(0);
