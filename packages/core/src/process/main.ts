@@ -36,10 +36,11 @@ export interface MainOptions extends RunOptions {
  * - If the root task fails, its error is printed and the exit code is 1;
  *   if it returns or is cancelled (by a signal, the remote console…), 0.
  * - A task waiting in `signal("SIGTERM")` takes that signal instead.
- * - Deliveries of one signal less than `SIGNAL_ECHO_MS` (100 ms) apart
- *   count once: one Ctrl-C under `pnpm start` or `npm run` arrives twice
- *   (sent to the process group, and forwarded by the package manager), and
- *   must not read as a second signal that cuts the shutdown short.
+ * - A delivery less than `SIGNAL_ECHO_MS` (100 ms) after the previous one
+ *   of the same signal (taken by a task or by `main`) is ignored: one Ctrl-C
+ *   under `pnpm start` or `npm run` arrives twice (sent to the process
+ *   group, and forwarded by the package manager), and the copy must not
+ *   read as a second signal that cuts the shutdown short.
  *
  * The signal handlers are removed once the root task is done. Resolves with
  * the exit code (when `exit: false`; otherwise the process exits with it).
@@ -61,7 +62,7 @@ export async function main<T>(op: Operation<T> | (() => Operation<T>), options: 
   let received: NodeJS.Signals | null = null;
 
   // Called only for deliveries no task waits for (a task in signal() takes
-  // its signal), and once per event: the echo of one Ctrl-C forwarded by a
+  // its signal), and not for echoes: the copy of one Ctrl-C forwarded by a
   // package manager is not a second signal.
   const onSignal = (sig: NodeJS.Signals): void => {
     if (received === null) {

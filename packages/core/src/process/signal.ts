@@ -6,25 +6,28 @@
  * or `npm run` reaches the whole process group *and* is forwarded by the
  * package manager, so the program gets SIGINT twice within a millisecond.
  * Read as two signals, the second would turn a graceful shutdown into a
- * forced one. Deliveries of the same signal closer together than
- * {@link SIGNAL_ECHO_MS} are therefore one event.
+ * forced one. So `main` ignores a delivery that follows another of the same
+ * signal (taken by a task or by `main`) by less than {@link SIGNAL_ECHO_MS}.
+ * Tasks waiting in `signal` get every delivery: a reload loop must not lose
+ * a real signal, and seeing an echo costs it at most one extra turn.
  */
 import { action } from "../ops/action.js";
 import type { Instruction } from "../operation.js";
 
 /**
- * Deliveries of one signal this close together (ms) are one event: the echo
- * of a signal sent to a process group and forwarded by a parent. A person
- * pressing Ctrl-C twice is slower than this.
+ * Within this many ms of the previous delivery of the same signal, `main`
+ * takes a delivery for that one's echo (sent to a process group and
+ * forwarded by a parent) and ignores it. A person pressing Ctrl-C twice is
+ * slower than this.
  */
 export const SIGNAL_ECHO_MS = 100;
 
 type Handler = (name: NodeJS.Signals) => void;
 
-/** Who hears one signal: the tasks waiting in `signal`, else `main`'s fallback. */
+/** Who hears one signal: the tasks waiting in `signal`, else the running `main`s. */
 class SignalRoute {
   readonly waiters = new Set<Handler>();
-  fallback: Handler | null = null;
+  readonly fallbacks = new Set<Handler>();
   #last = -Infinity;
   #attached = false;
 
@@ -32,10 +35,10 @@ class SignalRoute {
 
   readonly #onSignal = (): void => {
     const now = performance.now();
-    if (now - this.#last < SIGNAL_ECHO_MS) return; // the same event again
+    const echo = now - this.#last < SIGNAL_ECHO_MS;
     this.#last = now;
     if (this.waiters.size === 0) {
-      this.fallback?.(this.name);
+      if (!echo) for (const f of [...this.fallbacks]) f(this.name);
       return;
     }
     const waiters = [...this.waiters];
@@ -46,7 +49,7 @@ class SignalRoute {
 
   /** Listens on the process exactly while someone wants the signal (a listener suppresses its default action). */
   update(): void {
-    const wanted = this.waiters.size > 0 || this.fallback !== null;
+    const wanted = this.waiters.size > 0 || this.fallbacks.size > 0;
     if (wanted === this.#attached) return;
     this.#attached = wanted;
     if (wanted) process.on(this.name, this.#onSignal);
@@ -63,17 +66,16 @@ function route(name: NodeJS.Signals): SignalRoute {
 }
 
 /**
- * @internal `main`'s handler for `name`: called for a delivery that no task
- * waits for (echoes dropped). Returns its remover.
+ * @internal A `main`'s handler for `name`: called for a delivery that no task
+ * waits for, unless it is an echo (see {@link SIGNAL_ECHO_MS}). Returns its
+ * remover.
  */
 export function onUnclaimedSignal(name: NodeJS.Signals, handler: Handler): () => void {
   const r = route(name);
-  r.fallback = handler;
+  r.fallbacks.add(handler);
   r.update();
   return () => {
-    if (r.fallback !== handler) return;
-    r.fallback = null;
-    r.update();
+    if (r.fallbacks.delete(handler)) r.update();
   };
 }
 
@@ -82,8 +84,7 @@ export function onUnclaimedSignal(name: NodeJS.Signals, handler: Handler): () =>
  * name. While a task waits here the signal's default action (usually:
  * terminate) is suppressed and the process stays alive; cancelling the
  * wait removes the listener. Every task waiting for the signal receives the
- * same delivery; deliveries closer together than {@link SIGNAL_ECHO_MS}
- * count once.
+ * same delivery, echoes included (only `main` ignores those).
  * Under {@link main}, a task waiting for SIGINT or SIGTERM takes that signal
  * instead of it cancelling the root task.
  *

@@ -167,6 +167,26 @@ describe("main", () => {
     expect(code).toBe(0);
   });
 
+  test("two main()s at once both keep their handlers: the one left running still takes SIGINT", async () => {
+    const child = runScript(
+      fx,
+      "two-mains.mjs",
+      `import { main, sleep } from CORE;
+       const a = main(function* () {
+         try { yield* sleep(10_000); } finally { console.log("A cleaned up"); }
+       }, { exit: false });
+       await main(function* () { yield* sleep(20); }, { exit: false });
+       console.log("B done, SIGINT listeners " + process.listenerCount("SIGINT"));
+       process.kill(process.pid, "SIGINT");
+       console.log("A code " + (await a));`,
+    );
+    const { code } = await child.exited;
+    expect(child.stdout()).toContain("B done, SIGINT listeners 1");
+    expect(child.stdout()).toContain("A cleaned up");
+    expect(child.stdout()).toContain("A code 0");
+    expect(code).toBe(0);
+  });
+
   test("a task waiting in signal() takes SIGTERM instead of the root being cancelled", async () => {
     const child = runScript(
       fx,

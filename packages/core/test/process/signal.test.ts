@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { cancel, moveOnAfter, run, signal, SIGNAL_ECHO_MS, sleep, spawn, VirtualClock } from "@skein/core";
+import { cancel, moveOnAfter, run, signal, sleep, spawn, VirtualClock } from "@skein/core";
 
 describe("signal", () => {
   test("returns when the signal is delivered, and removes its listener", async () => {
@@ -38,10 +38,30 @@ describe("signal", () => {
     const got = await run(function* () {
       const a = yield* spawn(signal("SIGUSR2"));
       const b = yield* spawn(signal("SIGUSR2"));
-      yield* sleep(SIGNAL_ECHO_MS); // apart from the previous test's delivery, or it counts as its echo
+      yield* sleep(0);
       process.kill(process.pid, "SIGUSR2");
       return [yield* a, yield* b];
     });
     expect(got).toEqual(["SIGUSR2", "SIGUSR2"]);
+  });
+
+  test("a waiting task gets every delivery, even one right after another (only main ignores echoes)", async () => {
+    const got = await run(function* () {
+      let n = 0;
+      const counter = yield* spawn(function* () {
+        for (;;) {
+          yield* signal("SIGUSR2");
+          n++;
+        }
+      });
+      for (let i = 0; i < 2; i++) {
+        yield* sleep(20); // two separate deliveries 20 ms apart, well inside SIGNAL_ECHO_MS
+        process.kill(process.pid, "SIGUSR2");
+        yield* sleep(10);
+      }
+      yield* cancel(counter);
+      return n;
+    });
+    expect(got).toBe(2);
   });
 });
