@@ -9,7 +9,7 @@ import { formatTasks, taskTree } from "../insight/tasks.js";
 import type { Operation } from "../operation.js";
 import { start, type RunOptions } from "../run.js";
 import type { Task } from "../task.js";
-import { onUnclaimedSignal } from "./signal.js";
+import { onMainSignal } from "./signal.js";
 
 /** Options for {@link main}. */
 export interface MainOptions extends RunOptions {
@@ -61,11 +61,11 @@ export async function main<T>(op: Operation<T> | (() => Operation<T>), options: 
   let root: Task<T> | null = null;
   let received: NodeJS.Signals | null = null;
 
-  // Called only for deliveries no task waits for (a task in signal() takes
-  // its signal), and not for echoes: the copy of one Ctrl-C forwarded by a
-  // package manager is not a second signal.
-  const onSignal = (sig: NodeJS.Signals): void => {
+  // Not called for echoes: the copy of one Ctrl-C forwarded by a package
+  // manager is not a second signal.
+  const onSignal = (sig: NodeJS.Signals, claimed: boolean): void => {
     if (received === null) {
+      if (claimed) return; // a task asked for this signal: it is theirs
       received = sig;
       root?.cancel();
       return;
@@ -76,7 +76,7 @@ export async function main<T>(op: Operation<T> | (() => Operation<T>), options: 
     removeHandlers();
     process.exit(code);
   };
-  const removers = signals.map((s) => onUnclaimedSignal(s, onSignal));
+  const removers = signals.map((s) => onMainSignal(s, onSignal));
   const removeHandlers = (): void => {
     for (const remove of removers) remove();
   };

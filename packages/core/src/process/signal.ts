@@ -23,11 +23,13 @@ import type { Instruction } from "../operation.js";
 export const SIGNAL_ECHO_MS = 100;
 
 type Handler = (name: NodeJS.Signals) => void;
+/** `main`'s handler: `claimed` when a task waiting in `signal` took the delivery too. */
+type Fallback = (name: NodeJS.Signals, claimed: boolean) => void;
 
-/** Who hears one signal: the tasks waiting in `signal`, else the running `main`s. */
+/** Who hears one signal: the tasks waiting in `signal`, and the running `main`s. */
 class SignalRoute {
   readonly waiters = new Set<Handler>();
-  readonly fallbacks = new Set<Handler>();
+  readonly fallbacks = new Set<Fallback>();
   #last = -Infinity;
   #attached = false;
 
@@ -37,12 +39,9 @@ class SignalRoute {
     const now = performance.now();
     const echo = now - this.#last < SIGNAL_ECHO_MS;
     this.#last = now;
-    if (this.waiters.size === 0) {
-      if (!echo) for (const f of [...this.fallbacks]) f(this.name);
-      return;
-    }
     const waiters = [...this.waiters];
     this.waiters.clear();
+    if (!echo) for (const f of [...this.fallbacks]) f(this.name, waiters.length > 0);
     this.update();
     for (const w of waiters) w(this.name);
   };
@@ -66,11 +65,11 @@ function route(name: NodeJS.Signals): SignalRoute {
 }
 
 /**
- * @internal A `main`'s handler for `name`: called for a delivery that no task
- * waits for, unless it is an echo (see {@link SIGNAL_ECHO_MS}). Returns its
- * remover.
+ * @internal A `main`'s handler for `name`: called for every delivery but
+ * echoes (see {@link SIGNAL_ECHO_MS}), told whether a task took it. Returns
+ * its remover.
  */
-export function onUnclaimedSignal(name: NodeJS.Signals, handler: Handler): () => void {
+export function onMainSignal(name: NodeJS.Signals, handler: Fallback): () => void {
   const r = route(name);
   r.fallbacks.add(handler);
   r.update();

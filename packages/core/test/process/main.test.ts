@@ -167,6 +167,28 @@ describe("main", () => {
     expect(code).toBe(0);
   });
 
+  test("a second signal during cleanup forces the exit even when a task also waits for it", async () => {
+    const child = runScript(
+      fx,
+      "stuck-waiting.mjs",
+      `import { main, signal, sleep, spawn } from CORE;
+       await main(function* () {
+         try { console.log("ready"); yield* sleep(1e9); }
+         finally {
+           yield* spawn(function* () { yield* signal("SIGTERM"); console.log("waiter got it"); });
+           console.log("cleaning"); yield* sleep(1e9);
+         }
+       }, { graceMs: Infinity });`,
+    );
+    await child.waitFor("ready");
+    child.proc.kill("SIGTERM");
+    await child.waitFor("cleaning");
+    await new Promise((r) => setTimeout(r, SIGNAL_ECHO_MS + 50));
+    child.proc.kill("SIGTERM");
+    const { code } = await child.exited;
+    expect(code).toBe(128 + 15);
+  });
+
   test("two main()s at once both keep their handlers: the one left running still takes SIGINT", async () => {
     const child = runScript(
       fx,
