@@ -25,6 +25,18 @@ await main(function* () {
 console.log("not reached: main exits the process");
 `;
 
+/** A program whose task takes SIGINT itself, then shuts down gracefully for `ms`. */
+const gracefulOnSigint = (ms: number) => `
+import { main, signal, sleep } from CORE;
+await main(function* () {
+  console.log("ready");
+  yield* signal("SIGINT");
+  console.log("stopping");
+  try { yield* sleep(${ms}); console.log("graceful done"); }
+  catch (e) { console.log("cut short"); throw e; }
+});
+`;
+
 describe("main", () => {
   test("SIGTERM cancels the root task: finally blocks run, and the exit code is 0", async () => {
     const child = runScript(fx, "term.mjs", sleeper("SIGTERM"));
@@ -119,18 +131,7 @@ describe("main", () => {
   });
 
   test("one Ctrl-C delivered twice (process group + a package manager forwarding it) does not cut a graceful shutdown short", async () => {
-    const child = runScript(
-      fx,
-      "echoed-sigint.mjs",
-      `import { main, signal, sleep } from CORE;
-       await main(function* () {
-         console.log("ready");
-         yield* signal("SIGINT");
-         console.log("stopping");
-         try { yield* sleep(300); console.log("graceful done"); }
-         catch (e) { console.log("cut short"); throw e; }
-       });`,
-    );
+    const child = runScript(fx, "echoed-sigint.mjs", gracefulOnSigint(300));
     await child.waitFor("ready");
     child.proc.kill("SIGINT");
     // The forwarded copy, a moment later (back to back, the system would
@@ -145,18 +146,7 @@ describe("main", () => {
   });
 
   test("a second Ctrl-C later than the echo window still cancels the root", async () => {
-    const child = runScript(
-      fx,
-      "second-sigint.mjs",
-      `import { main, signal, sleep } from CORE;
-       await main(function* () {
-         console.log("ready");
-         yield* signal("SIGINT");
-         console.log("stopping");
-         try { yield* sleep(10_000); console.log("graceful done"); }
-         catch (e) { console.log("cut short"); throw e; }
-       });`,
-    );
+    const child = runScript(fx, "second-sigint.mjs", gracefulOnSigint(10_000));
     await child.waitFor("ready");
     child.proc.kill("SIGINT");
     await child.waitFor("stopping");
