@@ -8,33 +8,33 @@
 import { Instruction, KernelInstruction, type Operation, type Task } from "@skein/core";
 
 /**
+ * Passed to {@link drive} as `first` when the handler has not taken its first
+ * step yet (with a handler deadline, that step must run inside its scope).
+ */
+export const NOT_STARTED: unique symbol = Symbol("not started");
+
+/**
  * Continues a handler that has already taken its first step (and yielded
- * `first`), forwarding what it yields to the kernel and the results back.
+ * `first`), or starts it (`first` is {@link NOT_STARTED}), forwarding what it
+ * yields to the kernel and the results back.
  *
  * @example
  * const it = op[Symbol.iterator]();
  * const step = it.next();
  * const result = step.done ? step.value : yield* drive(it, step.value);
  */
-export const NOT_STARTED: unique symbol = Symbol("not started");
 export function* drive(it: Iterator<unknown, unknown, unknown>, first: unknown): Generator<unknown, unknown, any> {
-  let yielded = first;
-  if (first === NOT_STARTED) {
-    const step = it.next();
-    if (step.done === true) return step.value;
-    yielded = step.value;
-  }
+  let step: IteratorResult<unknown, unknown> = first === NOT_STARTED ? it.next() : { done: false, value: first };
   for (;;) {
-    let step: IteratorResult<unknown, unknown>;
+    // Read at once: core's instructions share their result objects.
+    if (step.done === true) return step.value;
+    const yielded = step.value;
     try {
       step = it.next(yield yielded);
     } catch (e) {
       if (it.throw === undefined) throw e;
       step = it.throw(e);
     }
-    // Read at once: core's instructions share their result objects.
-    if (step.done === true) return step.value;
-    yielded = step.value;
   }
 }
 
