@@ -9,7 +9,7 @@
  * finish, close WebSockets with 1001, exit 0.
  */
 import cluster, { type Worker } from "node:cluster";
-import { action, main, race, signal, spawn, type Operation } from "@skein/core";
+import { action, main, race, signal, SkeinError, spawn, type Operation } from "@skein/core";
 import { HttpServer, serve } from "@skein/http";
 import { localBus, Relay, workerBus, type IpcPort } from "./bus.js";
 import { ConfigError, parseConfig, urlOf, USAGE, type DemoConfig } from "./config.js";
@@ -123,10 +123,10 @@ function* primary(config: DemoConfig): Operation<void> {
  * the user's to fix, so one line and a hint; anything else in full.
  */
 function report(message: string, error?: unknown): void {
-  if ((error as { code?: unknown } | undefined)?.code === "SKEIN_ERR_LISTEN") {
-    const reason = (error as Error & { cause?: { code?: string } }).cause?.code;
+  if (error instanceof SkeinError && error.code === "SKEIN_ERR_LISTEN") {
+    const reason = (error.cause as NodeJS.ErrnoException | undefined)?.code;
     const hint = reason === "EADDRINUSE" ? " (another server has it: stop that one, or pick another with --port)" : "";
-    console.error(`demo: ${(error as Error).message}${hint}`);
+    console.error(`demo: ${error.message}${hint}`);
     return;
   }
   if (error === undefined) console.error(message);
