@@ -33,6 +33,9 @@ export interface ProxyHeadersOptions {
 
 const DEFAULT_TRUSTED = ["127.0.0.1", "::1", "unix"];
 
+/** BlockList's name for an `isIP` family (4 or 6). */
+const ipType = (family: number) => (family === 4 ? "ipv4" : "ipv6");
+
 /** Which peers are trusted proxies. */
 class TrustedProxies {
   readonly #list = new BlockList();
@@ -70,7 +73,7 @@ class TrustedProxies {
       family = 4;
       bits -= 96;
     }
-    this.#list.addSubnet(address, bits, family === 4 ? "ipv4" : "ipv6");
+    this.#list.addSubnet(address, bits, ipType(family));
   }
 
   /** Whether the peer of `req` is trusted. */
@@ -83,11 +86,10 @@ class TrustedProxies {
     return address !== undefined && this.trusts(address);
   }
 
-  /** Whether an IP address (no brackets, no port) is trusted. */
-  trusts(ip: string): boolean {
+  /** Whether an IP address (no brackets, no port; `family` from `isIP`) is trusted. */
+  trusts(ip: string, family: number = isIP(ip)): boolean {
     if (this.#any) return true;
-    const family = isIP(ip);
-    return family !== 0 && this.#list.check(ip, family === 4 ? "ipv4" : "ipv6");
+    return family !== 0 && this.#list.check(ip, ipType(family));
   }
 }
 
@@ -122,9 +124,10 @@ function forwardedFor(values: readonly string[], trusted: TrustedProxies): strin
     const entry = entries[i]!.trim();
     if (entry === "") continue;
     const ip = bareAddress(entry);
-    if (isIP(ip) === 0) break;
+    const family = isIP(ip);
+    if (family === 0) break;
     client = ip;
-    if (!trusted.trusts(ip)) break;
+    if (!trusted.trusts(ip, family)) break;
   }
   return client;
 }
