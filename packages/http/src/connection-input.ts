@@ -173,8 +173,15 @@ export abstract class ConnectionInput implements ParserEvents {
 
   /** True when no request is in progress on this connection. */
   get idle(): boolean {
-    return this.current === null && this.waiting === 0 && this.parsing === null &&
-      this.pendingInput === null && (this.parser === null || !this.parser.inHead);
+    return this.noRequest && (this.parser === null || !this.parser.inHead);
+  }
+
+  /**
+   * No request is being handled, queued or parsed, and no bytes wait to be
+   * parsed; unlike {@link idle}, a request head may have begun arriving.
+   */
+  get noRequest(): boolean {
+    return this.current === null && this.waiting === 0 && this.parsing === null && this.pendingInput === null;
   }
 
   /** Gives the parser back to the pool and drops the empty queue (the connection is idle). */

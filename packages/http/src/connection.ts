@@ -118,6 +118,18 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     return true;
   }
 
+  /**
+   * Graceful shutdown: closes the connection at once unless a request is in
+   * flight. One whose next head is still arriving is closed too, with no
+   * response (as Node's http and uvicorn do): no handler has seen that
+   * request, so a client may send it again elsewhere.
+   */
+  closeForShutdown(): boolean {
+    if (!this.noRequest || this.takenOver) return false;
+    this.task?.cancel();
+    return true;
+  }
+
   /** Abandons the connection (shutdown grace period over). */
   kill(): void {
     this.task?.cancel();

@@ -138,16 +138,17 @@ export class HttpServer implements ConnectionContext {
   }
 
   /**
-   * Starts a graceful shutdown: stop accepting, close idle connections,
-   * answer in-flight requests with `Connection: close`, call shutdown hooks,
-   * and cancel what is left after `graceMs`. `run()` returns when done.
+   * Starts a graceful shutdown: stop accepting, close idle connections (and
+   * those mid-way through a request head), answer in-flight requests with
+   * `Connection: close`, call shutdown hooks, and cancel what is left after
+   * `graceMs`. `run()` returns when done.
    */
   close(options: CloseOptions = {}): void {
     if (this.closing) return;
     this.closing = true;
     if (options.graceMs !== undefined) this.#graceMs = options.graceMs;
     this.#listener?.close();
-    for (const c of this.#connections) c.closeIfIdle();
+    for (const c of this.#connections) c.closeForShutdown();
     for (const hook of this.#hooks) this.#callHook(hook);
     if (this.connectionCount === 0) this.#empty.wake();
   }

@@ -81,4 +81,27 @@ describe("graceful shutdown", () => {
     await busyClosed;
     expect(events).toEqual(["slow: finally"]);
   });
+
+  it("closes a connection whose next request head is still arriving, without waiting out the grace period", async () => {
+    const s = await startServer(app);
+    const partial = await rawSocket(s.port);
+    const received: Buffer[] = [];
+    partial.on("data", (d: Buffer) => received.push(d));
+    const closed = new Promise<void>((r) => partial.on("close", () => r()));
+    // A first request answered, then half of the next head.
+    await new Promise<void>((r) => {
+      partial.once("data", () => r());
+      partial.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    });
+    partial.write("GET / HTTP/1.1\r\nHost: a\r\n");
+    await new Promise((r) => setTimeout(r, 50)); // the half head has reached the server
+
+    const t0 = performance.now();
+    await Promise.all([closed, s.stop(30_000)]);
+    expect(performance.now() - t0).toBeLessThan(5_000); // neither the 30 s grace period nor the 10 s headers timeout
+    const reader = new ResponseReader();
+    for (const d of received) reader.push(d);
+    expect(reader.responses).toHaveLength(1); // the half request got no response
+    expect(s.server.connectionCount).toBe(0);
+  });
 });
