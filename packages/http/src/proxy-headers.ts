@@ -79,8 +79,8 @@ class TrustedProxies {
   /** Whether the peer of `req` is trusted. */
   trustsPeer(req: Request): boolean {
     if (this.#any) return true;
-    // Decided by the listener, never by a missing address: a TCP peer's
-    // address reads as undefined once it has reset the connection.
+    // Decided by the listener, never by a missing address: a TCP peer that
+    // reset its connection before it was accepted has no address.
     if (req.unixSocket) return this.#unix;
     const address = req.remoteAddress;
     return address !== undefined && this.trusts(address);

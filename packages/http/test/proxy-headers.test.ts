@@ -148,11 +148,13 @@ describe("proxyHeaders", () => {
     } finally {
       await s.stop();
     }
-    // On loopback the reset has arrived by the time the handler runs, so the
-    // peer address reads as undefined (the case this guards; trusting a
-    // missing address as a Unix socket failed every run here).
+    // On loopback the reset has arrived by the time the handler runs. The
+    // listener reads the peer address at accept, so the handler still sees
+    // it; a peer that reset before it was accepted has none, and trusting
+    // that as a Unix socket (the old rule) let 6.6.6.6 through every run.
     expect(seen.length).toBeGreaterThan(0);
     expect(seen).not.toContain("6.6.6.6");
+    for (const address of seen) if (address !== undefined) expect(address).toBe("127.0.0.1");
   });
 
   test('"*" trusts every peer', async () => {

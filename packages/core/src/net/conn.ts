@@ -319,6 +319,12 @@ export class Conn implements Flushable {
     this.removeListeners();
   }
 
+  /** @internal the socket was destroyed before this Conn listened (it failed with `error`, if any). */
+  socketGone(error: Error | null): void {
+    if (error !== null) this.handleError(error);
+    this.handleClose();
+  }
+
   /** After our own close: a task blocked in `recv` fails now, and so does every later read. */
   private closeReads(): void {
     if (this.closedHere) return;

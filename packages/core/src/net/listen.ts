@@ -119,10 +119,22 @@ export class Listener {
 
   private wrap(socket: Socket): Conn {
     if (this.options.noDelay !== false) socket.setNoDelay(true);
-    return new Conn(socket, this.kernel, this.options);
+    socket.off("error", noop);
+    const conn = new Conn(socket, this.kernel, this.options);
+    // A plain socket waits in the backlog unread (pauseOnConnect), so what
+    // the peer sent and a reset after it reach the Conn in order. A TLS one
+    // has been reading for its handshake: if it died waiting, say so now, or
+    // a recv would wait for events that have already been emitted.
+    if (socket.isPaused()) socket.resume();
+    if (socket.destroyed) conn.socketGone(socket.errored);
+    return conn;
   }
 
   private readonly onConnection = (socket: Socket): void => {
+    // Node keeps the peer address once it has been read: read it now, so
+    // `remoteAddress`, `remotePort` and the `remote` of log lines still name
+    // the peer after it has reset the connection (uvicorn reads it here too).
+    void socket.remoteAddress;
     // Until a Conn owns it, a socket error must not crash the process.
     const a = this.acceptor;
     if (a !== null) {
@@ -149,7 +161,7 @@ class Listen extends Instruction<Listener> {
   }
   enter(task: Task<unknown>): Teardown {
     const o = this.options;
-    const server = o.tls ? createTlsServer({ ...o.tls, allowHalfOpen: true } as TlsOptions) : createServer({ allowHalfOpen: true });
+    const server = o.tls ? createTlsServer({ ...o.tls, allowHalfOpen: true } as TlsOptions) : createServer({ allowHalfOpen: true, pauseOnConnect: true });
     const onError = (err: NodeJS.ErrnoException) => {
       server.off("listening", onListening);
       task.fail(new SkeinError("SKEIN_ERR_LISTEN", `cannot listen on ${this.description.slice(7, -1)}: ${err.code ?? err.message}`, { cause: err }));

@@ -2,11 +2,12 @@ import { execFileSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync } from "node:fs";
 import net from "node:net";
+import tls from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import {
-  cancel, connect, ConnectError, ConnectionClosedError, ConnectionResetError, Event, ProtocolError, run, sleep, spawn, TimeoutError, wait, type Conn,
+  cancel, connect, ConnectError, ConnectionClosedError, ConnectionResetError, Event, listen, ProtocolError, run, sleep, spawn, TimeoutError, wait, type Conn,
 } from "@skein/core";
 import { rawClient, startServer } from "./support.js";
 
@@ -167,6 +168,32 @@ describe("Conn over TCP", () => {
       expect(results[1]).toBeInstanceOf(ConnectionResetError);
       expect((results[1] as ConnectionResetError).code).toBe("SKEIN_ERR_CONN_RESET");
       yield* cancel(server.task);
+    });
+  });
+
+  test("a connection the peer reset while it waited to be accepted gives its data, then ends, and still names its peer", async () => {
+    await run(function* () {
+      const listener = yield* listen({ port: 0 });
+      const client = yield* wait(rawClient(listener.address.port));
+      const clientPort = client.socket.localPort;
+      client.socket.on("error", () => {});
+      client.socket.write("bye");
+      yield* sleep(20);
+      client.socket.resetAndDestroy();
+      yield* sleep(50); // the data and the reset have both arrived
+      const conn = yield* listener.accept();
+      expect(String(yield* conn.recv({ timeoutMs: 2000 }))).toBe("bye");
+      // Read after the reset, Linux reports the end of the stream (EOF),
+      // not ECONNRESET; either is an end, and it must come, not a hang.
+      let end: unknown;
+      try {
+        end = yield* conn.recv({ timeoutMs: 2000 });
+      } catch (e) {
+        end = e;
+      }
+      if (!(end instanceof ConnectionResetError)) expect(end).toEqual(Buffer.alloc(0));
+      expect([conn.remoteAddress, conn.remotePort, conn.remote]).toEqual(["127.0.0.1", clientPort, `127.0.0.1:${clientPort}`]);
+      listener.close();
     });
   });
 
@@ -464,10 +491,7 @@ describe("Conn over Unix sockets and TLS", () => {
   });
 
   test("serves and connects over TLS", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "skein-tls-"));
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1", "-subj", "/CN=localhost"], { stdio: "ignore" });
-    const key = readFileSync(join(dir, "key.pem"));
-    const cert = readFileSync(join(dir, "cert.pem"));
+    const { key, cert } = selfSigned();
     await run(function* () {
       const server = yield* startServer(echo, { tls: { key, cert } });
       const c = yield* connect({ host: "localhost", port: server.port, tls: { ca: cert } });
@@ -477,4 +501,35 @@ describe("Conn over Unix sockets and TLS", () => {
       yield* cancel(server.task);
     });
   });
+
+  test("a TLS connection that died while it waited to be accepted ends at once instead of hanging", async () => {
+    const { key, cert } = selfSigned();
+    await run(function* () {
+      const listener = yield* listen({ port: 0, tls: { key, cert } });
+      const raw = net.connect(listener.address.port, "127.0.0.1");
+      raw.on("error", () => {});
+      const client = tls.connect({ socket: raw, ca: cert, servername: "localhost" });
+      client.on("error", () => {});
+      yield* wait(once(client, "secureConnect"));
+      yield* sleep(20); // the server has finished its handshake: the socket waits in the backlog
+      raw.resetAndDestroy();
+      yield* sleep(50);
+      const conn = yield* listener.accept();
+      let end: unknown;
+      try {
+        end = yield* conn.recv({ timeoutMs: 2000 });
+      } catch (e) {
+        end = e;
+      }
+      if (!(end instanceof ConnectionResetError)) expect(end).toEqual(Buffer.alloc(0));
+      listener.close();
+    });
+  });
 });
+
+/** A throwaway self-signed certificate for localhost. */
+function selfSigned(): { key: Buffer; cert: Buffer } {
+  const dir = mkdtempSync(join(tmpdir(), "skein-tls-"));
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1", "-subj", "/CN=localhost"], { stdio: "ignore" });
+  return { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) };
+}
