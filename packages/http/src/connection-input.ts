@@ -57,7 +57,7 @@ export const READ_BODY = 3;
 const F_READER_DONE = 1;
 const F_CLOSE_AFTER = 2;
 const F_TAKEN_OVER = 4;
-const F_CONTINUE_SENT = 8;
+const F_CONTINUE_DONE = 8;
 
 /** The rarely used part of a connection's state. */
 class Rare {
@@ -115,11 +115,12 @@ export abstract class ConnectionInput implements ParserEvents {
   protected set takenOver(v: boolean) {
     this.flags = v ? this.flags | F_TAKEN_OVER : this.flags & ~F_TAKEN_OVER;
   }
-  protected get continueSent(): boolean {
-    return (this.flags & F_CONTINUE_SENT) !== 0;
+  /** A 100 Continue was sent for the current request, or can no longer be (its final response has begun). */
+  protected get continueDone(): boolean {
+    return (this.flags & F_CONTINUE_DONE) !== 0;
   }
-  protected set continueSent(v: boolean) {
-    this.flags = v ? this.flags | F_CONTINUE_SENT : this.flags & ~F_CONTINUE_SENT;
+  protected set continueDone(v: boolean) {
+    this.flags = v ? this.flags | F_CONTINUE_DONE : this.flags & ~F_CONTINUE_DONE;
   }
   protected extra(): Rare {
     return (this.rare ??= new Rare());
@@ -323,8 +324,13 @@ export abstract class ConnectionInput implements ParserEvents {
     // llhttp accepts any codings ending in chunked ("gzip, chunked"); the
     // server decodes chunked only, so anything more is 501 (RFC 9112 §6.1),
     // as h11 and Go answer, rather than handing the app still-coded bytes.
+    // Codings that do not end in chunked leave the body's length unknown:
+    // 400 (RFC 9112 §6.3, rule 4).
     const te = head.transferEncodingIndex;
     if (te >= 0 && ((head.flags & HEAD_MULTIPLE_TRANSFER_ENCODING) !== 0 || !head.valueIs(te, "chunked"))) {
+      if ((head.flags & HEAD_MULTIPLE_TRANSFER_ENCODING) === 0 && !endsInChunked(head.value(te))) {
+        throw new HttpError("HTTP_ERR_BAD_TRANSFER_ENCODING", "the final transfer coding of a request must be chunked");
+      }
       throw new HttpError("HTTP_ERR_UNSUPPORTED_TRANSFER_CODING", "only Transfer-Encoding: chunked is supported");
     }
     let expectContinue = false;
@@ -366,4 +372,10 @@ export abstract class ConnectionInput implements ParserEvents {
     this.readKind = kind;
     this.readDeadline = deadline;
   }
+}
+
+/** True when the last coding of a Transfer-Encoding value is `chunked`. */
+function endsInChunked(value: string): boolean {
+  const last = value.slice(value.lastIndexOf(",") + 1);
+  return last.trim().toLowerCase() === "chunked";
 }

@@ -31,7 +31,7 @@ import { CONTINUE_BYTES } from "./constants.js";
 import { boxed, drive, NOT_STARTED, SCRUB } from "./drive.js";
 import { errorResponse } from "./error-responses.js";
 import { HttpError } from "./errors.js";
-import type { MessageHead } from "./llhttp/head.js";
+import { HEAD_HAS_TRANSFER_ENCODING, type MessageHead } from "./llhttp/head.js";
 import { Output } from "./output.js";
 import { Prepared } from "./prepared.js";
 import { ServerRequest, type RequestHost } from "./request.js";
@@ -269,7 +269,7 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
   #respond(req: ServerRequest): number {
     this.current = req;
     this.#served++;
-    this.continueSent = false;
+    this.continueDone = false;
     this.wakeRoom();
     const res = new ServerResponse(this, req);
     let result: unknown;
@@ -357,9 +357,15 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     const clientError = e instanceof HttpError && e.status >= 400 && e.status < 500;
     if (!clientError) this.ctx.log(`skein http: ${req.method} ${req.target} from ${this.conn.remote} failed`, e);
     if (res.headersSent) {
-      // Too late for a status: the client sees a truncated response.
-      this.out.close();
-      this.conn.abort();
+      // Too late for a status. Earlier responses and what this one wrote
+      // still go out, then the connection closes (closeAfter): the client
+      // sees this response end before its Content-Length or last chunk. A
+      // body delimited by the close has no such mark: a reset says it.
+      if (res.endsAtClose) {
+        this.out.flush();
+        this.conn.flush();
+        this.conn.abort();
+      }
       return;
     }
     const status = e instanceof HttpError && e.status > 0 ? e.status : 500;
@@ -377,12 +383,22 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
 
   /** @internal */
   connectionMode(req: ServerRequest, wantsClose: boolean): ConnectionMode {
+    // Called as the final response's head is written: no 100 after it (RFC 9110 §15.2).
+    if (req === this.current) this.continueDone = true;
     const max = this.ctx.limits.maxRequestsPerConnection;
     if (wantsClose || !req.head.keepAlive || this.ctx.closing || req.head.upgrade || !req.bodyComplete || (max > 0 && this.#served >= max)) {
       this.closeAfter = true;
       return "close";
     }
-    return req.head.versionMinor === 0 ? "keep-alive" : "keep";
+    if (req.head.versionMinor === 0) {
+      // An HTTP/1.0 message with Transfer-Encoding has faulty framing: answer, then close (RFC 9112 §6.1).
+      if ((req.head.flags & HEAD_HAS_TRANSFER_ENCODING) !== 0) {
+        this.closeAfter = true;
+        return "close";
+      }
+      return "keep-alive";
+    }
+    return "keep";
   }
 
   /** @internal */
@@ -418,8 +434,8 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
 
   /** @internal answers `Expect: 100-continue` when the handler first waits for the body */
   willRead(req: ServerRequest): void {
-    if (!req.expectContinue || this.continueSent || req !== this.current || this.takenOver) return;
-    this.continueSent = true;
+    if (!req.expectContinue || this.continueDone || req !== this.current || this.takenOver) return;
+    this.continueDone = true;
     this.out.bytes(CONTINUE_BYTES);
   }
 

@@ -19,6 +19,8 @@ export const HTTP_ERROR_STATUS = {
   HTTP_ERR_INVALID_HOST: 400,
   /** A Transfer-Encoding other than exactly `chunked`, e.g. `gzip, chunked` (RFC 9112 §6.1). */
   HTTP_ERR_UNSUPPORTED_TRANSFER_CODING: 501,
+  /** A request Transfer-Encoding whose final coding is not `chunked`: its body length cannot be known (RFC 9112 §6.3). */
+  HTTP_ERR_BAD_TRANSFER_ENCODING: 400,
   /** An Expect field other than `100-continue` (RFC 9110 §10.1.1). */
   HTTP_ERR_EXPECTATION_FAILED: 417,
   /** The connection ended in the middle of a request. */

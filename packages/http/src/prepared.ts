@@ -50,6 +50,11 @@ export class Prepared implements Operation<Prepared>, Iterator<unknown, Prepared
   constructor(status: number, contentType: string, body: string | Uint8Array, fields: SerializedFields, reusable: boolean) {
     if (!isValidStatus(status) || status < 200) throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `invalid status ${String(status)} for a prepared response`);
     if (isBodiless(status) && body.length > 0) throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `a ${status} response cannot have a body (RFC 9110 §6.4.1)`);
+    if (fields.contentLength >= 0 && !isBodiless(status)) {
+      // A wrong length would make the client read into (or swallow) the next response.
+      const n = typeof body === "string" ? Buffer.byteLength(body, "utf8") : body.length;
+      if (n !== fields.contentLength) throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `Content-Length ${fields.contentLength} does not match the ${n}-byte body`);
+    }
     this.status = status;
     this.contentType = contentType;
     this.body = body;

@@ -135,16 +135,19 @@ export abstract class BaseRequest implements Request {
       this.#query = lastQuery;
       return;
     }
-    if (t.charCodeAt(0) !== 0x2f && t.includes("://")) {
-      // absolute-form (RFC 9112 §3.2.2): keep only path and query.
-      try {
-        const url = new URL(t);
-        this.#path = url.pathname;
-        this.#query = url.search.slice(1);
-        return;
-      } catch {
-        // not a URL after all: an opaque path
-      }
+    const scheme = t.charCodeAt(0) === 0x2f ? -1 : t.indexOf("://");
+    if (scheme > 0) {
+      // absolute-form (RFC 9112 §3.2.2): path and query exactly as sent, as
+      // for origin-form. (WHATWG URL parsing would resolve `..` and `%2e%2e`
+      // and turn `\` into `/`: `http://a/public/%2e%2e/admin` must not
+      // reach the handler as `/admin` when `/public/%2e%2e/admin` does not.)
+      let end = scheme + 3;
+      while (end < t.length && t.charCodeAt(end) !== 0x2f && t.charCodeAt(end) !== 0x3f) end++;
+      const q = t.indexOf("?", end);
+      const path = q < 0 ? t.slice(end) : t.slice(end, q);
+      this.#path = path === "" ? "/" : path;
+      this.#query = q < 0 ? "" : t.slice(q + 1);
+      return;
     }
     const q = t.indexOf("?");
     this.#path = lastPath = q < 0 ? t : t.slice(0, q);

@@ -26,7 +26,7 @@ export interface ResponseHost {
   readonly writeBlocked: boolean;
   /** Waits until the client has read enough (bounded by the write-stall timeout). */
   backpressure(): Operation<void>;
-  /** Decides keep-alive for this response (and remembers to close after it). */
+  /** Called as the head of the final response is written: decides keep-alive (and remembers to close after it). */
   connectionMode(req: ServerRequest, wantsClose: boolean): ConnectionMode;
 }
 
@@ -66,6 +66,11 @@ export class ServerResponse extends PreparedFastPaths implements Response {
     return this.state >= RESPONSE_STATE.STREAMING;
   }
 
+  /** @internal the body is delimited by closing the connection: a client cannot tell it was cut short */
+  get endsAtClose(): boolean {
+    return this.#framing === FRAMING.CLOSE;
+  }
+
   /** Sets status and fields; the head is written by the first `write` or `end`. */
   start(status: number, headers?: HeaderInit): void {
     if (this.state !== RESPONSE_STATE.IDLE) throw stateError("start() called twice or after the response began");
@@ -81,7 +86,12 @@ export class ServerResponse extends PreparedFastPaths implements Response {
   *write(chunk: string | Uint8Array): Generator<unknown, void, any> {
     if (this.state === RESPONSE_STATE.ENDED) throw stateError("write() after end()");
     if (this.state === RESPONSE_STATE.IDLE) this.start(200);
-    if (this.state === RESPONSE_STATE.STARTED) this.#writeHead(true, 0);
+    if (this.state === RESPONSE_STATE.STARTED) {
+      if (isBodiless(this.status) && (typeof chunk === "string" ? chunk.length : chunk.byteLength) > 0) {
+        throw stateError(`a ${this.status} response has no body (RFC 9110 §6.4.1)`);
+      }
+      this.#writeHead(true, 0);
+    }
     this.#writeBody(chunk);
     if (this.#host.writeBlocked) yield* this.#host.backpressure();
   }
@@ -92,12 +102,14 @@ export class ServerResponse extends PreparedFastPaths implements Response {
     if (this.state === RESPONSE_STATE.IDLE) this.start(200);
     if (this.state === RESPONSE_STATE.STARTED) {
       const length = chunk === undefined ? 0 : typeof chunk === "string" ? Buffer.byteLength(chunk, "utf8") : chunk.length;
+      // Refused before the head is written, so a 500 can still go out instead.
+      if (length > 0 && isBodiless(this.status)) throw stateError(`a ${this.status} response has no body (RFC 9110 §6.4.1)`);
       this.#writeHead(false, length);
       if (chunk !== undefined) this.#writeBody(chunk);
     } else {
       if (chunk !== undefined) this.#writeBody(chunk);
       if (this.#framing === FRAMING.CHUNKED && !this.#headOnly) this.#host.out.latin1(LAST_CHUNK);
-      else if (this.#framing === FRAMING.LENGTH && this.#remaining > 0) {
+      else if (this.#framing === FRAMING.LENGTH && this.#remaining > 0 && !this.#headOnly) {
         this.state = RESPONSE_STATE.ENDED;
         throw new HttpError("HTTP_ERR_CONTENT_LENGTH_MISMATCH", `response ended ${this.#remaining} bytes short of its Content-Length`);
       }
@@ -119,7 +131,8 @@ export class ServerResponse extends PreparedFastPaths implements Response {
     let framing: number;
     if (isBodiless(this.status)) framing = FRAMING.NONE;
     else if (fields.contentLength >= 0) {
-      if (!streaming && length !== fields.contentLength) {
+      // A response to HEAD may declare the length its GET would have (RFC 9110 §9.3.2).
+      if (!streaming && length !== fields.contentLength && !(this.#headOnly && length === 0)) {
         throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `end() with ${length} bytes but Content-Length is ${fields.contentLength}`);
       }
       framing = FRAMING.LENGTH;

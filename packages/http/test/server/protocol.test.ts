@@ -38,6 +38,27 @@ const router = new Router()
   })
   .get("/close", function* (_req: Request, res: Response) {
     return res.text(200, "bye", { connection: "close" });
+  })
+  .get("/short", function* (_req: Request, res: Response) {
+    res.start(200, { "content-length": "10" });
+    yield* res.write("abc");
+    res.end(); // 7 bytes short: throws
+  })
+  .get("/no-content-with-body", function* (_req: Request, res: Response) {
+    res.start(204);
+    res.end("body!");
+  })
+  .get("/declared-length", function* (_req: Request, res: Response) {
+    res.start(200, { "content-length": "5" });
+    res.end(); // fine for HEAD only
+  })
+  .get("/wrong-prepared-length", function* (_req: Request, res: Response) {
+    return res.text(200, "hello world", { "content-length": "2" });
+  })
+  .post("/write-then-read", function* (req: Request, res: Response) {
+    res.start(200, { "content-type": "text/plain" });
+    yield* res.write("head-sent;");
+    res.end(`body=${yield* req.text()}`);
   });
 
 let s: Running;
@@ -182,6 +203,57 @@ describe("pipelining", () => {
   });
 });
 
+describe("a response that fails part-way", () => {
+  it("still delivers the earlier pipelined responses and what it wrote, then closes (no reset)", async () => {
+    const r = await exchange(s.port, "GET /hello HTTP/1.1\r\nHost: a\r\n\r\nGET /short HTTP/1.1\r\nHost: a\r\n\r\n");
+    expect(r.responses[0]!.body).toBe("Hello, World!");
+    expect(r.raw).toMatch(/\r\ncontent-length: 10\r\n[^]*\r\n\r\nabc$/);
+    expect(r.closed).toBe(true);
+  });
+
+  it("refuses a body on a 204 before writing its head, so a 500 goes out instead", async () => {
+    const r = await exchange(s.port, "GET /hello HTTP/1.1\r\nHost: a\r\n\r\nGET /no-content-with-body HTTP/1.1\r\nHost: a\r\n\r\n");
+    expect(r.responses.map((x) => x.status)).toEqual([200, 500]);
+    expect(r.raw).not.toContain("204");
+    expect(r.closed).toBe(true);
+  });
+
+  it("refuses a prepared response whose Content-Length field disagrees with its body (500, not a split response)", async () => {
+    const r = await exchange(s.port, "GET /wrong-prepared-length HTTP/1.1\r\nHost: a\r\n\r\nGET /hello HTTP/1.1\r\nHost: a\r\n\r\n");
+    expect(r.responses.map((x) => x.status)).toEqual([500]);
+    expect(r.raw).not.toContain("hello world");
+  });
+
+  it("lets a response to HEAD declare the length its GET would have, without a body", async () => {
+    const r = await exchange(s.port, "HEAD /declared-length HTTP/1.1\r\nHost: a\r\n\r\nGET /hello HTTP/1.1\r\nHost: a\r\n\r\n", { count: 2, headIndexes: [0] });
+    expect(r.responses.map((x) => [x.status, x.header("content-length"), x.body])).toEqual([[200, "5", ""], [200, "13", "Hello, World!"]]);
+  });
+});
+
+describe("framing rules", () => {
+  it("answers an HTTP/1.0 request with Transfer-Encoding, then closes (RFC 9112 §6.1)", async () => {
+    const r = await exchange(s.port, "POST /echo HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /hello HTTP/1.0\r\n\r\n");
+    expect(r.responses.map((x) => [x.body, x.header("connection")])).toEqual([["POST /echo - [abc]", "close"]]);
+    expect(r.closed).toBe(true);
+  });
+
+  it("answers 400 to request codings that do not end in chunked, 501 to codings before chunked", async () => {
+    const gzip = await exchange(s.port, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nabc");
+    expect(gzip.responses.map((x) => x.status)).toEqual([400]);
+    const before = await exchange(s.port, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
+    expect(before.responses.map((x) => x.status)).toEqual([501]);
+  });
+
+  it("routes an absolute-form target by its path as sent, with no dot-segment removal (as origin-form)", async () => {
+    const r = await exchange(s.port, [
+      "GET http://a/x/%2e%2e/hello HTTP/1.1\r\nHost: a\r\n\r\n",
+      "GET http://a/x/../hello HTTP/1.1\r\nHost: a\r\n\r\n",
+      "POST http://a:80/echo?q=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+    ], { count: 3 });
+    expect(r.responses.map((x) => [x.status, x.body])).toEqual([[404, "Not Found\n"], [404, "Not Found\n"], [200, "POST http://a:80/echo?q=1 - []"]]);
+  });
+});
+
 describe("Expect: 100-continue", () => {
   it("sends 100 Continue when the handler reads the body, then the response", async () => {
     const socket = await rawSocket(s.port);
@@ -209,6 +281,22 @@ describe("Expect: 100-continue", () => {
     expect(r.raw).not.toContain("100 Continue");
     expect(r.responses.map((x) => [x.body, x.header("connection")])).toEqual([["ignored", "close"]]);
     expect(r.closed).toBe(true);
+  });
+
+  it("sends no 100 Continue once the final response has begun, even if the handler then reads", async () => {
+    const socket = await rawSocket(s.port);
+    let raw = "";
+    const done = new Promise<void>((resolve) => socket.on("data", (c) => {
+      raw += c.toString("latin1");
+      if (raw.endsWith("0\r\n\r\n")) resolve();
+    }));
+    socket.write("POST /write-then-read HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+    await new Promise((r) => setTimeout(r, 100));
+    socket.write("abc");
+    await done;
+    socket.destroy();
+    expect(raw).not.toContain("100 Continue");
+    expect(raw).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\na\r\nhead-sent;\r\n8\r\nbody=abc\r\n0\r\n\r\n$/);
   });
 
   it("answers 417 to any other expectation", async () => {
