@@ -17,6 +17,13 @@ export interface Clock {
   idle?(): void;
 }
 
+/**
+ * The longest delay a Node timer takes (2^31 - 1 ms, about 24.8 days): a
+ * longer one fires after 1 ms, with a warning. A later deadline (or
+ * `Infinity`) is reached by waking at this distance and arming again.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The real monotonic clock, driving one Node timer at a time. */
 export class RealClock implements Clock {
   private timer: NodeJS.Timeout | undefined;
@@ -40,7 +47,7 @@ export class RealClock implements Clock {
     if (this.timer !== undefined && this.armedAt <= at) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.armedAt = at;
-    this.timer = setTimeout(this.fire, Math.max(0, Math.ceil(at - this.now())));
+    this.timer = setTimeout(this.fire, Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(at - this.now()))));
   }
 
   cancelWake(): void {

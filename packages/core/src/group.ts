@@ -18,7 +18,10 @@ export class Group {
   spawn<T>(op: Operation<T> | (() => Operation<T>), options?: SpawnOptions): Instruction<Task<T>> {
     return new Spawn(op, options, this.task);
   }
-  /** Cancels every member still running (and the group body). */
+  /**
+   * Cancels every member still running and the group body. If the body had
+   * not returned yet, `group()` throws `TaskCancelledError` (it has no result).
+   */
   cancel(): void {
     this.task.cancel();
   }

@@ -17,7 +17,7 @@ import { Cancelled, KernelError } from "./errors.js";
 import { copiesLoaded, duplicateCoreError, foreignYieldError, Instruction, isForeignInstruction, isIterableOperation, type Operation } from "./operation.js";
 import { Ring } from "./ring.js";
 import { running, STEP_BUDGET } from "./running.js";
-import { CancelScope, enclosingShield, pendingCancellation } from "./scope-state.js";
+import { CancelScope, enclosingShield, outerCancellation, pendingCancellation } from "./scope-state.js";
 import {
   DONE,
   ENTERING,
@@ -402,10 +402,21 @@ export class Kernel {
     this.complete(task);
   }
 
+  /** Finishes `task`, then each ancestor that was only waiting for it (a loop: task trees may be deep). */
   private complete(task: Task<unknown>): void {
+    for (;;) {
+      const parent = this.completeOne(task);
+      if (parent === null || parent.st !== WAITING_CHILDREN || parent.firstChild !== null) return;
+      task = parent;
+    }
+  }
+
+  /** Finishes one task; returns its parent. */
+  private completeOne(task: Task<unknown>): Task<unknown> | null {
     const errors = task.childErrors;
     if (errors !== null) {
-      if (task.failed && !(task.outcome instanceof Cancelled)) errors.unshift(task.outcome);
+      // The body may have joined a failed child and rethrown its error: one error, not two copies.
+      if (task.failed && !(task.outcome instanceof Cancelled) && !errors.includes(task.outcome)) errors.unshift(task.outcome);
       task.failed = true;
       task.outcome = errors.length === 1 ? errors[0] : new AggregateError(errors, `${errors.length} tasks under ${task.name} failed`);
       task.childErrors = null;
@@ -442,7 +453,7 @@ export class Kernel {
       else siblingsErrors.push(task.outcome);
       this.cancelTask(parent);
     }
-    if (parent !== null && parent.st === WAITING_CHILDREN && parent.firstChild === null) this.complete(parent);
+    return parent;
   }
 
   private settleJoiner(j: JoinLike, task: Task<unknown>): boolean {
@@ -469,14 +480,37 @@ export class Kernel {
     if (!outer && !this.draining) this.drain();
   }
 
-  private markCancelled(task: Task<unknown>): void {
-    if (task.st === DONE) return;
-    if (!task.cancelled) {
-      task.cancelled = true;
-      task.cancelHint = true;
+  /**
+   * Marks `root` and its descendants (but not those under an open shield)
+   * cancelled, and aborts each suspended one after its children. A walk over
+   * the sibling links, not recursion: task trees may be deep.
+   */
+  private markCancelled(root: Task<unknown>): void {
+    if (root.st === DONE) return;
+    let t = root;
+    for (;;) {
+      if (!t.cancelled) {
+        t.cancelled = true;
+        t.cancelHint = true;
+      }
+      const child = unshieldedFrom(t.firstChild);
+      if (child !== null) {
+        t = child;
+        continue;
+      }
+      // A leaf: abort it and every ancestor whose children are all done, up
+      // to one with a sibling still to visit.
+      for (;;) {
+        if (t.st === SUSPENDED) this.abort(t);
+        if (t === root) return;
+        const sibling = unshieldedFrom(t.nextSibling);
+        if (sibling !== null) {
+          t = sibling;
+          break;
+        }
+        t = t.parent!;
+      }
     }
-    for (let c = task.firstChild; c !== null; c = c.nextSibling) if (c.shieldedBy === null) this.markCancelled(c);
-    if (task.st === SUSPENDED) this.abort(task);
   }
 
   /** Cancels one scope of a task (a deadline passed). */
@@ -525,6 +559,16 @@ export class Kernel {
       }
     }
     return new Cancelled(task, task.hardCancel ? "task was cancelled (grace period over)" : "task was cancelled");
+  }
+
+  /**
+   * What a deadline scope that caught its own Cancelled must throw instead
+   * of converting it (TimeoutError, `undefined`): the Cancelled of a
+   * cancellation outside it that reaches it, or null when there is none.
+   */
+  supersede(scope: CancelScope): Cancelled | null {
+    const outer = outerCancellation(scope);
+    return outer === null ? null : this.deliver(scope.task, outer);
   }
 
   /** Opens a cancel scope on the running task (used by timeout, moveOnAfter, shield). */
@@ -581,6 +625,12 @@ export class Kernel {
     if (this.timers.size > 0) this.clock.wakeAt(this.timers.nextAt, this.onWake);
     this.drain();
   };
+}
+
+/** The first task from `t` along the sibling list that no open shield protects, or null. */
+function unshieldedFrom(t: Task<unknown> | null): Task<unknown> | null {
+  while (t !== null && t.shieldedBy !== null) t = t.nextSibling;
+  return t;
 }
 
 const FINISHED: Iterator<unknown, unknown, unknown> = {

@@ -38,6 +38,24 @@ export function pendingCancellation(task: Task<unknown>): CancelScope | Task<unk
   return null;
 }
 
+/**
+ * A cancellation outside `scope` that reaches it (not behind a shield), or
+ * null: an enclosing cancelled scope, or the task's own cancellation, even if
+ * already delivered (cleanup under a cancelled task is still cancelled).
+ * When `scope` is cancelled too, the outer one wins: a timeout does not turn
+ * a cancellation from outside into its own TimeoutError or `undefined`
+ * (trio's rule: a scope catches its Cancelled only when no enclosing
+ * cancellation is visible to it).
+ */
+export function outerCancellation(scope: CancelScope): CancelScope | Task<unknown> | null {
+  if (scope.shield) return null;
+  for (let s = scope.parent; s !== null; s = s.parent) {
+    if (s.cancelled) return s;
+    if (s.shield) return null;
+  }
+  return scope.task.cancelled ? scope.task : null;
+}
+
 /** The innermost open shield among `scope` and its enclosing scopes, or null. */
 export function enclosingShield(scope: CancelScope | null): CancelScope | null {
   for (let s = scope; s !== null; s = s.parent) if (s.shield) return s;

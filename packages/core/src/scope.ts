@@ -22,7 +22,7 @@ export function* timeout<T>(ms: number, op: Operation<T>): Generator<unknown, T,
   try {
     return yield* op;
   } catch (e) {
-    if (e instanceof Cancelled && e.scope === scope) throw new TimeoutError(ms);
+    if (e instanceof Cancelled && e.scope === scope) throw kernel.supersede(scope) ?? new TimeoutError(ms);
     throw e;
   } finally {
     kernel.closeScope(scope);
@@ -44,7 +44,11 @@ export function* moveOnAfter<T>(ms: number, op: Operation<T>): Generator<unknown
   try {
     return yield* op;
   } catch (e) {
-    if (e instanceof Cancelled && e.scope === scope) return undefined;
+    if (e instanceof Cancelled && e.scope === scope) {
+      const outer = kernel.supersede(scope);
+      if (outer !== null) throw outer;
+      return undefined;
+    }
     throw e;
   } finally {
     kernel.closeScope(scope);

@@ -139,4 +139,50 @@ describe("timeouts and shields", () => {
     }, { clock: virtual() });
     expect(err).toBeInstanceOf(TimeoutError);
   });
+
+  test("a cancellation from outside wins over an inner deadline that passes during cleanup: the task ends cancelled, no TimeoutError", async () => {
+    const out = await run(function* () {
+      const worker = yield* spawn(function* () {
+        yield* timeout(1000, (function* () {
+          try {
+            yield* sleep(1e9);
+          } finally {
+            yield* sleep(50); // cleanup, still inside the timed region
+          }
+        })());
+      }, { name: "worker" });
+      const sibling = yield* spawn(function* () {
+        yield* sleep(5000);
+        return "sibling finished";
+      });
+      yield* sleep(990);
+      yield* cancel(worker); // the deadline passes during the worker's cleanup
+      return [worker.isCancelled, yield* sibling];
+    }, { clock: virtual() });
+    expect(out).toEqual([true, "sibling finished"]);
+  });
+
+  test("a pending task cancellation is not turned into the inner timeout's TimeoutError or moveOnAfter's undefined", async () => {
+    for (const scoped of [(op: Operation<void>) => timeout(100, op), (op: Operation<void>) => moveOnAfter(100, op)]) {
+      const seen: unknown[] = [];
+      await run(function* () {
+        const worker = yield* spawn(function* () {
+          try {
+            // The deadline passes inside the shield (100), the task is cancelled at 120, the shield closes at 150.
+            yield* scoped((function* () {
+              yield* shield(sleep(150));
+              yield* sleep(1e9);
+            })());
+            seen.push("moved on");
+          } catch (e) {
+            seen.push((e as Error).name);
+            throw e;
+          }
+        });
+        yield* sleep(120);
+        yield* cancel(worker);
+      }, { clock: virtual() });
+      expect(seen).toEqual(["Cancelled"]);
+    }
+  });
 });

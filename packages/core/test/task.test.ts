@@ -325,4 +325,39 @@ describe("tasks", () => {
       t.cancel();
     }, { clock: virtual() });
   });
+
+  test("a child error the parent joined and rethrew is reported once, not as an AggregateError of itself twice", async () => {
+    const err = await run(function* () {
+      const t = yield* spawn(function* () {
+        yield* sleep(1);
+        throw new Error("boom");
+      }, { name: "worker" });
+      try {
+        yield* sleep(100);
+      } finally {
+        yield* join(t); // rethrows boom, which also cancelled this task
+      }
+    }, { clock: virtual() }).catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(AggregateError);
+    expect((err as Error).message).toBe("boom");
+  });
+
+  test("deep task trees complete and cancel without recursion (20,000 levels)", async () => {
+    function* unjoined(depth: number): Generator<unknown, void, any> {
+      if (depth === 0) return yield* sleep(1);
+      yield* spawn(unjoined(depth - 1)); // returns at once: every level waits for its child
+    }
+    await run(unjoined(20_000), { clock: virtual() });
+    function* joined(depth: number): Generator<unknown, void, any> {
+      if (depth === 0) return yield* sleep(1e9);
+      yield* join(yield* spawn(joined(depth - 1)));
+    }
+    const out = await run(function* () {
+      const t = yield* spawn(joined(20_000));
+      yield* sleep(10);
+      yield* cancel(t);
+      return t.isCancelled;
+    }, { clock: virtual() });
+    expect(out).toBe(true);
+  });
 });

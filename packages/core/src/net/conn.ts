@@ -56,6 +56,8 @@ class Recv extends Instruction<Buffer> {
 
 class Drain extends Instruction<void> {
   task: Task<unknown> | null = null;
+  /** The next task waiting for the same drain (several tasks may send on one connection). */
+  nextWaiter: Drain | null = null;
   constructor(private readonly conn: Conn) {
     super();
   }
@@ -66,8 +68,9 @@ class Drain extends Instruction<void> {
     return this.conn.enterDrain(this, task);
   }
   cancel(this: Drain): void {
+    // Unlinked only at the head; one further down is skipped when the drain comes.
     this.task = null;
-    this.conn.drainer = null;
+    if (this.conn.drainer === this) this.conn.drainer = this.nextWaiter;
   }
 }
 
@@ -87,7 +90,8 @@ export class Conn implements Flushable {
   readonly socket: Socket;
   /** @internal */ reader: Recv | null = null;
   private plainRecv: Recv | null = null;
-  /** @internal */ drainer: Drain | null = null;
+  /** @internal tasks waiting in `sendAll` for the socket to drain (a list through `Drain.nextWaiter`) */
+  drainer: Drain | null = null;
   /** @internal */ flushQueued = false;
   private readonly kernel: Kernel;
   private readonly readHwm: number;
@@ -165,8 +169,10 @@ export class Conn implements Flushable {
    */
   recv(options?: RecvOptions & { max?: number }): Operation<Buffer> {
     // The common case — recv() with no options — reuses one instruction per
-    // connection (only one task may read at a time anyway).
-    const op = options === undefined ? (this.plainRecv ??= new Recv(this, Infinity)) : new Recv(this, options.max ?? Infinity);
+    // connection (only one task may read at a time anyway). Not while a task
+    // waits in it: the instruction keeps that task's step state, and a second
+    // reader (refused with a TypeError) must not reset it.
+    const op = options === undefined && this.reader === null ? (this.plainRecv ??= new Recv(this, Infinity)) : new Recv(this, options?.max ?? Infinity);
     return options?.timeoutMs !== undefined ? timeout(options.timeoutMs, op) : op;
   }
 
@@ -391,20 +397,28 @@ export class Conn implements Flushable {
     this.flush();
     if (!this.socket.writableNeedDrain) return task.resume();
     op.task = task;
+    op.nextWaiter = this.drainer;
     this.drainer = op;
     return op.cancel;
   }
 
 
-  /** @internal */ wakeDrainer(): void {
-    const d = this.drainer;
-    if (d === null) return;
+  /** @internal wakes every task waiting in `sendAll` */
+  wakeDrainer(): void {
+    let d = this.drainer;
     this.drainer = null;
-    const task = d.task!;
-    d.task = null;
-    if (this.error !== null) task.fail(this.error);
-    else if (this.socket.destroyed) task.fail(new ConnectionClosedError());
-    else task.resume();
+    while (d !== null) {
+      const task = d.task;
+      const next = d.nextWaiter;
+      d.task = null;
+      d.nextWaiter = null;
+      if (task !== null) {
+        if (this.error !== null) task.fail(this.error);
+        else if (this.socket.destroyed) task.fail(new ConnectionClosedError());
+        else task.resume();
+      }
+      d = next;
+    }
   }
 
   /** Writes everything queued by `send` now, in one write. Called by the kernel. */

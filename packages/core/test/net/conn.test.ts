@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import {
-  cancel, connect, ConnectError, ConnectionClosedError, ConnectionResetError, Event, listen, ProtocolError, run, sleep, spawn, TimeoutError, wait, type Conn,
+  all, cancel, connect, ConnectError, ConnectionClosedError, ConnectionResetError, Event, listen, ProtocolError, run, sleep, spawn, timeout, TimeoutError, wait, type Conn,
 } from "@skein/core";
 import { rawClient, startServer } from "./support.js";
 
@@ -193,6 +193,58 @@ describe("Conn over TCP", () => {
       }
       if (!(end instanceof ConnectionResetError)) expect(end).toEqual(Buffer.alloc(0));
       expect([conn.remoteAddress, conn.remotePort, conn.remote]).toEqual(["127.0.0.1", clientPort, `127.0.0.1:${clientPort}`]);
+      listener.close();
+    });
+  });
+
+  test("several tasks suspended in sendAll on one connection all resume when the peer reads; cancelling one leaves the others", async () => {
+    await run(function* () {
+      const listener = yield* listen({ port: 0 });
+      const client = net.connect({ port: listener.address.port, host: "127.0.0.1" });
+      client.pause(); // the peer does not read yet
+      const conn = yield* listener.accept();
+      const writer = () => (function* () {
+        yield* conn.sendAll(Buffer.alloc(4 * 1024 * 1024, 1)); // far above the 64 KiB mark
+        return "done";
+      })();
+      const a = yield* spawn(writer());
+      const b = yield* spawn(writer());
+      const c = yield* spawn(writer());
+      yield* sleep(50);
+      expect([a.blockedOn, b.blockedOn, c.blockedOn].every((s) => s.startsWith("sendAll("))).toBe(true);
+      c.cancel(); // registered last: the head of the waiting list
+      yield* sleep(0);
+      let received = 0;
+      client.on("data", (d: Buffer) => (received += d.length));
+      client.resume();
+      expect(yield* timeout(3000, all([a, b]))).toEqual(["done", "done"]);
+      conn.close();
+      yield* sleep(50);
+      expect(received).toBeGreaterThanOrEqual(8 * 1024 * 1024);
+      client.destroy();
+      listener.close();
+    });
+  });
+
+  test("a second recv() refused with a TypeError leaves the task already waiting in recv() its data", async () => {
+    await run(function* () {
+      const listener = yield* listen({ port: 0 });
+      const client = yield* connect({ port: listener.address.port });
+      const conn = yield* listener.accept();
+      const first = yield* spawn(function* () {
+        return String(yield* conn.recv());
+      });
+      let refused: unknown;
+      try {
+        yield* conn.recv();
+      } catch (e) {
+        refused = e;
+      }
+      expect(refused).toBeInstanceOf(TypeError);
+      client.send("hello");
+      expect(yield* timeout(2000, first)).toBe("hello");
+      client.close();
+      conn.close();
       listener.close();
     });
   });
