@@ -219,7 +219,7 @@ export abstract class ConnectionInput implements ParserEvents {
   protected *readLoop(): Generator<unknown, void, any> {
     try {
       for (;;) {
-        while (!this.hasRoom()) yield* (this.room ??= new Signal("pipelining room")).wait();
+        if (!this.hasRoom()) yield* this.#waitForRoom();
         let chunk = this.pendingInput;
         if (chunk !== null) {
           this.pendingInput = null;
@@ -234,6 +234,23 @@ export abstract class ConnectionInput implements ParserEvents {
     } catch (e) {
       if (isCancelled(e)) throw e;
       this.onEnd(e);
+    }
+  }
+
+  /**
+   * Stops reading until the handlers catch up. The server, not the client,
+   * is holding the request being received meanwhile: its clock stops, and
+   * starts afresh when reading resumes (else a client that sent a head or
+   * body in time got a 408 for the server's pause).
+   */
+  *#waitForRoom(): Generator<unknown, void, any> {
+    const kind = this.readKind;
+    if (kind === READ_HEAD || kind === READ_BODY) this.setRead(READ_NONE, NO_DEADLINE);
+    while (!this.hasRoom()) yield* (this.room ??= new Signal("pipelining room")).wait();
+    if (kind === READ_HEAD && this.parser !== null && this.parser.inHead) this.startHead();
+    else if (kind === READ_BODY && this.parsing !== null) {
+      this.requestDeadline = this.ctx.deadline(this.ctx.limits.requestTimeoutMs);
+      this.setRead(READ_BODY, this.requestDeadline);
     }
   }
 

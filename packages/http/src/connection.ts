@@ -441,6 +441,12 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
 
   /** @internal */
   *takeover(req: ServerRequest): Generator<unknown, Takeover, any> {
+    // An upgrade request with a body (odd, but allowed): the new protocol
+    // starts after it, so wait for it and drop it, whether it came in the
+    // same read as the head or later.
+    if (req === this.current && !this.takenOver && req.head.upgrade && !req.bodyComplete) {
+      while ((yield* req.read()).length > 0);
+    }
     if (req !== this.current || this.takenOver || !this.readerDone) {
       throw new HttpError("HTTP_ERR_RESPONSE_STATE", "takeover() is only possible once, from the handler of the upgrade request");
     }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sleep } from "@skein/core";
 import type { Request, Response } from "../../src/app.js";
 import { Prepared } from "../../src/prepared.js";
-import { exchange, rawSocket, startServer, type Running } from "../helpers/server.js";
+import { exchange, rawSocket, ResponseReader, startServer, type Running } from "../helpers/server.js";
 
 const hello = Prepared.text(200, "Hello, World!");
 const events: string[] = [];
@@ -13,6 +13,10 @@ function* app(req: Request, res: Response) {
   if (req.path === "/body") {
     const body = yield* req.text();
     return res.text(200, body);
+  }
+  if (req.path === "/pause") {
+    yield* sleep(600); // longer than every read limit of this server
+    return hello;
   }
   if (req.path === "/sleep") {
     try {
@@ -73,6 +77,28 @@ describe("timeouts", () => {
     } finally {
       await strict.stop();
     }
+  });
+
+  it("stops a request's clock while the server, not the client, holds off reading (pipelining look-ahead full)", async () => {
+    // A slow handler, a 70 KB body (past the 64 KiB look-ahead, so reading
+    // pauses), then a head whose rest comes 50 ms later: all within the
+    // limits as far as the client is concerned.
+    const body = "b".repeat(70_000);
+    const socket = await rawSocket(s.port);
+    const reader = new ResponseReader();
+    const three = new Promise<void>((resolve) => {
+      socket.on("data", (d: Buffer) => {
+        reader.push(d);
+        if (reader.responses.length >= 3) resolve();
+      });
+      socket.on("close", () => resolve());
+    });
+    socket.write(`GET /pause HTTP/1.1\r\nHost: a\r\n\r\nPOST /body HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\n\r\n${body}GET /hel`);
+    await new Promise((r) => setTimeout(r, 50));
+    socket.write("lo HTTP/1.1\r\nHost: a\r\n\r\n");
+    await three;
+    socket.destroy();
+    expect(reader.responses.map((x) => [x.status, x.body.length])).toEqual([[200, 13], [200, body.length], [200, 13]]);
   });
 
   it("closes an idle keep-alive connection after keepAliveTimeoutMs", async () => {

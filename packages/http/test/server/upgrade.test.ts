@@ -114,6 +114,28 @@ describe("upgrade", () => {
     }
   });
 
+  it("takes over after an upgrade request's body, whether it came with the head or later (the body is dropped)", async () => {
+    const s = await startServer(app);
+    try {
+      const withBody = "GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: echo\r\nContent-Length: 5\r\n\r\n";
+      for (const pieces of [[withBody + "helloLEFTOVER"], [withBody, "hello", "LEFTOVER"]]) {
+        const socket = await rawSocket(s.port);
+        const switched = collect(socket, (t) => t.endsWith("|"));
+        for (const piece of pieces) {
+          socket.write(piece);
+          await new Promise((r) => setTimeout(r, 30));
+        }
+        const text = await switched;
+        expect(text.startsWith("HTTP/1.1 101 Switching Protocols\r\n")).toBe(true);
+        // Sent later, LEFTOVER reaches the new protocol as data (echoed) rather than as the head.
+        expect(text.endsWith(pieces.length === 1 ? "head:LEFTOVER|" : "head:|")).toBe(true);
+        socket.destroy();
+      }
+    } finally {
+      await s.stop(1000);
+    }
+  });
+
   it("closes after answering an upgrade request the handler did not take over", async () => {
     const s = await startServer(app);
     try {
