@@ -185,13 +185,7 @@ describe("Conn over TCP", () => {
       expect(String(yield* conn.recv({ timeoutMs: 2000 }))).toBe("bye");
       // Read after the reset, Linux reports the end of the stream (EOF),
       // not ECONNRESET; either is an end, and it must come, not a hang.
-      let end: unknown;
-      try {
-        end = yield* conn.recv({ timeoutMs: 2000 });
-      } catch (e) {
-        end = e;
-      }
-      if (!(end instanceof ConnectionResetError)) expect(end).toEqual(Buffer.alloc(0));
+      yield* expectEnd(conn);
       expect([conn.remoteAddress, conn.remotePort, conn.remote]).toEqual(["127.0.0.1", clientPort, `127.0.0.1:${clientPort}`]);
       listener.close();
     });
@@ -566,18 +560,22 @@ describe("Conn over Unix sockets and TLS", () => {
       yield* sleep(20); // the server has finished its handshake: the socket waits in the backlog
       raw.resetAndDestroy();
       yield* sleep(50);
-      const conn = yield* listener.accept();
-      let end: unknown;
-      try {
-        end = yield* conn.recv({ timeoutMs: 2000 });
-      } catch (e) {
-        end = e;
-      }
-      if (!(end instanceof ConnectionResetError)) expect(end).toEqual(Buffer.alloc(0));
+      yield* expectEnd(yield* listener.accept());
       listener.close();
     });
   });
 });
+
+/** The next recv ends the stream (EOF or a reset) within 2 s, rather than hanging. */
+function* expectEnd(conn: Conn) {
+  let end: unknown;
+  try {
+    end = yield* conn.recv({ timeoutMs: 2000 });
+  } catch (e) {
+    end = e;
+  }
+  if (!(end instanceof ConnectionResetError)) expect(end).toEqual(Buffer.alloc(0));
+}
 
 /** A throwaway self-signed certificate for localhost. */
 function selfSigned(): { key: Buffer; cert: Buffer } {
