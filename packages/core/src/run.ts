@@ -55,14 +55,8 @@ export function start<T>(op: Operation<T> | (() => Operation<T>), options: RunOp
     // nothing can ever wake it: report a deadlock instead of hanging.
     const onBeforeExit = () => {
       if (root.isDone) return;
-      const blocked: string[] = [];
-      const walk = (t: Task<unknown>, depth: number) => {
-        blocked.push(`${"  ".repeat(depth)}${t.name}: ${t.blockedOn}`);
-        for (let c = t.firstChild; c !== null; c = c.nextSibling) walk(c, depth + 1);
-      };
-      walk(root, 0);
       process.off("beforeExit", onBeforeExit);
-      reject(new DeadlockError(blocked));
+      reject(new DeadlockError(blockedTasks(root)));
     };
     process.on("beforeExit", onBeforeExit);
     const done = (f: (v: any) => void) => (v: unknown) => {
@@ -80,4 +74,24 @@ export function start<T>(op: Operation<T> | (() => Operation<T>), options: RunOp
     kernel.root = root;
   });
   return { kernel, root, promise };
+}
+
+/** Most tasks a DeadlockError lists (a server may hold thousands). */
+const DEADLOCK_LISTED = 50;
+
+/** `name: blockedOn` of the tasks under `root`, depth-first and indented, at most {@link DEADLOCK_LISTED} (no recursion: trees may be deep). */
+function blockedTasks(root: Task<unknown>): string[] {
+  const lines: string[] = [];
+  let more = 0;
+  const stack: [Task<unknown>, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [t, depth] = stack.pop()!;
+    if (lines.length < DEADLOCK_LISTED) lines.push(`${"  ".repeat(Math.min(depth, 20))}${t.name}: ${t.blockedOn}`);
+    else more++;
+    const kids: Task<unknown>[] = [];
+    for (let c = t.firstChild; c !== null; c = c.nextSibling) kids.push(c);
+    for (const c of kids) stack.push([c, depth + 1]); // the list is newest first: popped in spawn order
+  }
+  if (more > 0) lines.push(`… and ${more} more`);
+  return lines;
 }

@@ -290,6 +290,24 @@ describe("the kernel", () => {
     expect(result.code).toBe(0);
   });
 
+  test("a deadlock among many tasks in a deep tree is reported in 50 lines and a count, in spawn order", async () => {
+    const result = await runChild(`
+      import { join, run, spawn, Queue } from "@skein/core";
+      const q = new Queue<number>(1, "never");
+      function* chain(depth: number): Generator<unknown, void, any> {
+        if (depth === 0) return void (yield* q.get());
+        yield* join(yield* spawn(chain(depth - 1), { name: "level-" + (depth - 1) }));
+      }
+      run(function* () {
+        yield* spawn(q.get(), { name: "first" });
+        yield* chain(20000);
+      }).catch((e) => console.log(e.message.split("\\n").length, e.message.split("\\n").slice(1, 3).join("|"), e.message.split("\\n").at(-1)));
+    `);
+    // 20,002 tasks: main, first, and 20,000 levels under main.
+    expect(result.stdout.trim()).toBe("52   main: join(level-19999)|    first: never.get()   … and 19952 more");
+    expect(result.code).toBe(0);
+  });
+
   test("run() of something that is not an operation rejects with a TypeError and leaves nothing behind", async () => {
     const result = await runChild(`
       import { run } from "@skein/core";
