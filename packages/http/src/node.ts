@@ -139,16 +139,22 @@ class NodeRequest extends BaseRequest {
       if (chunk !== null) return chunk;
       if (req.readableEnded || req.complete) return EMPTY;
       if (req.destroyed) throw new HttpError("HTTP_ERR_UNEXPECTED_EOF", "connection closed in the middle of the request");
+      // The listeners go as soon as one fires: an action's teardown runs only
+      // when the wait is cancelled, and every body piece waits here once.
       yield* action<void>("read(request body)", (resolve) => {
-        const done = () => resolve();
-        req.once("readable", done);
-        req.once("end", done);
-        req.once("close", done);
-        return () => {
+        const off = () => {
           req.off("readable", done);
           req.off("end", done);
           req.off("close", done);
         };
+        const done = () => {
+          off();
+          resolve();
+        };
+        req.once("readable", done);
+        req.once("end", done);
+        req.once("close", done);
+        return off;
       });
     }
   }
@@ -197,14 +203,21 @@ class NodeResponse extends PreparedFastPaths implements Response {
     const res = this.#res;
     if (!res.write(chunk)) {
       yield* action<void>("write(response)", (resolve, reject) => {
-        const onDrain = () => resolve();
-        const onClose = () => reject(new HttpError("HTTP_ERR_CLIENT_GONE", "client closed the connection"));
-        res.once("drain", onDrain);
-        res.once("close", onClose);
-        return () => {
+        const off = () => {
           res.off("drain", onDrain);
           res.off("close", onClose);
         };
+        const onDrain = () => {
+          off();
+          resolve();
+        };
+        const onClose = () => {
+          off();
+          reject(new HttpError("HTTP_ERR_CLIENT_GONE", "client closed the connection"));
+        };
+        res.once("drain", onDrain);
+        res.once("close", onClose);
+        return off;
       });
     }
   }
@@ -316,9 +329,15 @@ export function toNodeListener(app: App, options: NodeListenerOptions = {}): Nod
   }) as NodeListener;
   listener.upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const request = new NodeRequest(req, { socket, head, host });
-    // The app answers on the socket after takeover(); a plain response is written raw.
+    // The app answers on the socket after takeover(); a plain response is
+    // written raw, with Connection: close, and the socket closed after it
+    // (as the native server does: node:http no longer manages this socket).
     const res = new NodeServerResponse(req);
+    res.shouldKeepAlive = false;
     res.assignSocket(socket as Socket);
+    res.once("finish", () => {
+      if (!request.takenOver) socket.end();
+    });
     const response = new NodeResponse(res, req.method);
     kernel.spawn(handle(app, request, response, res, log), null);
   };

@@ -24,11 +24,6 @@ function node(): Node {
   return { statics: new Map(), param: null, wildcard: null, methods: null };
 }
 
-interface Match {
-  methods: Map<string, App>;
-  params: Record<string, string>;
-}
-
 function decode(segment: string): string {
   if (!segment.includes("%")) return segment;
   try {
@@ -102,16 +97,25 @@ export class Router {
 
   #dispatch(req: Request, res: Response) {
     const path = req.path;
-    let methods = this.#statics.get(path);
-    if (methods === undefined) {
-      const match = this.#match(path);
-      if (match === null) return this.#notFound(req, res);
-      methods = match.methods;
-      req.params = match.params;
+    const method = req.method;
+    const statics = this.#statics.get(path);
+    if (statics !== undefined) {
+      const app = pick(statics, method);
+      if (app !== undefined) return app(req, res);
     }
-    const app = methods.get(req.method) ?? (req.method === "HEAD" ? methods.get("GET") : undefined) ?? methods.get("*");
-    if (app !== undefined) return app(req, res);
-    const allow = [...methods.keys()];
+    // Patterns too when the literal route lacks the method: `GET /users/me`
+    // must not hide `DELETE /users/:id` from `DELETE /users/me`.
+    const seen: Map<string, App>[] = statics === undefined ? [] : [statics];
+    const params: Record<string, string> = {};
+    const app = this.#walk(this.#root, path.split("/"), 1, params, method, seen);
+    if (app !== null) {
+      req.params = params;
+      return app(req, res);
+    }
+    if (seen.length === 0) return this.#notFound(req, res);
+    // The path exists with other methods: 405, allowing every route's methods.
+    const allow: string[] = [];
+    for (const methods of seen) for (const m of methods.keys()) if (!allow.includes(m)) allow.push(m);
     if (allow.includes("GET") && !allow.includes("HEAD")) allow.push("HEAD");
     return res.text(405, "Method Not Allowed\n", { allow: allow.join(", ") });
   }
@@ -145,33 +149,44 @@ export class Router {
     return (at.methods ??= new Map());
   }
 
-  #match(path: string): Match | null {
-    const segments = path.split("/");
-    const params: Record<string, string> = {};
-    const found = this.#walk(this.#root, segments, 1, params);
-    return found === null ? null : { methods: found, params };
-  }
-
-  /** Depth-first: a literal segment wins over a parameter, a parameter over a wildcard. */
-  #walk(at: Node, segments: string[], i: number, params: Record<string, string>): Map<string, App> | null {
-    if (i === segments.length) return at.methods;
+  /**
+   * Depth-first: a literal segment wins over a parameter, a parameter over a
+   * wildcard; the first route for the path that takes `method` wins. Routes
+   * for the path that do not take it are added to `seen` (for Allow).
+   */
+  #walk(at: Node, segments: string[], i: number, params: Record<string, string>, method: string, seen: Map<string, App>[]): App | null {
+    if (i === segments.length) return at.methods === null ? null : pickOrNote(at.methods, method, seen);
     const seg = segments[i]!;
     const literal = at.statics.get(seg);
     if (literal !== undefined) {
-      const found = this.#walk(literal, segments, i + 1, params);
+      const found = this.#walk(literal, segments, i + 1, params, method, seen);
       if (found !== null) return found;
     }
     if (at.param !== null && seg !== "") {
-      const found = this.#walk(at.param.node, segments, i + 1, params);
+      const found = this.#walk(at.param.node, segments, i + 1, params, method, seen);
       if (found !== null) {
         params[at.param.name] = decode(seg);
         return found;
       }
     }
     if (at.wildcard !== null) {
-      params[at.wildcard.name] = segments.slice(i).map(decode).join("/");
-      return at.wildcard.methods;
+      const found = pickOrNote(at.wildcard.methods, method, seen);
+      if (found !== null) params[at.wildcard.name] = segments.slice(i).map(decode).join("/");
+      return found;
     }
     return null;
   }
+}
+
+/** The app of `methods` for `method`: its own, GET's for HEAD, or the any-method route's. */
+function pick(methods: Map<string, App>, method: string): App | undefined {
+  return methods.get(method) ?? (method === "HEAD" ? methods.get("GET") : undefined) ?? methods.get("*");
+}
+
+/** {@link pick}, noting `methods` in `seen` when it has no app for `method`. */
+function pickOrNote(methods: Map<string, App>, method: string, seen: Map<string, App>[]): App | null {
+  const app = pick(methods, method);
+  if (app !== undefined) return app;
+  seen.push(methods);
+  return null;
 }

@@ -68,6 +68,10 @@ const router = new Router()
       events.push(`twice: ${(e as { code: string }).code}`);
     }
   })
+  .get("/items/mine", (_req: Request, res: Response) => res.text(200, "my items"))
+  .delete("/items/:id", (req: Request, res: Response) => res.text(200, `deleted ${req.params.id}`))
+  .get("/files/:name/raw", (req: Request, res: Response) => res.text(200, `raw ${req.params.name}`))
+  .post("/files/*rest", (req: Request, res: Response) => res.text(200, `upload ${req.params.rest}`))
   .get("/users/:id/files/*path", function* (req: Request, res: Response) {
     return res.json(200, req.params);
   })
@@ -166,6 +170,19 @@ describe.each(servers)("the app contract on %s", (_name, startIt) => {
     expect((await get("/nope")).responses[0]!.status).toBe(404);
     const r = (await exchange(s.port, "DELETE /hello HTTP/1.1\r\nHost: t\r\n\r\n", { count: 1 })).responses[0]!;
     expect([r.status, r.header("allow")]).toEqual([405, "GET, HEAD"]);
+  });
+
+  it("routes by path and method together: a literal route without the method does not hide a pattern route with it", async () => {
+    const ask = async (line: string) => {
+      const r = (await exchange(s.port, `${line} HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n`, { count: 1 })).responses[0]!;
+      return [r.status, r.body, r.header("allow") ?? null];
+    };
+    expect(await ask("DELETE /items/mine")).toEqual([200, "deleted mine", null]);
+    expect(await ask("GET /items/mine")).toEqual([200, "my items", null]);
+    expect(await ask("POST /files/a/raw")).toEqual([200, "upload a/raw", null]);
+    // Allow lists what every route for the path takes.
+    expect(await ask("PUT /items/mine")).toEqual([405, "Method Not Allowed\n", "GET, DELETE, HEAD"]);
+    expect(await ask("PUT /files/a/raw")).toEqual([405, "Method Not Allowed\n", "GET, POST, HEAD"]);
   });
 
   it("keeps the connection alive for sequential requests", async () => {

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { ConnectionError, Event, isCancelled, Lock, type Conn } from "@skein/core";
+import { cancel, ConnectionError, Event, isCancelled, join, Lock, race, spawn, type Conn } from "@skein/core";
 import { HttpError } from "../errors.js";
 import { HttpParser, PARSER_STATE, type MessageHead, type ParserEvents } from "../llhttp/index.js";
 import { writeBody, type RequestBody } from "./body.js";
@@ -43,6 +43,8 @@ export class Exchange {
   started = false;
   /** The request has been queued on the wire. */
   written = false;
+  /** The response head came while the body was still being sent, which then stopped. */
+  answeredEarly = false;
   /** @internal */ readonly changed = new Event("response");
 
   constructor(
@@ -136,10 +138,39 @@ export class ClientConnection implements ParserEvents {
         this.reusable = false;
       }
     } catch (e) {
-      if (isCancelled(e) && ex.written) this.discard("a request was cancelled while it was being sent");
+      if (isCancelled(e) && ex.written && !ex.answeredEarly) this.discard("a request was cancelled while it was being sent");
       throw e;
     } finally {
       this.#writer.release();
+    }
+  }
+
+  /**
+   * {@link send}, watching for an early answer while a body that may take
+   * a while goes out (RFC 9112 §9.5): a final response of 300 or more that
+   * arrives first (a 413, a 401: the server has decided without the body,
+   * and may have stopped reading) stops the rest of the body, and the
+   * connection is not reused (its request is cut short). A 2xx head (an
+   * echo answers as it reads) lets the body go on.
+   */
+  *sendWatching(ex: Exchange, head: Buffer, body: RequestBody): Generator<unknown, void, any> {
+    if (!mayTakeAWhile(body)) return yield* this.send(ex, head, body);
+    const sender = yield* spawn(this.send(ex, head, body), { name: "request body" });
+    for (;;) {
+      if (sender.isDone || (ex.head !== null && ex.head.status < 300)) return yield* join(sender);
+      if (ex.head !== null || ex.error !== null) {
+        ex.answeredEarly = true;
+        this.reusable = false;
+        yield* cancel(sender);
+        if (ex.error !== null) throw ex.error;
+        return;
+      }
+      if (this.#reading) {
+        ex.changed.clear();
+        yield* race([join(sender), ex.changed.wait()]);
+      } else {
+        yield* race([join(sender), this.#readOnce()]);
+      }
     }
   }
 
@@ -247,6 +278,10 @@ export class ClientConnection implements ParserEvents {
     if (next !== undefined && this.parser.inHead) next.started = true;
     const st = this.parser.state;
     if (st === PARSER_STATE.UPGRADED || st === PARSER_STATE.CLOSED) this.reusable = false;
+    // Bytes past the last response with no request waiting (a bogus body
+    // after a HEAD or 204 answer, a response nobody asked for) would be read
+    // as the next request's response: the connection is spent.
+    if (next === undefined && !this.parser.betweenMessages) this.reusable = false;
     this.#closeIfSpent();
   }
 
@@ -295,10 +330,11 @@ export class ClientConnection implements ParserEvents {
   onHead(head: MessageHead): boolean {
     const ex = this.#queue[0];
     if (ex === undefined) throw new HttpError("HTTP_ERR_PARSE", "a response arrived with no request waiting for it");
-    // 1xx interim responses (100 Continue, 103 Early Hints) precede the real one (RFC 9110 §15.2).
+    // 1xx interim responses (100 Continue, 103 Early Hints) precede the real
+    // one and never have content, whatever their fields say (RFC 9110 §15.2).
     if (head.status < 200 && head.status !== 101) {
       this.#interim = true;
-      return false;
+      return true;
     }
     ex.head = head;
     ex.started = true;
@@ -342,4 +378,12 @@ function takePiece(ex: Exchange): Buffer {
 
 function resetBeforeResponse(ex: Exchange): Error {
   return new ResponseResetError(ex.started ? "connection closed in the middle of the response" : "connection closed before the response", ex.started);
+}
+
+/** Bodies worth watching for an early answer: streams, and fixed bodies past what one write takes at once. */
+function mayTakeAWhile(body: RequestBody): boolean {
+  if (body === null || body === undefined) return false;
+  if (typeof body === "string") return body.length > 16 * 1024;
+  if (body instanceof Uint8Array) return body.length > 64 * 1024;
+  return true;
 }

@@ -61,19 +61,20 @@ export function* fetch(url: string | URL, init: RequestInit = {}): Generator<unk
     const res = yield* exchange(agent, target, method, headers, body, limits, deadline, redirects > 0);
     const location = res.headers.get("location");
     if (init.redirect !== "follow" || !isRedirect(res.status) || location === null) return res;
+    // RFC 9110 §15.4: 303 (and, as browsers do, 301/302 after POST) becomes a GET without a body.
+    const toGet = res.status === 303 ? method !== "HEAD" : (res.status === 301 || res.status === 302) && method === "POST";
+    // 307/308 must repeat the body, which a stream cannot: hand the redirect back, body unread.
+    if (!toGet && !isReplayable(body)) return res;
     yield* res.discard();
     const next = parseTarget(location, target.href);
     if (redirects >= limits.maxRedirects) throw new TooManyRedirectsError(limits.maxRedirects, next.href);
-    // RFC 9110 §15.4: 303 (and, as browsers do, 301/302 after POST) becomes a GET without a body.
-    if (res.status === 303 ? method !== "HEAD" : (res.status === 301 || res.status === 302) && method === "POST") {
+    if (toGet) {
       method = "GET";
       body = undefined;
       headers = withoutFields(headers, ["content-type", "content-encoding", "content-language", "content-location"]);
-    } else if (!isReplayable(body)) {
-      // 307/308 must repeat the body, which a stream cannot: hand the redirect back.
-      return res;
     }
-    if (next.origin !== target.origin) headers = withoutFields(headers, ["authorization", "cookie", "proxy-authorization"]);
+    // Credentials stay with their origin, and a Host given by the caller names the old one (RFC 9110 §7.2).
+    if (next.origin !== target.origin) headers = withoutFields(headers, ["authorization", "cookie", "proxy-authorization", "host"]);
     target = next;
   }
 }
@@ -91,7 +92,7 @@ function* exchange(
     const reused = c.responses > 0;
     const ex = c.begin(method);
     try {
-      yield* within("request", 0, deadline, c.send(ex, head, body));
+      yield* within("request", 0, deadline, c.sendWatching(ex, head, body));
       yield* within("head", limits.headersTimeoutMs, deadline, c.waitHead(ex));
     } catch (e) {
       c.abandon(ex);

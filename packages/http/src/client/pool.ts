@@ -64,8 +64,9 @@ export class Pool implements ConnectionOwner {
       let best: ClientConnection | null = null;
       for (const c of this.#conns) {
         if (!c.reusable || c.active >= pipeline || (best !== null && c.active >= best.active)) continue;
-        if (c.conn.readClosed) {
-          // The server closed it while it sat idle.
+        if (c.conn.readClosed || (c.active === 0 && c.conn.bufferedBytes > 0)) {
+          // The server closed it while it sat idle, or sent bytes no request
+          // asked for (they would be read as the next response).
           if (c.active === 0) c.close();
           continue;
         }

@@ -163,22 +163,90 @@ describe("redirects", () => {
     expect(got).toEqual([{ method: "GET", body: "", auth: null }, { method: "POST", body: "y", auth: "t" }]);
   });
 
-  it("drop credentials when the redirect leaves the origin", async () => {
-    const other = await nodeServer((req, res) => res.end(String(req.headers.authorization ?? "none")));
+  it("drop credentials, and a Host the caller set, when the redirect leaves the origin", async () => {
+    const other = await nodeServer((req, res) => res.end(`${req.headers.authorization ?? "none"} ${req.headers.host}`));
     try {
       server = await nodeServer((_req, res) => res.writeHead(302, { location: `${other.url}/x` }).end());
       const got = await withAgent(function* (agent) {
-        const res = yield* fetch(server!.url, { agent, redirect: "follow", headers: { authorization: "secret" } });
+        const res = yield* fetch(server!.url, { agent, redirect: "follow", headers: { authorization: "secret", host: "a.example" } });
         return yield* res.text();
       });
-      expect(got).toBe("none");
+      expect(got).toBe(`none 127.0.0.1:${other.port}`);
     } finally {
       await other.close();
+    }
+  });
+
+  it("hand back a 307 for a streamed body with its own body unread", async () => {
+    server = await nodeServer(async (req, res) => {
+      await readAll(req);
+      res.writeHead(307, { location: "/elsewhere" }).end("please re-POST to /elsewhere");
+    });
+    const got = await withAgent(function* (agent) {
+      const res = yield* fetch(server!.url, { agent, method: "POST", redirect: "follow", body: (function* () { yield "a"; yield "b"; })() });
+      return [res.status, yield* res.text()];
+    });
+    expect(got).toEqual([307, "please re-POST to /elsewhere"]);
+  });
+});
+
+describe("early answers", () => {
+  it("stops sending a body when the response comes first, and returns it (server stops reading, or closes)", async () => {
+    for (const thenClose of [false, true]) {
+      server = await rawServer((socket) => {
+        socket.once("data", () => {
+          socket.write("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbig");
+          if (thenClose) socket.end();
+          else socket.pause(); // reads no more: the client's body would block on backpressure
+        });
+      });
+      const got = await withAgent(function* (agent) {
+        const huge = Buffer.alloc(32 * 1024 * 1024, 120);
+        const res = yield* fetch(server!.url, { agent, method: "POST", body: huge, timeoutMs: 5000 });
+        return [res.status, yield* res.text()];
+      });
+      expect(got).toEqual([413, "big"]);
+      await server.close();
+      server = null;
     }
   });
 });
 
 describe("raw responses", () => {
+  it("skips a 1xx whatever its fields say: an interim response has no content", async () => {
+    server = await rawServer((socket) => {
+      onRequests(socket, () => socket.write("HTTP/1.1 199 Misc\r\nContent-Length: 5\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    });
+    const got = await withAgent(function* (agent) {
+      const res = yield* fetch(server!.url, { agent });
+      return [res.status, yield* res.text()];
+    });
+    expect(got).toEqual([200, "ok"]);
+  });
+
+  it("never reads bytes nobody asked for as the next response: such a connection is not reused", async () => {
+    server = await rawServer((socket) => {
+      onRequests(socket, (head) => {
+        const path = head.split(" ")[1]!;
+        if (head.startsWith("HEAD")) {
+          socket.write("HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\n");
+          // A bogus body, later: answers no request.
+          setTimeout(() => socket.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL"), 30);
+        } else if (path === "/trailing") socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokH");
+        else socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}`);
+      });
+    });
+    const got = await withAgent(function* (agent) {
+      const out: unknown[] = [];
+      const head = yield* fetch(server!.url, { agent, method: "HEAD" });
+      out.push(head.status);
+      yield* sleep(100);
+      for (const path of ["/one", "/trailing", "/two"]) out.push(yield* (yield* fetch(`${server!.url}${path}`, { agent })).text());
+      return out;
+    });
+    expect(got).toEqual([200, "/one", "ok", "/two"]);
+  });
+
   it("skips 1xx interim responses and reads a body delimited by close", async () => {
     server = await rawServer((socket) => {
       onRequests(socket, () => {
