@@ -81,20 +81,32 @@ export class Heartbeat {
     const { idleTimeoutMs, pingIntervalMs, pongTimeoutMs } = this.target.limits;
     if (this.endOfLife !== NEVER && now >= this.endOfLife) return this.target.expire("WS_ERR_MAX_LIFETIME");
     if (this.pongDeadline !== NEVER && now >= this.pongDeadline) {
-      // While we are not reading, the peer's pong sits unread in our socket:
-      // that is the handler's slowness, not a dead peer — unless the handler
-      // is behind only because the peer is not reading what we send (a peer
-      // that floods and then stops reading must not escape the deadline).
-      if (!this.target.readPaused || this.target.writeStalled) return this.target.expire("WS_ERR_PONG_TIMEOUT");
+      if (!this.handlerBehind()) return this.target.expire("WS_ERR_PONG_TIMEOUT");
       this.pongDeadline = wholeMs(now + pongTimeoutMs);
     }
-    if (idleTimeoutMs > 0 && now >= this.lastMessageAt + idleTimeoutMs) return this.target.expire("WS_ERR_IDLE_TIMEOUT");
+    if (idleTimeoutMs > 0 && now >= this.lastMessageAt + idleTimeoutMs) {
+      if (!this.handlerBehind()) return this.target.expire("WS_ERR_IDLE_TIMEOUT");
+      // Count the idle time again from now: once reading resumes, what
+      // waited unread arrives and refreshes lastMessageAt.
+      this.lastMessageAt = wholeMs(now);
+    }
     if (this.nextPingAt !== NEVER && now >= this.nextPingAt) {
       this.target.sendHeartbeatPing();
       if (pongTimeoutMs > 0 && this.pongDeadline === NEVER) this.pongDeadline = wholeMs(now + pongTimeoutMs);
       this.nextPingAt = wholeMs(now + pingIntervalMs);
     }
     this.arm();
+  }
+
+  /**
+   * True when a missed deadline is the handler's fault, not the peer's:
+   * while we are not reading, what the peer sends (pongs, messages) sits
+   * unread in our socket — unless the handler is behind only because the
+   * peer is not reading what we send (a peer that floods and then stops
+   * reading must not escape the deadlines).
+   */
+  private handlerBehind(): boolean {
+    return this.target.readPaused && !this.target.writeStalled;
   }
 
   private arm(): void {

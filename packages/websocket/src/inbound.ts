@@ -3,6 +3,8 @@
  * `maxQueuedMessages` / `maxQueuedBytes`; past either, reading from the
  * socket pauses (TCP backpressure reaches the peer) until the handler has
  * taken half of them. `recv`, `each` and async iteration read from it.
+ * Once a close frame has been sent, reading goes on whatever the queue
+ * holds: the peer's close frame must be read to finish the handshake.
  *
  * @module
  */
@@ -23,6 +25,7 @@ export interface WaitOptions {
 // InboundSocket.bits (WebSocket uses the higher ones).
 const DONE = 1;
 const PAUSED = 2;
+const CLOSE_SENT = 4;
 
 /** The receiving half of {@link WebSocket} (which extends it). */
 export abstract class InboundSocket {
@@ -60,6 +63,13 @@ export abstract class InboundSocket {
   }
   private set paused(v: boolean) {
     this.bits = v ? this.bits | PAUSED : this.bits & ~PAUSED;
+  }
+  /** Our close frame is out: reading no longer pauses (see {@link readUntilClosed}). */
+  private get closeSent(): boolean {
+    return (this.bits & CLOSE_SENT) !== 0;
+  }
+  private set closeSent(v: boolean) {
+    this.bits = v ? this.bits | CLOSE_SENT : this.bits & ~CLOSE_SENT;
   }
 
   /** `host:port` of the peer. */
@@ -172,12 +182,37 @@ export abstract class InboundSocket {
     const queue = (this.queue ??= []);
     queue.push(msg);
     this.qBytes += data.length;
+    if (queue.length - this.qHead > this.limits.maxQueuedMessages || this.qBytes > this.limits.maxQueuedBytes) this.overflow();
+  }
+
+  /** The queue is past its bound: pause reading — or, closing, drop the message just queued. */
+  private overflow(): void {
+    if (this.closeSent) {
+      // Our close frame is out and reading must go on until the peer's
+      // arrives (readUntilClosed): what the peer sends meanwhile, past the
+      // bound, is dropped rather than queued without limit.
+      const msg = this.queue!.pop()!;
+      this.qBytes -= msg.data.length;
+      return;
+    }
     // ws emits every message of the current read even once paused, so the
     // queue can overshoot by one read's worth — bounded, never unbounded.
-    if (!this.paused && (queue.length - this.qHead > this.limits.maxQueuedMessages || this.qBytes > this.limits.maxQueuedBytes)) {
-      this.paused = true;
-      this.raw.pause();
-    }
+    if (this.paused) return;
+    this.paused = true;
+    this.raw.pause();
+  }
+
+  /**
+   * Our close frame is out: read on, resuming if paused. The close handshake
+   * ends when the peer's close frame is read (then TCP closes at once, RFC
+   * 6455 §7.1.1, and `closeCode` is the peer's); left paused, it would sit
+   * unread until `closeTimeoutMs` dropped the connection.
+   */
+  protected readUntilClosed(): void {
+    this.closeSent = true;
+    if (!this.paused) return;
+    this.paused = false;
+    this.raw.resume();
   }
 
   /** Wakes the reader (with what is left, or null) once the connection has closed. */

@@ -44,14 +44,17 @@ export interface WebSocketLimits {
   pongTimeoutMs: number;
   /**
    * Close (1001) a connection on which no message has arrived for this many
-   * ms (pings and pongs do not count). Default 0. 0 = no idle timeout.
+   * ms (pings and pongs do not count). Time while reading is paused because
+   * the handler is behind does not count. Default 0. 0 = no idle timeout.
    */
   idleTimeoutMs: number;
   /** Close (1001) any connection older than this many ms. Default 0. 0 = no limit. */
   maxLifetimeMs: number;
   /**
    * How long `close()` waits for the peer's close frame before dropping the
-   * TCP connection, in ms. Default 5 s. 0 = drop it right after sending ours.
+   * TCP connection, in ms. Default 5 s. 0 = drop it right after sending ours
+   * (ours and the messages before it are handed to the socket first — but
+   * with permessage-deflate, what ws is still compressing is lost).
    */
   closeTimeoutMs: number;
   /** How long the client's opening handshake may take, in ms. Default 10 s. 0 = no limit. */

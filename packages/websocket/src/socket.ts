@@ -3,11 +3,12 @@
  * `ping`, `close`.
  *
  * Outbound, `send` suspends while more than `sendHighWaterMarkBytes` wait
- * to be written. Writes are corked (uWS's cork): a socket is corked when
- * something is written to it and uncorked once the kernel's ready queue has
- * drained (`Kernel.deferFlush`) — or, while the messages of a read are being
- * handled, once that read is done (batch.ts). So 16 pipelined messages cost
- * one syscall instead of 16.
+ * to be written: in the TCP socket's buffer, and, with permessage-deflate,
+ * in `ws`'s queue of messages being compressed. Writes are corked (uWS's
+ * cork): a socket is corked when something is written to it and uncorked
+ * once the kernel's ready queue has drained (`Kernel.deferFlush`) — or,
+ * while the messages of a read are being handled, once that read is done
+ * (batch.ts). So 16 pipelined messages cost one syscall instead of 16.
  *
  * @module
  */
@@ -42,10 +43,10 @@ export interface Subscriptions {
   drop(ws: WebSocket): void;
 }
 
-// WebSocket's flags in InboundSocket.bits (1 and 2 are InboundSocket's).
-const FLUSH_QUEUED = 4;
-const HELD = 8;
-const CORKED = 16;
+// WebSocket's flags in InboundSocket.bits (1, 2 and 4 are InboundSocket's).
+const FLUSH_QUEUED = 8;
+const HELD = 16;
+const CORKED = 32;
 
 /** The rarely used part of a WebSocket's state: closing, pings, senders waiting to drain. */
 class Rare {
@@ -53,7 +54,8 @@ class Rare {
   closeReason = "";
   error: WebSocketError | null = null;
   drainers: DrainOp[] | null = null;
-  drainListener: (() => void) | null = null;
+  /** The socket's 'drain' listener and the write callback of messages sent through ws: re-checks waiting senders. */
+  onWritten: (() => void) | null = null;
   sentCloseCode: number | null = null;
   closeWaiters: ClosedOp[] | null = null;
   pings: PingOp[] | null = null;
@@ -149,11 +151,12 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
   private set drainers(v: DrainOp[] | null) {
     this.#rare().drainers = v;
   }
-  private get drainListener(): (() => void) | null {
-    return this.#x === null ? null : this.#x.drainListener;
-  }
-  private set drainListener(v: (() => void) | null) {
-    this.#rare().drainListener = v;
+  /** The one callback (per socket) that re-checks waiting senders when bytes leave: see {@link mustWait}. */
+  private get onWritten(): () => void {
+    const rare = this.#rare();
+    return (rare.onWritten ??= () => {
+      if (this.drainers !== null && !this.mustWait()) this.wakeDrainers();
+    });
   }
   private get sentCloseCode(): number | null {
     return this.#x === null ? null : this.#x.sentCloseCode;
@@ -223,7 +226,7 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
     // Without compression ws's send is Sender.frame plus a write; do that
     // directly (ws never holds messages back then). With it, ws must.
     if (this.sendMode === DIRECT_SEND || this.sendMode === DIRECT_SEND_MASKED) writeMessage(this.socket!, data, binary, this.sendMode === DIRECT_SEND_MASKED);
-    else raw.send(data, binary ? BINARY : TEXT);
+    else this.sendThroughWs(data, binary);
     return this.writeStalled ? new DrainOp(this) : NO_WAIT;
   }
 
@@ -239,8 +242,23 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
     if (raw.readyState !== OPEN) return false;
     this.cork();
     if (this.sendMode === DIRECT_SEND) this.socket!.write(frame);
-    else raw.send(payload, binary ? BINARY : TEXT);
+    else this.sendThroughWs(payload, binary);
     return true;
+  }
+
+  /**
+   * Hands a message to ws, which compresses (and may hold it back). It
+   * carries the `onWritten` callback when something is already queued, or
+   * when it alone may pass the high-water mark (a string is at most 3 UTF-8
+   * bytes per char): so whenever a sender waits on bytes ws holds, the last
+   * message ws holds has the callback, and a wake-up is due (see mustWait).
+   * The other sends carry none: with a callback, Node allocates on each
+   * write of the two-part frames ws corks.
+   */
+  private sendThroughWs(data: Buffer | Uint8Array | string, binary: boolean): void {
+    const raw = this.raw;
+    const mayStall = raw.bufferedAmount > 0 || (typeof data === "string" ? data.length * 3 : data.byteLength) > this.limits.sendHighWaterMarkBytes;
+    raw.send(data, binary ? BINARY : TEXT, mayStall ? this.onWritten : undefined);
   }
 
   /** @internal */
@@ -248,32 +266,51 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
     if (!this.writeStalled) return task.resume();
     if (this.done || this.socket === null) return task.fail(this.closedError());
     this.uncork();
-    if (!this.socket.writableNeedDrain) return task.resume();
+    if (!this.mustWait()) return task.resume();
     op.task = task;
     const waiting = (this.drainers ??= []);
     // Listened for only while a sender waits: idle sockets carry no listener.
-    if (waiting.length === 0) this.socket.on("drain", (this.drainListener ??= () => this.wakeDrainers()));
+    if (waiting.length === 0) this.socket.on("drain", this.onWritten);
     waiting.push(op);
     return op.cancel;
   }
 
-  /** @internal a sender waiting for 'drain' was cancelled. */
+  /**
+   * True while senders must go on waiting: more than the high-water mark is
+   * queued, and something will tell when it falls. For the socket's buffer
+   * that is its 'drain', due once a write found the buffer past the
+   * socket's own mark. Bytes ws holds back (a message being compressed, the
+   * ones queued behind it) are not in the socket, so no 'drain' covers them:
+   * there it is the write callback (`onWritten`) of the last message ws
+   * holds (see sendThroughWs). Neither due: the socket is taking writes as
+   * they come.
+   */
+  private mustWait(): boolean {
+    if (!this.writeStalled) return false;
+    const socket = this.socket!;
+    return socket.writableNeedDrain || (this.sendMode === THROUGH_WS && this.raw.bufferedAmount > socket.writableLength);
+  }
+
+  /** @internal a sender waiting for the queue to fall was cancelled. */
   forgetDrainer(op: DrainOp): void {
     const waiting = this.drainers;
     const i = waiting === null ? -1 : waiting.indexOf(op);
     if (i < 0) return;
     waiting!.splice(i, 1);
-    if (waiting!.length === 0) this.socket?.off("drain", this.drainListener!);
+    if (waiting!.length === 0) this.socket?.off("drain", this.onWritten);
   }
 
-  /** @internal the socket drained (or closed): wake every waiting sender. */
+  /** @internal the queued bytes fell below the mark (or the socket closed): wake every waiting sender. */
   wakeDrainers(): void {
     const waiting = this.drainers;
     if (waiting === null || waiting.length === 0) return;
     this.drainers = null;
-    this.socket?.off("drain", this.drainListener!);
+    this.socket?.off("drain", this.onWritten);
     for (const op of waiting) {
-      const task = op.task!;
+      // Waking one sender can cancel another (a failed child fails its
+      // parent, which cancels the siblings): that one is no longer waiting.
+      const task = op.task;
+      if (task === null) continue;
       op.task = null;
       if (this.done) task.fail(this.closedError());
       else task.resume();
@@ -367,7 +404,9 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
   /**
    * Starts the close handshake with `code` and `reason` (at most 123 bytes)
    * and waits for the peer's close frame up to `closeTimeoutMs`; then drops
-   * the connection. Returns once the socket is closed. Idempotent.
+   * the connection (with `closeTimeoutMs` 0 at once, after handing the
+   * socket our close frame and what was sent before it — bar what ws is
+   * still compressing). Returns once the socket is closed. Idempotent.
    *
    * @example
    * yield* ws.close(4000, "bye");
@@ -379,19 +418,32 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
       const waitMs = this.limits.closeTimeoutMs;
       if (waitMs > 0) yield* moveOnAfter(waitMs, this.closed());
       if (!this.done) {
-        this.raw.terminate();
+        this.drop();
         yield* this.closed();
       }
     } finally {
       // Cancelled while waiting for the peer: do not leave the socket open.
-      if (!this.done) this.raw.terminate();
+      if (!this.done) this.drop();
     }
+  }
+
+  /**
+   * Ends the close handshake from our side: drops the TCP connection after
+   * uncorking, for destroying a corked socket discards what it holds — with
+   * `closeTimeoutMs` 0 our close frame and the messages sent just before it,
+   * written in this same step.
+   */
+  private drop(): void {
+    this.uncork();
+    this.raw.terminate();
   }
 
   /**
    * Sends a close frame without waiting (for code outside a task, or to
    * close a socket another task reads from: its `recv` returns null once the
-   * peer answers). Throws RangeError for a code that may not be sent.
+   * peer answers). Reading resumes if it was paused, so the peer's answer is
+   * read (see `readUntilClosed`). Throws RangeError for a code that may not
+   * be sent.
    */
   startClose(code: number = CloseCode.NORMAL, reason = ""): void {
     if (!isSendableCloseCode(code)) throw new RangeError(`close code ${code} may not be sent (RFC 6455 §7.4)`);
@@ -399,6 +451,7 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
     if (this.raw.readyState !== OPEN) return;
     this.sentCloseCode = code;
     this.raw.close(code, reason);
+    this.readUntilClosed();
   }
 
   /** Drops the connection at once: no close handshake, queued output discarded. */

@@ -93,6 +93,25 @@ describe("heartbeat schedule (virtual clock)", () => {
     expect(log).toEqual(["WS_ERR_IDLE_TIMEOUT@90"]);
   });
 
+  it("does not count time while reading is paused (the handler is behind) as idle", async () => {
+    const log = await schedule({ pingIntervalMs: 0, idleTimeoutMs: 50 }, (_hb, advance, target) => {
+      target.readPaused = true; // the peer's messages wait unread in our socket
+      advance(200);
+      target.readPaused = false; // and nothing more came once reading resumed
+      advance(100);
+    });
+    expect(log).toEqual(["WS_ERR_IDLE_TIMEOUT@250"]);
+  });
+
+  it("idles out a peer behind paused reading when it is not reading our messages either", async () => {
+    const log = await schedule({ pingIntervalMs: 0, idleTimeoutMs: 50 }, (_hb, advance, target) => {
+      target.readPaused = true; // the handler is stuck sending to this very peer
+      target.writeStalled = true;
+      advance(200);
+    });
+    expect(log).toEqual(["WS_ERR_IDLE_TIMEOUT@50"]);
+  });
+
   it("ends every connection at maxLifetimeMs", async () => {
     const log = await schedule({ pingIntervalMs: 40, pongTimeoutMs: 0, maxLifetimeMs: 100 }, (_hb, advance) => advance(500));
     expect(log).toEqual(["ping@40", "ping@80", "WS_ERR_MAX_LIFETIME@100"]);
@@ -208,6 +227,39 @@ describe("heartbeat on the wire", () => {
     c.ws.close();
   });
 
+  it("does not idle out a peer that keeps sending while the handler is behind and reading is paused", async () => {
+    const gate = new Event("gate");
+    let server: WebSocket | null = null;
+    let received = 0;
+    h = await startHost(
+      websocket(
+        function* (ws: WebSocket) {
+          server = ws;
+          yield* gate.wait(); // the handler falls behind
+          while ((yield* ws.recv()) !== null) received++;
+          seen.push(ws.error?.code ?? null, ws.closeCode);
+        },
+        { pingIntervalMs: 0, idleTimeoutMs: 200, maxQueuedMessages: 4 },
+      ),
+    );
+    const c = await openClient(h.url);
+    let sent = 0;
+    const chatter = setInterval(() => c.ws.readyState === 1 && c.ws.send(`tick ${sent++}`), 10);
+    await until(() => server?.readPaused === true, 2000, "reading to pause");
+    await sleepMs(800); // four idle timeouts, with a message every 10 ms waiting unread
+    expect(c.closed).toBe(null);
+    gate.set();
+    await until(() => server!.readPaused === false, 2000, "reading to resume");
+    await sleepMs(300);
+    clearInterval(chatter);
+    expect(c.closed).toBe(null);
+    // Once the peer really goes quiet, the idle timeout still applies.
+    expect(await c.closeEvent()).toEqual({ code: 1001, reason: "idle timeout" });
+    await until(() => seen.length === 2);
+    expect(seen).toEqual(["WS_ERR_IDLE_TIMEOUT", 1001]);
+    expect(received).toBe(sent);
+  });
+
   it("closes any connection with 1001 at maxLifetimeMs", async () => {
     h = await startHost(watcher({ pingIntervalMs: 0, maxLifetimeMs: 50 }));
     const c = await openClient(h.url);
@@ -218,3 +270,7 @@ describe("heartbeat on the wire", () => {
     expect(seen).toEqual(["WS_ERR_MAX_LIFETIME", 1001]);
   });
 });
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -4,11 +4,12 @@
  * handshake both ways, the peer vanishing, bounded reading under a flood,
  * send backpressure, and replies to one read leaving in one write.
  */
-import { Event, sleep, spawn, TimeoutError } from "@skein/core";
+import { randomBytes } from "node:crypto";
+import { Event, isCancelled, sleep, spawn, TimeoutError } from "@skein/core";
 import { describe, expect, it } from "vitest";
 import { websocket, type WebSocket } from "@skein/websocket";
 import { useHosts } from "./support/host.js";
-import { frame, openClient, RawPeer, until } from "./support/peers.js";
+import { closePayload, frame, openClient, RawPeer, until } from "./support/peers.js";
 
 const host = useHosts();
 
@@ -159,6 +160,60 @@ describe("closing", () => {
     await peer.endEvent();
     await until(() => log.length === 1);
     expect(log).toEqual(["closed 1000"]);
+  });
+
+  it("a close started while reading is paused reads the peer's answer: TCP closes at once and closeCode is the peer's", async () => {
+    const log: unknown[] = [];
+    const h = await host(
+      websocket(
+        function* (ws) {
+          yield* ws.recv();
+          while (!ws.readPaused) yield* sleep(5);
+          const started = Date.now();
+          yield* ws.close(4000, "done"); // closeTimeoutMs: the default 5 s
+          log.push(Date.now() - started, ws.closeCode, ws.closeReason, ws.error, ws.queuedMessages);
+        },
+        { maxQueuedMessages: 4, pingIntervalMs: 0 },
+      ),
+    );
+    const peer = await RawPeer.open(h.port);
+    const burst: Buffer[] = [];
+    for (let i = 0; i < 20; i++) burst.push(frame(0x1, `m${i}`));
+    peer.write(burst); // more than maxQueuedMessages: reading pauses
+    expect(await peer.closeFrame()).toEqual({ code: 4000, reason: "done" });
+    // Messages sent before seeing the close frame, then the answer (its own
+    // code, to tell whose closeCode the server reports).
+    const late: Buffer[] = [];
+    for (let i = 0; i < 200; i++) late.push(frame(0x1, "x".repeat(100)));
+    peer.write([...late, frame(0x8, closePayload(4001, "peer's answer"))]);
+    await peer.endEvent(2000); // at once, not after closeTimeoutMs
+    await until(() => log.length === 5, 2000, "close() to return");
+    expect(log[0]).toBeLessThan(2000);
+    expect(log.slice(1, 4)).toEqual([4001, "peer's answer", null]);
+    // What arrived after our close frame, past the queue's bound, was dropped.
+    expect(log[4]).toBeLessThanOrEqual(19);
+  });
+
+  it.each([
+    ["close(4000, 'bye')", [0x0f, 0xa0, ...Buffer.from("bye")]],
+    ["return (close 1000)", [0x03, 0xe8]],
+  ])("with closeTimeoutMs 0, a message sent just before %s and the close frame reach the peer", async (how, closeBytes) => {
+    const h = await host(
+      websocket(
+        function* (ws) {
+          yield* ws.send("last words");
+          if (how.startsWith("close")) yield* ws.close(4000, "bye");
+        },
+        { closeTimeoutMs: 0 },
+      ),
+    );
+    const peer = await RawPeer.open(h.port); // reads, never answers the close
+    await peer.endEvent();
+    expect(peer.frames.map((f) => [f.fin, f.opcode, [...f.payload]])).toEqual([
+      [true, 0x1, [...Buffer.from("last words")]],
+      [true, 0x8, closeBytes],
+    ]);
+    expect(peer.leftover).toBe("");
   });
 
   it("recv returns null when the peer closes, with its code and reason", async () => {
@@ -401,6 +456,43 @@ describe("send", () => {
     c.ws.close();
   });
 
+  it("with permessage-deflate, counts what ws holds back to compress: suspends above the mark, resumes as the peer reads", async () => {
+    const hwm = 64 * 1024;
+    const size = 64 * 1024;
+    const count = 300; // 19 MiB: more than loopback's socket buffers hold
+    let sent = 0;
+    let maxBuffered = 0;
+    const h = await host(
+      websocket(
+        function* (ws) {
+          const chunk = randomBytes(size); // incompressible: it stays 64 KiB on the wire
+          for (let i = 0; i < count; i++) {
+            yield* ws.send(chunk);
+            sent++;
+            maxBuffered = Math.max(maxBuffered, ws.bufferedAmount);
+          }
+          yield* ws.send("done");
+          yield* ws.recv();
+        },
+        { sendHighWaterMarkBytes: hwm, perMessageDeflate: true },
+      ),
+    );
+    const c = await openClient(h.url, { perMessageDeflate: true });
+    expect(c.ws.extensions).toBe("permessage-deflate");
+    c.ws.pause();
+    await sleepMs(400);
+    // Without the wait, every send returns at once and ws queues all 19 MiB.
+    expect(sent).toBeLessThan(count - 50);
+    expect(maxBuffered).toBeLessThanOrEqual(hwm + size + 1024);
+    c.ws.resume();
+    let last: Buffer | null = null;
+    for (let i = 0; i <= count; i++) last = (await c.next(20_000)).data;
+    expect(last!.toString()).toBe("done");
+    expect(sent).toBe(count);
+    expect(maxBuffered).toBeLessThanOrEqual(hwm + size + 1024);
+    c.ws.close();
+  });
+
   it("several tasks sending under backpressure all resume once the peer reads", async () => {
     const finished: string[] = [];
     const h = await host(
@@ -432,6 +524,52 @@ describe("send", () => {
     expect(last!.toString()).toBe("both done");
     expect(finished.sort()).toEqual(["a", "b"]);
     c.ws.close();
+  });
+
+  it("when the peer drops while several tasks wait to send, each of them ends and ws.closed() returns", async () => {
+    const errors: unknown[] = [];
+    let waiting = 0;
+    let server: WebSocket | null = null;
+    const h = await host(
+      websocket(
+        function* (ws) {
+          server = ws;
+          const chunk = Buffer.alloc(16 * 1024, 3);
+          const sender = function* () {
+            try {
+              for (;;) {
+                waiting++;
+                yield* ws.send(chunk);
+                waiting--;
+              }
+            } catch (e) {
+              errors.push(e);
+              throw e;
+            }
+          };
+          // The first sender to fail fails the handler, which cancels the
+          // other while the socket is still waking its senders (this threw
+          // a TypeError out of ws's 'close' event: the process died).
+          const a = yield* spawn(sender);
+          const b = yield* spawn(sender);
+          yield* a;
+          yield* b;
+        },
+        { sendHighWaterMarkBytes: 16 * 1024 },
+      ),
+    );
+    const c = await openClient(h.url);
+    c.ws.pause();
+    await until(() => waiting === 2, 5000, "both senders to block");
+    // A task outside the handler's, waiting for the close: resumed at the end of onClose.
+    let closedSeen = false;
+    void h.exec(() => server!.closed()).then(() => (closedSeen = true));
+    c.ws.terminate();
+    await until(() => errors.length === 2, 2000, "both senders to end");
+    expect(errors[0]).toMatchObject({ code: "WS_ERR_CLOSED", closeCode: 1006 });
+    // Cancelled by the failed handler (or failed too, had it been woken first).
+    expect(isCancelled(errors[1]) || (errors[1] as { code?: string }).code === "WS_ERR_CLOSED").toBe(true);
+    await until(() => closedSeen, 2000, "ws.closed() to return");
   });
 
   it("everything sent in reply to one read leaves in one write", async () => {
