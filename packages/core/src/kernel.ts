@@ -86,6 +86,8 @@ export class Kernel {
   private draining = false;
   private batching = false;
   private eagerDepth = 0;
+  /** Orders scope openings and deliveries (see `outerCancellation`). */
+  private scopeSeq = 0;
   private drainDeferred = false;
   private nextId = 1;
   /** Tasks alive (not done), for insight and leak checks. */
@@ -548,6 +550,7 @@ export class Kernel {
   private deliver(task: Task<unknown>, scope: CancelScope | Task<unknown>): Cancelled {
     if (scope instanceof CancelScope) {
       scope.delivered = true;
+      if (scope.deliveredSeq === 0) scope.deliveredSeq = ++this.scopeSeq;
       return new Cancelled(scope, scope.reason);
     }
     if (!task.cancelDelivered) {
@@ -574,6 +577,8 @@ export class Kernel {
   /** Opens a cancel scope on the running task (used by timeout, moveOnAfter, shield). */
   openScope(task: Task<unknown>, shield: boolean, deadline: number, reason: string): CancelScope {
     const scope = new CancelScope(task, task.scope, shield, reason);
+    scope.openedSeq = ++this.scopeSeq;
+    scope.openedInCleanup = task.cancelDelivered;
     task.scope = scope;
     if (deadline !== Infinity) this.addTimer(scope, deadline);
     return scope;

@@ -13,6 +13,11 @@ export class CancelScope implements TimerEntry {
   cancelled = false;
   /** Cancelled has been thrown into the task once; cleanup may now yield. */
   delivered = false;
+  /** When this scope opened and when its Cancelled was thrown, in the kernel's sequence of such events (0: not yet). */
+  openedSeq = 0;
+  deliveredSeq = 0;
+  /** The task's own cancellation had been delivered when this scope opened: the scope is part of the cleanup. */
+  openedInCleanup = false;
   constructor(
     readonly task: Task<unknown>,
     readonly parent: CancelScope | null,
@@ -39,21 +44,23 @@ export function pendingCancellation(task: Task<unknown>): CancelScope | Task<unk
 }
 
 /**
- * A cancellation outside `scope` that reaches it (not behind a shield), or
- * null: an enclosing cancelled scope, or the task's own cancellation, even if
- * already delivered (cleanup under a cancelled task is still cancelled).
- * When `scope` is cancelled too, the outer one wins: a timeout does not turn
- * a cancellation from outside into its own TimeoutError or `undefined`
- * (trio's rule: a scope catches its Cancelled only when no enclosing
- * cancellation is visible to it).
+ * A cancellation outside `scope` that reaches it (not behind a shield) and
+ * came while it was open, or null: an enclosing cancelled scope, or the
+ * task's own cancellation. When `scope` is cancelled too, the outer one
+ * wins: a timeout does not turn a cancellation from outside into its own
+ * TimeoutError or `undefined` (trio's rule: a scope catches its Cancelled
+ * only when no enclosing cancellation is visible to it). A scope opened by
+ * cleanup code, after that cancellation was delivered, keeps its own
+ * meaning: `moveOnAfter(graceMs, workersExited())` in a `finally` still
+ * moves on (Skein lets cleanup wait, within the grace period).
  */
 export function outerCancellation(scope: CancelScope): CancelScope | Task<unknown> | null {
   if (scope.shield) return null;
   for (let s = scope.parent; s !== null; s = s.parent) {
-    if (s.cancelled) return s;
+    if (s.cancelled && (s.deliveredSeq === 0 || s.deliveredSeq > scope.openedSeq)) return s;
     if (s.shield) return null;
   }
-  return scope.task.cancelled ? scope.task : null;
+  return scope.task.cancelled && !scope.openedInCleanup ? scope.task : null;
 }
 
 /** The innermost open shield among `scope` and its enclosing scopes, or null. */

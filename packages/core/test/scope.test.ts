@@ -185,4 +185,28 @@ describe("timeouts and shields", () => {
       expect(seen).toEqual(["Cancelled"]);
     }
   });
+
+  test("cleanup of a cancelled task keeps its own deadlines: a moveOnAfter opened in finally moves on, and the code after it runs", async () => {
+    const log: string[] = [];
+    await run(function* () {
+      const worker = yield* spawn(function* () {
+        try {
+          yield* sleep(1e9);
+        } finally {
+          // As a cluster primary does: wait a while for workers, then force.
+          const r = yield* moveOnAfter(50, sleep(1e9));
+          log.push(`waited: ${String(r)}`);
+          try {
+            yield* timeout(50, sleep(1e9));
+          } catch (e) {
+            log.push((e as Error).name);
+          }
+          log.push("forced");
+        }
+      });
+      yield* sleep(10);
+      yield* cancel(worker);
+    }, { clock: virtual() });
+    expect(log).toEqual(["waited: undefined", "TimeoutError", "forced"]);
+  });
 });
