@@ -155,9 +155,24 @@ export class ClientConnection implements ParserEvents {
    */
   *sendWatching(ex: Exchange, head: Buffer, body: RequestBody): Generator<unknown, void, any> {
     if (!mayTakeAWhile(body)) return yield* this.send(ex, head, body);
-    const sender = yield* spawn(this.send(ex, head, body), { name: "request body" });
+    // The sender keeps its error for this task to throw: a failure of a
+    // task nobody is joining at that moment would cancel the caller instead.
+    let failure: { error: unknown } | null = null;
+    const send = this.send(ex, head, body);
+    const sender = yield* spawn(function* () {
+      try {
+        yield* send;
+      } catch (error) {
+        if (isCancelled(error)) throw error;
+        failure = { error };
+      }
+    }, { name: "request body" });
     for (;;) {
-      if (sender.isDone || (ex.head !== null && ex.head.status < 300)) return yield* join(sender);
+      if (sender.isDone || (ex.head !== null && ex.head.status < 300)) {
+        yield* join(sender);
+        if (failure !== null) throw (failure as { error: unknown }).error;
+        return;
+      }
       if (ex.head !== null || ex.error !== null) {
         ex.answeredEarly = true;
         this.reusable = false;

@@ -190,6 +190,33 @@ describe("redirects", () => {
   });
 });
 
+describe("request bodies that fail", () => {
+  it("a streamed body that throws fails fetch with that error, and the next request gets a fresh connection", async () => {
+    server = await nodeServer(async (req, res) => {
+      await readAll(req).catch(() => Buffer.alloc(0));
+      res.end("ok");
+    });
+    const got = await withAgent(function* (agent) {
+      let caught: unknown;
+      try {
+        yield* fetch(server!.url, {
+          agent, method: "POST",
+          body: function* (write) {
+            yield* write("part");
+            yield* sleep(5);
+            throw new Error("source broke");
+          },
+        });
+      } catch (e) {
+        caught = e;
+      }
+      const next = yield* fetch(server!.url, { agent });
+      return [(caught as Error).message, yield* next.text(), server!.connections];
+    });
+    expect(got).toEqual(["source broke", "ok", 2]);
+  });
+});
+
 describe("early answers", () => {
   it("stops sending a body when the response comes first, and returns it (server stops reading, or closes)", async () => {
     for (const thenClose of [false, true]) {
