@@ -15,6 +15,7 @@ import type { ListenAddress } from "../net/listen.js";
 import { serve } from "../net/serve.js";
 import { action } from "../ops/action.js";
 import { currentTask } from "../ops/current.js";
+import { gatedInput } from "./console-input.js";
 import { findTask, formatTasks, taskTree, type TaskInfo } from "./tasks.js";
 
 /** Where the console listens: a loopback TCP port, or a Unix socket path. */
@@ -112,9 +113,12 @@ function* session(conn: Conn, prompt: string): Generator<unknown, void, any> {
       repl?.close();
       resolve();
     });
-    if (head.length > 0) socket.unshift(head);
+    const input = gatedInput(socket, head, (reason) => {
+      if (!socket.destroyed && !socket.writableEnded) socket.write(`\n${reason}: closing\n`);
+      finish();
+    });
     socket.write(`Skein console, pid ${process.pid}. help() lists the commands.\n`);
-    repl = startRepl({ input: socket, output: socket, prompt, terminal: false, useColors: false, useGlobal: false, ignoreUndefined: true });
+    repl = startRepl({ input, output: socket, prompt, terminal: false, useColors: false, useGlobal: false, ignoreUndefined: true });
     installContext(repl.context, kernel);
     repl.on("reset", (context) => installContext(context, kernel));
     repl.on("exit", finish); // `.exit`, or the operator closed their side
@@ -127,12 +131,19 @@ function* session(conn: Conn, prompt: string): Generator<unknown, void, any> {
   });
 }
 
+/** Most console sessions at once; more connections wait to be accepted. */
+export const CONSOLE_MAX_SESSIONS = 8;
+
 /**
  * Serves a REPL to operators, one per connection, until cancelled; each
  * session is a task (`console <peer>`). Its globals: `tasks()` prints the
  * task tree, `cancel(id)` cancels a task, `kernel` is the kernel. TCP is
  * refused on anything but a loopback address ({@link ConsoleAddressError});
- * connect with `nc 127.0.0.1 <port>` or `nc -U <path>`.
+ * connect with `nc 127.0.0.1 <port>` or `nc -U <path>`. Every local user
+ * (and program) can reach a loopback port: prefer a Unix socket (owner-only)
+ * where others share the machine. A connection that opens with an HTTP
+ * request line (a browser sent it) is closed unread, a line past 64 KiB ends
+ * the session, and at most {@link CONSOLE_MAX_SESSIONS} run at once.
  *
  * @example
  * yield* spawn(remoteConsole({ port: 7001 }), { name: "console" });
@@ -147,7 +158,7 @@ export function* remoteConsole(options: ConsoleOptions): Generator<unknown, void
   const prompt = options.prompt ?? "skein> ";
   if (options.path !== undefined) {
     const path = options.path;
-    return yield* serve({ path, onListening: (address) => {
+    return yield* serve({ path, maxConnections: CONSOLE_MAX_SESSIONS, onListening: (address) => {
       chmodSync(path, 0o600);
       options.onListening?.(address);
     } }, (conn) => session(conn, prompt));
@@ -155,7 +166,7 @@ export function* remoteConsole(options: ConsoleOptions): Generator<unknown, void
   if (typeof options.port !== "number") throw new TypeError("remoteConsole() needs { port } or { path }");
   const host = options.host ?? "127.0.0.1";
   if (!isLoopbackHost(host)) throw new ConsoleAddressError(host);
-  return yield* serve({ port: options.port, host: host === "localhost" ? "127.0.0.1" : host, onListening: options.onListening }, (conn) => session(conn, prompt));
+  return yield* serve({ port: options.port, host: host === "localhost" ? "127.0.0.1" : host, maxConnections: CONSOLE_MAX_SESSIONS, onListening: options.onListening }, (conn) => session(conn, prompt));
 }
 
 /** The remote console under the name the design uses; same as {@link remoteConsole}. */

@@ -147,6 +147,39 @@ describe("remote console", () => {
     expect(existsSync(path)).toBe(false);
   });
 
+  test("hangs up on an HTTP request (what a web page can make a browser send) before evaluating any of it", async () => {
+    delete process.env.SKEIN_CONSOLE_PROBE;
+    const app = await program({ port: 0 });
+    const op = await dial(app.where);
+    await op.until("skein> ");
+    const probe = 'process.env.SKEIN_CONSOLE_PROBE = "ran"';
+    op.socket.write(`POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\nContent-Type: text/plain\r\nContent-Length: ${probe.length + 1}\r\n\r\n${probe}\n`);
+    expect(await op.until("closing\n")).toBe("\nan HTTP request is not a console session: closing\n");
+    await op.closed;
+    expect(process.env.SKEIN_CONSOLE_PROBE).toBeUndefined();
+    // An operator still gets a session, and it evaluates the same line.
+    const ok = await dial(app.where);
+    await ok.until("skein> ");
+    expect(await ok.command(probe)).toBe("'ran'\n");
+    expect(process.env.SKEIN_CONSOLE_PROBE).toBe("ran");
+    delete process.env.SKEIN_CONSOLE_PROBE;
+    ok.socket.end();
+    app.root.cancel();
+    await app.outcome;
+  });
+
+  test("ends a session whose line grows past 64 KiB, without evaluating it", async () => {
+    const app = await program({ port: 0 });
+    const op = await dial(app.where);
+    await op.until("skein> ");
+    expect(await op.command("1 + 1")).toBe("2\n");
+    op.socket.write("x".repeat(70 * 1024));
+    expect(await op.until("closing\n")).toBe("\nline too long: closing\n");
+    await op.closed;
+    app.root.cancel();
+    await app.outcome;
+  });
+
   test("refuses to listen on a non-loopback address with a typed error", async () => {
     for (const host of ["0.0.0.0", "::", "192.168.1.10", "example.org"]) {
       const err = await run(remoteConsole({ port: 0, host })).catch((e: unknown) => e);
