@@ -10,7 +10,7 @@
  */
 import cluster, { type Worker } from "node:cluster";
 import { action, main, race, signal, SkeinError, spawn, type Operation } from "@skein/core";
-import { HttpServer, serve } from "@skein/http";
+import { HttpError, HttpServer, serve } from "@skein/http";
 import { localBus, Relay, workerBus, type IpcPort } from "./bus.js";
 import { ConfigError, parseConfig, urlOf, USAGE, type DemoConfig } from "./config.js";
 import { demoApp } from "./app.js";
@@ -127,6 +127,10 @@ function report(message: string, error?: unknown): void {
     const reason = (error.cause as NodeJS.ErrnoException | undefined)?.code;
     const hint = reason === "EADDRINUSE" ? " (another server has it: stop that one, or pick another with --port)" : "";
     console.error(`demo: ${error.message}${hint}`);
+    return;
+  }
+  if (error instanceof HttpError && error.code === "HTTP_ERR_WORKERS_FAILED") {
+    console.error(`demo: ${error.message} (the workers said why above)`);
     return;
   }
   if (error === undefined) console.error(message);

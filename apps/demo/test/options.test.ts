@@ -69,6 +69,20 @@ describe("where it listens", () => {
     }
   });
 
+  it("with --workers, gives up after three workers fail to listen, and exits 1 with the reason (no fork loop)", async () => {
+    const holder = net.createServer();
+    const port = await new Promise<number>((resolve) => holder.listen(0, "127.0.0.1", () => resolve((holder.address() as net.AddressInfo).port)));
+    try {
+      const r = spawnSync(process.execPath, [DEMO_MAIN, "--port", String(port), "--workers", "2"], { cwd: ROOT, encoding: "utf8", timeout: 20_000 });
+      expect(r.status).toBe(1);
+      const lines = r.stderr.trim().split("\n");
+      expect(lines.filter((l) => l.includes("EADDRINUSE")).length).toBeGreaterThanOrEqual(3);
+      expect(lines.at(-1)).toBe("demo: 3 workers in a row exited (1) before listening; giving up (the workers said why above)");
+    } finally {
+      holder.close();
+    }
+  });
+
   it("prints the usage and exits 0 for --help", () => {
     const r = spawnSync(process.execPath, [DEMO_MAIN, "--help"], { cwd: ROOT, encoding: "utf8", timeout: 10_000 });
     expect(r.status).toBe(0);

@@ -254,7 +254,11 @@ export class HttpServer implements ConnectionContext {
  * }));
  */
 export function* serve(options: ServeOptions, app: App): Generator<unknown, void, any> {
-  if ((options.workers ?? 1) > 1 && cluster.isPrimary) {
+  const workers = options.workers;
+  if (workers !== undefined && !(Number.isSafeInteger(workers) && workers >= 1)) {
+    throw new RangeError(`serve: workers must be a whole number of at least 1, got ${String(workers)}`);
+  }
+  if ((workers ?? 1) > 1 && cluster.isPrimary) {
     yield* runPrimary(options.workers!, options.graceMs ?? 5000, options.log);
     return;
   }

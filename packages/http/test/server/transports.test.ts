@@ -3,12 +3,16 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { get as httpGet, type RequestOptions } from "node:http";
 import { get as httpsGet, type RequestOptions as HttpsRequestOptions } from "node:https";
+import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run } from "@skein/core";
 import type { Request, Response } from "../../src/app.js";
+import { Prepared } from "../../src/prepared.js";
+import { serve } from "../../src/server.js";
 import { startServer } from "../helpers/server.js";
 
 function* whoami(req: Request, res: Response) {
@@ -60,7 +64,8 @@ describe("transports", () => {
     }
   });
 
-  it("runs workers: n under node:cluster, spreading connections, and stops them gracefully", async () => {
+  /** The cluster fixture, bundled to run as a program. */
+  async function clusterProgram(): Promise<string> {
     const fixture = fileURLToPath(new URL("../fixtures/cluster-server.ts", import.meta.url));
     const out = join(dir, "cluster-server.mjs");
     await build({
@@ -68,6 +73,35 @@ describe("transports", () => {
       conditions: ["skein-source"], logLevel: "silent",
       banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
     });
+    return out;
+  }
+
+  it("gives up with HTTP_ERR_WORKERS_FAILED, not a fork loop, when workers keep dying before they listen", async () => {
+    const holder = createNetServer();
+    await new Promise<void>((r) => holder.listen(0, "127.0.0.1", () => r()));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const child = spawn(process.execPath, [await clusterProgram()], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PORT: String(port) } });
+      let stderr = "";
+      child.stderr.on("data", (d) => (stderr += d));
+      const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+      expect(code).toBe(1);
+      expect(stderr).toContain("HTTP_ERR_WORKERS_FAILED");
+      // Three start-up failures, two restarts spaced out in between.
+      expect(stderr.match(/starting another in \d+ ms/g)).toEqual(["starting another in 100 ms", "starting another in 200 ms"]);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it("refuses a workers count that is not a whole number of at least 1", async () => {
+    for (const workers of [0, -1, 2.5, Number.NaN, Infinity]) {
+      await expect(run(serve({ port: 0, workers }, () => Prepared.text(200, "")))).rejects.toThrow(RangeError);
+    }
+  });
+
+  it("runs workers: n under node:cluster, spreading connections, and stops them gracefully", async () => {
+    const out = await clusterProgram();
     const child = spawn(process.execPath, [out], { stdio: ["ignore", "pipe", "inherit"] });
     let output = "";
     const lines = new Promise<string[]>((resolve) => {
