@@ -21,7 +21,8 @@ export const USAGE = `usage: skein-load URL [options]
       --warmup DUR        load but do not count for DUR first
       --expect-status S   successful statuses: 200, 2xx or 200-299 (default 200-399)
       --expect-body STR|@file   every response body must equal this
-      --timeout DUR       close a connection whose answer is this late (default 10s)
+      --timeout DUR       close a connection whose answer is this late (default 10s);
+                          with -n, end the run when nothing is answered this long
       --connect-timeout DUR  (default 10s)
       --connect-concurrency N  connections opened at once (default 1000, 0 = all)
   -k, --insecure          accept any TLS certificate (https: URLs)
@@ -44,8 +45,13 @@ export class UsageError extends Error {
 }
 
 /** `@path` reads a file; anything else is taken literally. */
-function bytesArg(value: string): string | Buffer {
-  return value.startsWith("@") ? readFileSync(value.slice(1)) : value;
+function bytesArg(flag: string, value: string): string | Buffer {
+  if (!value.startsWith("@")) return value;
+  try {
+    return readFileSync(value.slice(1));
+  } catch (e) {
+    throw new UsageError(`${flag} ${value}: cannot read ${JSON.stringify(value.slice(1))} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 function intArg(flag: string, value: string): number {
@@ -97,7 +103,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       case "-d": case "--duration": options.durationMs = durationArg(flag, value()); break;
       case "-n": case "--count": options.count = intArg(flag, value()); break;
       case "-m": case "--method": options.method = value(); break;
-      case "-b": case "--body": options.body = bytesArg(value()); break;
+      case "-b": case "--body": options.body = bytesArg("-b", value()); break;
       case "-H": case "--header": {
         const h = value();
         const colon = h.indexOf(":");
@@ -113,7 +119,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       }
       case "--warmup": options.warmupMs = durationArg(flag, value()); break;
       case "--expect-status": options.expectStatus = statusArg(value()); break;
-      case "--expect-body": options.expectBody = bytesArg(value()); break;
+      case "--expect-body": options.expectBody = bytesArg("--expect-body", value()); break;
       case "--timeout": options.timeoutMs = durationArg(flag, value()); break;
       case "--connect-timeout": options.connectTimeoutMs = durationArg(flag, value()); break;
       case "--connect-concurrency": options.connectConcurrency = intArg(flag, value()); break;

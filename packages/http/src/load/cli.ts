@@ -67,8 +67,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!parsed.quiet && tty) process.stderr.write("\r\x1b[K");
   process.stdout.write(parsed.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
-  // Nothing answered correctly: the run measured nothing.
-  return report.requests > 0 ? 0 : 1;
+  // Nothing answered correctly (the run measured nothing), or a count was not reached.
+  return report.requests > 0 && report.stoppedEarly === null ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(

@@ -23,7 +23,12 @@ export interface LoadOptions {
   pipeline?: number;
   /** Measured time in ms, after the warm-up. Default 10 000 unless `count` is set. */
   durationMs?: number;
-  /** Stop after this many requests have been answered (instead of a duration). */
+  /**
+   * Stop after this many requests have been answered (instead of a
+   * duration). The run also ends, with `stoppedEarly` in the report, when
+   * nothing has been answered for `timeoutMs` (10 s when that is 0): a
+   * server that is down or answers nothing would keep it going for ever.
+   */
   count?: number;
   /** Total request rate in requests per second; 0 = as fast as possible. Default 0. */
   rate?: number;

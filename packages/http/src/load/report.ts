@@ -46,10 +46,12 @@ export interface LoadReport {
   errorTotal: number;
   /** Peak resident memory of the process, in bytes. */
   maxRssBytes: number;
+  /** Why a count-mode run ended before its count was answered (e.g. no answer for 10 s), or null. */
+  stoppedEarly: string | null;
 }
 
 /** Builds the report from the measured counters. */
-export function buildReport(stats: LoadStats, info: { url: string; connections: number; pipeline: number; peakConnected: number; durationMs: number }): LoadReport {
+export function buildReport(stats: LoadStats, info: { url: string; connections: number; pipeline: number; peakConnected: number; durationMs: number; stoppedEarly: string | null }): LoadReport {
   const seconds = info.durationMs / 1000;
   const h = stats.latency;
   const ms = (us: number) => Math.round(us) / 1000;
@@ -111,5 +113,6 @@ export function formatReport(r: LoadReport): string {
     `  statuses   ${Object.entries(r.statusCounts).map(([s, n]) => `${s}: ${num(n)}`).join("  ") || "none"}`,
     `  errors     ${r.errorTotal === 0 ? "none" : ERROR_KINDS.filter((k) => r.errors[k] > 0).map((k) => `${k}: ${num(r.errors[k])}`).join("  ")}`,
   ];
+  if (r.stoppedEarly !== null) lines.push(`  stopped    early: ${r.stoppedEarly}`);
   return lines.join("\n");
 }

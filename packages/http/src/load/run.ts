@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { currentTaskSync, group, moveOnAfter, run, sleep, type Task } from "@skein/core";
+import { currentTaskSync, group, moveOnAfter, race, run, sleep, type Task } from "@skein/core";
 import { LoadConnection } from "./connection.js";
 import { primeParser } from "./prime.js";
 import { resolveLoadOptions, type LoadOptions } from "./options.js";
@@ -51,18 +51,44 @@ export function* load(options: LoadOptions): Generator<unknown, LoadReport, any>
     }
     r.startMeasuring();
     const start = performance.now();
+    let stoppedEarly: string | null = null;
     if (o.count > 0) {
-      if (o.durationMs === Infinity) yield* r.done.wait();
-      else yield* moveOnAfter(o.durationMs, r.done.wait());
+      // A count is answers, and lost requests are sent again: a server that
+      // answers nothing would keep the run going for ever.
+      const stallMs = o.timeoutMs > 0 ? o.timeoutMs : COUNT_STALL_MS;
+      const outcome = race([r.done.wait(), stalled(r, stallMs)]);
+      const ended = o.durationMs === Infinity ? yield* outcome : yield* moveOnAfter(o.durationMs, outcome);
+      if (ended === STALLED) stoppedEarly = `no answer for ${stallMs / 1000} s (${r.answered} of ${o.count} answered)`;
     } else {
       yield* sleep(o.durationMs);
     }
     const durationMs = performance.now() - start;
     r.stop();
-    const report = buildReport(r.stats, { url: o.url, connections: o.connections, pipeline: o.pipeline, peakConnected: r.peakConnected, durationMs });
+    const report = buildReport(r.stats, { url: o.url, connections: o.connections, pipeline: o.pipeline, peakConnected: r.peakConnected, durationMs, stoppedEarly });
     for (const t of tasks) t.cancel();
     return report;
   }, { name: "load" });
+}
+
+/** Count mode gives up after `timeoutMs` without a single answer, or this long when `timeoutMs` is 0. */
+export const COUNT_STALL_MS = 10_000;
+const STALLED = Symbol("stalled");
+
+/** Returns {@link STALLED} once no answer has arrived for `ms`. */
+function* stalled(r: LoadRun, ms: number): Generator<unknown, typeof STALLED, any> {
+  const kernel = currentTaskSync().kernel;
+  let answered = r.answered;
+  let since = kernel.now();
+  for (;;) {
+    yield* sleep(WATCHDOG_MS);
+    const now = kernel.now();
+    if (r.answered !== answered) {
+      answered = r.answered;
+      since = now;
+    } else if (now - since >= ms) {
+      return STALLED;
+    }
+  }
 }
 
 /** Progress once a second; closes connections whose requests got no answer within `timeoutMs`. */

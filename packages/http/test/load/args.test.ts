@@ -27,6 +27,8 @@ describe("skein-load arguments", () => {
     expect(() => parseArgs(["http://a/", "-c", "many"])).toThrow(/whole number/);
     expect(() => parseArgs(["http://a/", "--frobnicate"])).toThrow(/unknown option/);
     expect(() => parseArgs(["http://a/", "-H", "nocolon"])).toThrow(/name: value/);
+    expect(() => parseArgs(["http://a/", "-b", "@/no/such/file"])).toThrow(UsageError);
+    expect(() => parseArgs(["http://a/", "--expect-body", "@/no/such/file"])).toThrow(/--expect-body @\/no\/such\/file: cannot read "\/no\/such\/file" \(ENOENT\)/);
     expect(parseArgs(["--help"])).toEqual({ kind: "help" });
   });
 

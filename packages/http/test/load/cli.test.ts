@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LoadReport } from "../../src/load/index.js";
-import { nodeServer, type TestServer } from "../client/servers.js";
+import { closedPort, nodeServer, type TestServer } from "../client/servers.js";
 
 const exec = promisify(execFile);
 let dir: string;
@@ -72,7 +72,20 @@ describe("skein-load CLI", () => {
     const bad = await skeinLoad(server.url, "-c", "lots");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("-c expects a whole number");
+    const missing = await skeinLoad(server.url, "-b", "@/no/such/file");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.split("\n")[0]).toBe('skein-load: -b @/no/such/file: cannot read "/no/such/file" (ENOENT)');
+    expect(missing.stderr).not.toMatch(/\n\s+at /); // no stack trace
     const help = await skeinLoad("--help");
     expect([help.code, help.stdout.startsWith("usage: skein-load URL")]).toEqual([0, true]);
+  });
+
+  it("with -n, ends and exits 1 when nothing is answered for the request timeout (a server that is down)", async () => {
+    const down = await closedPort();
+    const r = await skeinLoad(`http://127.0.0.1:${down}/`, "-n", "10", "--timeout", "500ms", "--json", "-q");
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as LoadReport;
+    expect([report.requests, report.stoppedEarly]).toEqual([0, "no answer for 0.5 s (0 of 10 answered)"]);
+    expect(report.errors.connect).toBeGreaterThan(0);
   });
 });
