@@ -74,6 +74,14 @@ function* echo(req: Request, res: Response): Operation<void> {
   res.end();
 }
 
+// One buffer of `x` bytes for every /stream, grown to the largest size asked
+// for: a buffer per request let clients that do not read pin 16 MiB each.
+let xs = Buffer.alloc(0);
+function xBytes(size: number): Buffer {
+  if (size > xs.length) xs = Buffer.alloc(size, "x");
+  return xs.subarray(0, size);
+}
+
 /** GET /stream?chunks=N&size=M: N chunks of M bytes of `x`. */
 function* stream(req: Request, res: Response): Operation<void | Prepared> {
   const chunks = intParam(req, "chunks", STREAM_MAX_CHUNKS, 10);
@@ -81,7 +89,7 @@ function* stream(req: Request, res: Response): Operation<void | Prepared> {
   if (chunks === undefined) return badRequest(res, `chunks must be an integer from 0 to ${STREAM_MAX_CHUNKS}`);
   if (size === undefined) return badRequest(res, `size must be an integer from 0 to ${STREAM_MAX_CHUNK_BYTES}`);
   res.start(200, { ...SERVER_HEADER, "Content-Type": "text/plain; charset=utf-8" }); // no length: chunked
-  const chunk = Buffer.alloc(size, "x"); // one buffer, written N times
+  const chunk = xBytes(size); // shared by every request, written N times
   for (let i = 0; i < chunks && size > 0; i++) yield* res.write(chunk);
   res.end();
 }

@@ -7,7 +7,8 @@
  *   {@link Bus}; the bus hands every message (local or relayed from another
  *   worker) to the hub, which frames it once and writes it to each socket.
  *   Clients that connect with `?stats=1` also get a `{"type":"stats",…}`
- *   message once a second (see apps/demo/README.md).
+ *   message once a second (see apps/demo/README.md); chat text shaped
+ *   like one is not relayed, so no client can fake the figures.
  *
  * @example
  * ```ts
@@ -53,7 +54,8 @@ export function demoSockets(bus: Bus): DemoSockets {
       for (;;) {
         const msg = yield* ws.recv();
         if (msg === null) return;
-        if (!msg.binary) bus.publish(msg.text); // binary messages are not broadcast
+        // Binary messages are not broadcast, nor text that pages would read as the server's figures.
+        if (!msg.binary && !looksLikeStats(msg.text)) bus.publish(msg.text);
       }
     },
     { maxPayloadBytes: 64 * 1024 },
@@ -71,6 +73,17 @@ export function demoSockets(bus: Bus): DemoSockets {
       yield* all([echoWs.shutdown(), chatWs.shutdown()]);
     },
   };
+}
+
+/** True for text the page would take for a `{"type":"stats"}` message: only the server sends those. */
+export function looksLikeStats(text: string): boolean {
+  if (!text.includes("stats")) return false;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && (value as { type?: unknown }).type === STATS;
+  } catch {
+    return false;
+  }
 }
 
 /** Number of tasks in a {@link tasks} snapshot. */

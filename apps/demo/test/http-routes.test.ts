@@ -2,6 +2,7 @@
  * The demo's HTTP contract, through the real started process and raw sockets:
  * exact status lines, headers and framing.
  */
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDemo, type Demo } from "./support/demo-process.js";
 import { get, RawConn, request } from "./support/raw-http.js";
@@ -122,6 +123,22 @@ describe("GET /stream", () => {
     const res = await request(demo.port, get("/stream?chunks=3&size=100000"));
     expect(res.chunks?.length).toBe(3);
     for (const c of res.chunks!) expect(c.equals(Buffer.alloc(100000, "x"))).toBe(true);
+  });
+
+  it("costs no memory per request: 30 clients that never read 16 MiB chunks do not pin 16 MiB each", async () => {
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${demo.child.pid}/status`, "utf8"))![1]) * 1024;
+    await request(demo.port, get("/stream?chunks=1&size=16777216")); // the shared buffer is made once
+    const before = rss();
+    const idle = await Promise.all(Array.from({ length: 30 }, async () => {
+      const c = await RawConn.open(demo.port);
+      c.socket.pause(); // never reads
+      c.socket.write("GET /stream?chunks=1000&size=16777216 HTTP/1.1\r\nHost: t\r\n\r\n");
+      return c;
+    }));
+    await new Promise((r) => setTimeout(r, 500));
+    const grown = rss() - before;
+    for (const c of idle) c.socket.destroy();
+    expect(grown).toBeLessThan(100 * 1024 * 1024); // a buffer per request: 480 MiB
   });
 
   it("answers 400 for a bad chunks or size", async () => {

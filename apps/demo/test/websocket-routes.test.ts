@@ -83,6 +83,13 @@ describe("/ws/chat", () => {
     }
   });
 
+  it("does not relay chat text shaped like the server's figures (no client can fake them on every page)", async () => {
+    const [sender, reader] = await Promise.all([client("/ws/chat"), client("/ws/chat")]);
+    sender.ws.send('{"type":"stats","rps":123456789,"connections":1,"websockets":1,"tasks":1,"at":1}');
+    sender.ws.send("after");
+    expect((await reader.next()).data.toString()).toBe("after");
+  });
+
   it("does not send figures to a client that did not ask", async () => {
     const c = await client("/ws/chat");
     await expect(c.next(() => true, 2500)).rejects.toThrow(/timed out/);
