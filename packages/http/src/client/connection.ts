@@ -87,6 +87,8 @@ export class ClientConnection implements ParserEvents {
   readonly #writer = new Lock("request writer");
   readonly #maxBufferedBodyBytes: number;
   #reading = false;
+  /** A request body was cut short after an early answer: later requests must not be written after it. */
+  #cutShort = false;
   /** Parsing a 1xx interim response, which belongs to no exchange. */
   #interim = false;
 
@@ -119,8 +121,8 @@ export class ClientConnection implements ParserEvents {
   *send(ex: Exchange, head: Buffer, body: RequestBody): Generator<unknown, void, any> {
     yield* this.#writer.acquire();
     try {
-      if (!this.alive || ex.error !== null) {
-        this.abandon(ex, "the connection closed before the request was sent");
+      if (!this.alive || ex.error !== null || this.#cutShort) {
+        this.abandon(ex, this.#cutShort ? "the request before it on the connection was cut short" : "the connection closed before the request was sent");
         throw ex.error;
       }
       ex.written = true;
@@ -167,25 +169,33 @@ export class ClientConnection implements ParserEvents {
         failure = { error };
       }
     }, { name: "request body" });
-    for (;;) {
-      if (sender.isDone || (ex.head !== null && ex.head.status < 300)) {
-        yield* join(sender);
-        if (failure !== null) throw (failure as { error: unknown }).error;
-        return;
+    try {
+      for (;;) {
+        if (sender.isDone || (ex.head !== null && ex.head.status < 300)) {
+          yield* join(sender);
+          if (failure !== null) throw (failure as { error: unknown }).error;
+          return;
+        }
+        if (ex.head !== null || ex.error !== null) {
+          // The request on the wire is cut short: nothing more may be written here.
+          ex.answeredEarly = true;
+          this.#cutShort = true;
+          this.reusable = false;
+          yield* cancel(sender);
+          if (ex.error !== null) throw ex.error;
+          return;
+        }
+        if (this.#reading) {
+          ex.changed.clear();
+          yield* race([join(sender), ex.changed.wait()]);
+        } else {
+          yield* race([join(sender), this.#readOnce()]);
+        }
       }
-      if (ex.head !== null || ex.error !== null) {
-        ex.answeredEarly = true;
-        this.reusable = false;
-        yield* cancel(sender);
-        if (ex.error !== null) throw ex.error;
-        return;
-      }
-      if (this.#reading) {
-        ex.changed.clear();
-        yield* race([join(sender), ex.changed.wait()]);
-      } else {
-        yield* race([join(sender), this.#readOnce()]);
-      }
+    } finally {
+      // Interrupted (a deadline, the caller's cancellation): the body stops
+      // with it, and the connection, its request incomplete, is discarded.
+      if (!sender.isDone) yield* cancel(sender);
     }
   }
 

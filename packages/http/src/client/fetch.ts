@@ -96,7 +96,12 @@ function* exchange(
       yield* within("head", limits.headersTimeoutMs, deadline, c.waitHead(ex));
     } catch (e) {
       c.abandon(ex);
-      if (!isCancelled(e) && e instanceof ResponseResetError && !e.responseStarted && reused && canRetry && attempt === 0) continue;
+      if (!isCancelled(e) && e instanceof ResponseResetError && !e.responseStarted && attempt === 0) {
+        // Never written (its connection died, or the request ahead of it was
+        // cut short): nothing was sent, so any request may go again. Written
+        // on a reused connection found closed: only an idempotent one.
+        if (!ex.written || (reused && canRetry)) continue;
+      }
       throw e;
     }
     return new ClientResponse(ex, target.href, redirected, limits.bodyTimeoutMs, deadline);

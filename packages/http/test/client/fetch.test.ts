@@ -1,4 +1,4 @@
-import { run, sleep } from "@skein/core";
+import { join, run, sleep, spawn } from "@skein/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { Agent, fetch, serializeRequestHead, TooManyRedirectsError } from "../../src/client/index.js";
 import { nodeServer, onRequests, rawServer, type TestServer } from "./servers.js";
@@ -218,6 +218,59 @@ describe("request bodies that fail", () => {
 });
 
 describe("early answers", () => {
+  it("a request that times out while its streamed body goes out stops the body at once", async () => {
+    let received = 0;
+    server = await nodeServer((req) => req.on("data", (d: Buffer) => (received += d.length))); // never answers
+    const t0 = performance.now();
+    const got = await withAgent(function* (agent) {
+      try {
+        yield* fetch(server!.url, {
+          agent, method: "POST", timeoutMs: 200,
+          body: function* (write) {
+            for (let i = 0; i < 30; i++) {
+              yield* write(`part ${i}\n`);
+              yield* sleep(100);
+            }
+          },
+        });
+        return "answered";
+      } catch (e) {
+        return (e as Error).name;
+      }
+    });
+    expect(got).toBe("ResponseTimeoutError");
+    expect(performance.now() - t0).toBeLessThan(1500); // the 30-part body takes 3 s
+    const atTimeout = received;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received).toBe(atTimeout); // nothing more was sent
+  });
+
+  it("a request pipelined behind a body cut short by an early answer goes on a fresh connection", async () => {
+    server = await nodeServer((req, res) => {
+      if (req.url === "/upload") return void res.writeHead(413, { "content-length": "2" }).end("no");
+      req.resume();
+      res.end(`ok ${req.url}`);
+    });
+    const got = await withAgent(function* (agent) {
+      const upload = yield* spawn(function* () {
+        const r = yield* fetch(`${server!.url}/upload`, {
+          agent, method: "POST",
+          body: function* (write) {
+            for (let i = 0; i < 20; i++) {
+              yield* write(Buffer.alloc(16 * 1024, 97));
+              yield* sleep(20);
+            }
+          },
+        });
+        return `${r.status} ${yield* r.text()}`;
+      });
+      yield* sleep(5);
+      const next = yield* fetch(`${server!.url}/next`, { agent });
+      return [yield* join(upload), `${next.status} ${yield* next.text()}`];
+    }, { pipeline: 2, connectionsPerOrigin: 1 });
+    expect(got).toEqual(["413 no", "200 ok /next"]);
+  });
+
   it("stops sending a body when the response comes first, and returns it (server stops reading, or closes)", async () => {
     for (const thenClose of [false, true]) {
       server = await rawServer((socket) => {
