@@ -12,7 +12,7 @@ import type { Duplex } from "node:stream";
 import { action, isCancelled, Kernel, type Operation } from "@skein/core";
 import { RESPONSE_STATE, type App, type HeadersView, type Response, type ResponseState, type Takeover } from "./app.js";
 import { HttpError } from "./errors.js";
-import { Prepared, PreparedFastPaths } from "./prepared.js";
+import { headOnlyError, Prepared, PreparedFastPaths } from "./prepared.js";
 import { BaseRequest } from "./request.js";
 import { NO_FIELDS, serializeFields, type HeaderInit, type SerializedFields } from "./response-head.js";
 import { isBodiless, isValidStatus, statusText } from "./status.js";
@@ -237,6 +237,7 @@ class NodeResponse extends PreparedFastPaths implements Response {
   }
   sendPrepared(p: Prepared): void {
     if (this.state !== RESPONSE_STATE.IDLE) throw new HttpError("HTTP_ERR_RESPONSE_STATE", "a handler returned a prepared response after starting its own");
+    if (p.headOnly && !this.#head) throw headOnlyError(p.fields.contentLength);
     this.status = p.status;
     this.#fields = p.fields;
     const bodiless = isBodiless(p.status);

@@ -41,6 +41,8 @@ export class Prepared implements Operation<Prepared>, Iterator<unknown, Prepared
   readonly body: string | Uint8Array;
   /** Extra header fields, validated. */
   readonly fields: SerializedFields;
+  /** It declares a Content-Length its (empty) body does not have: only a HEAD may be answered with it. */
+  readonly headOnly: boolean = false;
   readonly #reusable: boolean;
   #date = "";
   #bytes: Buffer | null = null;
@@ -51,9 +53,14 @@ export class Prepared implements Operation<Prepared>, Iterator<unknown, Prepared
     if (!isValidStatus(status) || status < 200) throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `invalid status ${String(status)} for a prepared response`);
     if (isBodiless(status) && body.length > 0) throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `a ${status} response cannot have a body (RFC 9110 §6.4.1)`);
     if (fields.contentLength >= 0 && !isBodiless(status)) {
-      // A wrong length would make the client read into (or swallow) the next response.
+      // A wrong length would make the client read into (or swallow) the next
+      // response. An empty body may declare one: the answer to a HEAD (RFC
+      // 9110 §9.3.2), refused when written for any other request.
       const n = typeof body === "string" ? Buffer.byteLength(body, "utf8") : body.length;
-      if (n !== fields.contentLength) throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `Content-Length ${fields.contentLength} does not match the ${n}-byte body`);
+      if (n !== fields.contentLength) {
+        if (n > 0) throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `Content-Length ${fields.contentLength} does not match the ${n}-byte body`);
+        this.headOnly = true;
+      }
     }
     this.status = status;
     this.contentType = contentType;
@@ -121,6 +128,7 @@ export class Prepared implements Operation<Prepared>, Iterator<unknown, Prepared
    * @internal
    */
   writeTo(out: Output, connection: ConnectionMode, headOnly: boolean): void {
+    if (this.headOnly && !headOnly) throw headOnlyError(this.fields.contentLength);
     if (connection === "keep") {
       if (this.#reusable) {
         const date = httpDate();
@@ -207,4 +215,9 @@ export abstract class PreparedFastPaths {
   bytes(status: number, body: Uint8Array, headers?: HeaderInit): Prepared {
     return prepare(status, OCTET_STREAM, body, headers);
   }
+}
+
+/** The error for a prepared HEAD answer (a declared length, no body) written for another request. */
+export function headOnlyError(contentLength: number): HttpError {
+  return new HttpError("HTTP_ERR_INVALID_RESPONSE", `Content-Length ${contentLength} with an empty body only answers a HEAD request`);
 }

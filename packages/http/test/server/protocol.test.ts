@@ -52,6 +52,9 @@ const router = new Router()
     res.start(200, { "content-length": "5" });
     res.end(); // fine for HEAD only
   })
+  .get("/prepared-head", function* (_req: Request, res: Response) {
+    return res.text(200, "", { "content-length": "1234" }); // a HEAD answer: declared length, no body
+  })
   .get("/wrong-prepared-length", function* (_req: Request, res: Response) {
     return res.text(200, "hello world", { "content-length": "2" });
   })
@@ -222,6 +225,13 @@ describe("a response that fails part-way", () => {
     const r = await exchange(s.port, "GET /wrong-prepared-length HTTP/1.1\r\nHost: a\r\n\r\nGET /hello HTTP/1.1\r\nHost: a\r\n\r\n");
     expect(r.responses.map((x) => x.status)).toEqual([500]);
     expect(r.raw).not.toContain("hello world");
+  });
+
+  it("lets a prepared answer to HEAD declare a length with an empty body, and refuses it (500) for a GET", async () => {
+    const head = await exchange(s.port, "HEAD /prepared-head HTTP/1.1\r\nHost: a\r\n\r\n", { count: 1, headIndexes: [0] });
+    expect(head.responses.map((x) => [x.status, x.header("content-length"), x.body])).toEqual([[200, "1234", ""]]);
+    const get = await exchange(s.port, "GET /prepared-head HTTP/1.1\r\nHost: a\r\n\r\n");
+    expect(get.responses.map((x) => x.status)).toEqual([500]);
   });
 
   it("lets a response to HEAD declare the length its GET would have, without a body", async () => {
