@@ -62,22 +62,25 @@ export function* runPrimary(count: number, graceMs: number, log?: (message: stri
     });
     worker.on("exit", (code, signal) => {
       workers.delete(worker);
+      if (!stopping && failure === null) restart(worker, code, signal, listening, startedAt);
+      // Last: the primary's task runs at once when woken, and must see `failure`.
       changed.wake();
-      if (stopping || failure !== null) return;
-      const how = signal ?? code;
-      if (!listening && ++startupFailures >= MAX_STARTUP_FAILURES) {
-        failure = new HttpError("HTTP_ERR_WORKERS_FAILED", `${startupFailures} workers in a row exited (${how}) before listening; giving up`);
-        return;
-      }
-      restartDelay = Date.now() - startedAt >= HEALTHY_AFTER_MS ? 0 : Math.min(RESTART_DELAY_MAX_MS, Math.max(RESTART_DELAY_MIN_MS, restartDelay * 2));
-      report(`skein http: worker ${worker.process.pid} exited (${how}); starting another${restartDelay > 0 ? ` in ${restartDelay} ms` : ""}`);
-      if (restartDelay === 0) return fork();
-      const timer = setTimeout(() => {
-        restarts.delete(timer);
-        if (!stopping && failure === null) fork();
-      }, restartDelay);
-      restarts.add(timer);
     });
+  };
+  const restart = (worker: Worker, code: number | null, signal: string | null, listened: boolean, startedAt: number): void => {
+    const how = signal ?? code;
+    if (!listened && ++startupFailures >= MAX_STARTUP_FAILURES) {
+      failure = new HttpError("HTTP_ERR_WORKERS_FAILED", `${startupFailures} workers in a row exited (${how}) before listening; giving up`);
+      return;
+    }
+    restartDelay = Date.now() - startedAt >= HEALTHY_AFTER_MS ? 0 : Math.min(RESTART_DELAY_MAX_MS, Math.max(RESTART_DELAY_MIN_MS, restartDelay * 2));
+    report(`skein http: worker ${worker.process.pid} exited (${how}); starting another${restartDelay > 0 ? ` in ${restartDelay} ms` : ""}`);
+    if (restartDelay === 0) return fork();
+    const timer = setTimeout(() => {
+      restarts.delete(timer);
+      if (!stopping && failure === null) fork();
+    }, restartDelay);
+    restarts.add(timer);
   };
   for (let i = 0; i < count; i++) fork();
   try {

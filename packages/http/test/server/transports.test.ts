@@ -94,6 +94,15 @@ describe("transports", () => {
     }
   });
 
+  it("gives up too when one worker serves and the others keep dying at start-up (the primary sees the failure however it is woken)", async () => {
+    const child = spawn(process.execPath, [await clusterProgram()], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FAIL_AFTER_FIRST: "1" } });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect(code).toBe(1);
+    expect(stderr).toContain("HTTP_ERR_WORKERS_FAILED");
+  });
+
   it("refuses a workers count that is not a whole number of at least 1", async () => {
     for (const workers of [0, -1, 2.5, Number.NaN, Infinity]) {
       await expect(run(serve({ port: 0, workers }, () => Prepared.text(200, "")))).rejects.toThrow(RangeError);
