@@ -77,7 +77,8 @@ export function demoSockets(bus: Bus): DemoSockets {
 
 /** True for text the page would take for a `{"type":"stats"}` message: only the server sends those. */
 export function looksLikeStats(text: string): boolean {
-  if (!text.includes("stats")) return false;
+  // Any JSON object (`"type"` may be written with escapes: `"\u0073tats"`).
+  if (!text.trimStart().startsWith("{")) return false;
   try {
     const value: unknown = JSON.parse(text);
     return typeof value === "object" && value !== null && (value as { type?: unknown }).type === STATS;

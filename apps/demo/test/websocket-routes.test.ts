@@ -86,6 +86,7 @@ describe("/ws/chat", () => {
   it("does not relay chat text shaped like the server's figures (no client can fake them on every page)", async () => {
     const [sender, reader] = await Promise.all([client("/ws/chat"), client("/ws/chat")]);
     sender.ws.send('{"type":"stats","rps":123456789,"connections":1,"websockets":1,"tasks":1,"at":1}');
+    sender.ws.send(' {"type":"\\u0073tats","rps":123456789,"connections":1,"websockets":1,"tasks":1,"at":1}'); // escaped: JSON.parse reads "stats"
     sender.ws.send("after");
     expect((await reader.next()).data.toString()).toBe("after");
   });

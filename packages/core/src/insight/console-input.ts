@@ -30,24 +30,29 @@ export function gatedInput(socket: Socket, head: Buffer, refuse: (reason: string
   let heldBytes = 0;
   let lineBytes = 0; // of the line being received
   let stopped = false;
+  /** Measures the lines in `chunk` (the first continues the one being received); false when one is too long. */
+  const linesFit = (chunk: Buffer): boolean => {
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+      if (lineBytes + nl - start > CONSOLE_MAX_LINE_BYTES) return false;
+      lineBytes = 0;
+      start = nl + 1;
+    }
+    lineBytes += chunk.length - start;
+    return lineBytes <= CONSOLE_MAX_LINE_BYTES;
+  };
   const take = (chunk: Buffer) => {
     if (stopped) return;
-    const lastNewline = chunk.lastIndexOf(10);
-    lineBytes = lastNewline < 0 ? lineBytes + chunk.length : chunk.length - lastNewline - 1;
+    if (!linesFit(chunk)) return stop("line too long");
     if (held !== null) {
       held.push(chunk);
       heldBytes += chunk.length;
       const all = Buffer.concat(held, heldBytes);
       const end = all.indexOf(10);
-      if (end < 0) {
-        if (heldBytes > CONSOLE_MAX_LINE_BYTES) stop("line too long");
-        return;
-      }
+      if (end < 0) return;
       if (HTTP_REQUEST_LINE.test(all.toString("latin1", 0, end))) return stop("an HTTP request is not a console session");
       held = null;
       chunk = all;
-    } else if (lineBytes > CONSOLE_MAX_LINE_BYTES) {
-      return stop("line too long");
     }
     input.write(chunk);
   };

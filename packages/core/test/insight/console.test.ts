@@ -173,7 +173,10 @@ describe("remote console", () => {
     const op = await dial(app.where);
     await op.until("skein> ");
     expect(await op.command("1 + 1")).toBe("2\n");
-    op.socket.write("x".repeat(70 * 1024));
+    // Two pieces, the newline in the second: the line is measured across them.
+    op.socket.write(`"${"x".repeat(40 * 1024)}`);
+    await new Promise((r) => setTimeout(r, 50));
+    op.socket.write(`${"x".repeat(40 * 1024)}".length\n`);
     expect(await op.until("closing\n")).toBe("\nline too long: closing\n");
     await op.closed;
     app.root.cancel();
