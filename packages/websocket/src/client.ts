@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { action, currentTask, type Operation } from "@skein/core";
+import { action, currentTask, timeout, TimeoutError, type Operation } from "@skein/core";
 import type { IncomingMessage } from "node:http";
 import type { ClientOptions, PerMessageDeflateOptions } from "ws";
 import { WebSocketError } from "./errors.js";
@@ -90,5 +90,14 @@ export function* connect(url: string | URL, options: ConnectOptions = {}): Gener
       raw.terminate();
     };
   });
-  return yield* opened;
+  const ms = limits.handshakeTimeoutMs;
+  if (ms === 0) return yield* opened;
+  // A total deadline: ws's own handshakeTimeout is an idle timeout on the
+  // socket, which a server trickling its response one byte at a time never trips.
+  try {
+    return yield* timeout(ms, opened);
+  } catch (e) {
+    if (e instanceof TimeoutError) throw new WebSocketError("WS_ERR_HANDSHAKE", `cannot open WebSocket to ${target}: the handshake took longer than ${ms} ms`, { cause: e });
+    throw e;
+  }
 }

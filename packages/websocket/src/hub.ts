@@ -8,7 +8,8 @@
  * Each subscriber's outbound buffer is bounded by `maxBufferedBytes`; a
  * subscriber past it is a slow consumer, and the `slowConsumer` policy says
  * what happens: its messages are dropped until it catches up ("drop"), or it
- * is closed with 1008 ("close").
+ * is closed with 1008 ("close"). What the current burst itself has queued
+ * behind the cork does not count: only bytes the peer has left unread.
  *
  * @module
  */
@@ -131,7 +132,7 @@ export class Hub implements Subscriptions {
     let written = 0;
     for (const ws of subs) {
       if (ws === except) continue;
-      if (ws.bufferedAmount > limit) {
+      if (ws.backlog > limit) {
         if (this.slowConsumer === "drop") this.dropped++;
         else if (ws.isOpen) {
           this.closedSlow++;

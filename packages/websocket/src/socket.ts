@@ -86,6 +86,8 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
   private readonly sendMode: number;
   /** State an open, idle socket does not need, allocated on first use. */
   #x: Rare | null = null;
+  /** Bytes waiting for the peer when the socket was last corked. */
+  #corkBase = 0;
 
   /** Wraps an open `ws` WebSocket. Server code gets one from {@link websocket}; clients from {@link connect}. */
   constructor(raw: RawWebSocket, kernel: Kernel, limits: Readonly<WebSocketLimits>) {
@@ -199,6 +201,17 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
   /** Outbound bytes not yet taken by the operating system. */
   get bufferedAmount(): number {
     return this.raw.bufferedAmount;
+  }
+
+  /**
+   * @internal bytes waiting for the peer to read them: `bufferedAmount`
+   * less what this step or read has queued behind the cork (that goes out
+   * when it ends). The Hub's slow-consumer test: a batch of broadcasts to a
+   * reader that keeps up is not a backlog.
+   */
+  get backlog(): number {
+    const buffered = this.raw.bufferedAmount;
+    return this.corked ? Math.min(buffered, this.#corkBase) : buffered;
   }
 
   /** @internal more than `sendHighWaterMarkBytes` waits for the peer to read it: `send` suspends, and the heartbeat holds the peer at fault. */
@@ -320,6 +333,7 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
   private cork(): void {
     if (this.corked || this.socket === null) return;
     this.corked = true;
+    this.#corkBase = this.raw.bufferedAmount;
     this.socket.cork();
     this.kernel.deferFlush(this);
   }

@@ -147,6 +147,33 @@ describe("connect", () => {
     }
   });
 
+  it("handshakeTimeoutMs bounds the whole handshake: a server trickling its answer a byte at a time still times out", async () => {
+    const trickler = net.createServer((socket) => {
+      socket.resume();
+      const head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Pad: " + "a".repeat(10_000);
+      let i = 0;
+      const timer = setInterval(() => (i < head.length && !socket.destroyed ? socket.write(head[i++]!) : clearInterval(timer)), 100);
+      socket.on("close", () => clearInterval(timer));
+    });
+    await new Promise<void>((r) => trickler.listen(0, "127.0.0.1", r));
+    const port = (trickler.address() as net.AddressInfo).port;
+    try {
+      const t0 = performance.now();
+      const err = await run(function* () {
+        try {
+          yield* connect(`ws://127.0.0.1:${port}/`, { handshakeTimeoutMs: 500 });
+        } catch (e) {
+          return e;
+        }
+      });
+      expect(err).toMatchObject({ code: "WS_ERR_HANDSHAKE" });
+      expect((err as Error).message).toContain("took longer than 500 ms");
+      expect(performance.now() - t0).toBeLessThan(3000); // an idle timeout never fires: a byte comes every 100 ms
+    } finally {
+      trickler.close();
+    }
+  });
+
   it("recv on a client is bounded and resumes like the server's (maxQueuedMessages)", async () => {
     h = await startHost(
       websocket(function* (ws) {

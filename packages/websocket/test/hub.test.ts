@@ -206,6 +206,31 @@ describe("Hub", () => {
     }, 60_000);
   });
 
+  it("a burst that one read or one handler step publishes is not a slow consumer's backlog (healthy readers get it all)", async () => {
+    for (const slowConsumer of ["close", "drop"] as const) {
+      const hub = new Hub({ maxBufferedBytes: 16 * 1024, slowConsumer });
+      h = await startHost(websocket(function* (ws) {
+        hub.subscribe(ws, "room");
+        for (let msg; (msg = yield* ws.recv()) !== null; ) {
+          if (msg.text === "burst") for (let i = 0; i < 24; i++) hub.publish("room", Buffer.alloc(4096, 0x61)); // 96 KiB in one step
+          else hub.publish("room", msg.data, { binary: msg.binary, except: ws });
+        }
+      }, { pingIntervalMs: 0 }));
+      const readers = await Promise.all(Array.from({ length: 5 }, () => openClient(h!.url)));
+      clients.push(...readers);
+      const publisher = await RawPeer.open(h.port);
+      await until(() => hub.subscribers("room") === 6);
+      publisher.write(Array.from({ length: 40 }, () => frame(1, "x".repeat(1024)))); // 40 KiB in one read
+      readers[0]!.ws.send("burst");
+      await until(() => readers.every((r) => r.messages.length === 40 + 24 || r.closed !== null), 5000, "every message at every reader");
+      expect([readers.map((r) => r.closed?.code ?? null), hub.closedSlow, hub.dropped]).toEqual([Array(5).fill(null), 0, 0]);
+      publisher.destroy();
+      for (const c of clients.splice(0)) c.ws.terminate();
+      await h.stop();
+      h = null;
+    }
+  });
+
   it("validates its options", () => {
     expect(() => new Hub({ maxBufferedBytes: -1 })).toThrow(RangeError);
     expect(() => new Hub({ slowConsumer: "ignore" as "drop" })).toThrow(RangeError);
