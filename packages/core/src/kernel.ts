@@ -122,10 +122,13 @@ export class Kernel {
    * the parent's step, until it first blocks or finishes — the way calling an
    * async function runs its body up to the first `await` (asyncio's eager
    * tasks). A child that never blocks costs no trip through the ready queue.
+   * `joiner`, if given, is settled with the child's outcome when it ends:
+   * its failure is then handled there, not passed up to `parent`.
    */
-  spawnEager<T>(op: Operation<T> | (() => Operation<T>), parent: Task<unknown>, name?: string): Task<T> {
-    if (this.eagerDepth >= MAX_EAGER_DEPTH || !this.draining) return this.spawn(op, parent, name);
+  spawnEager<T>(op: Operation<T> | (() => Operation<T>), parent: Task<unknown>, name?: string, joiner?: JoinLike): Task<T> {
+    if (this.eagerDepth >= MAX_EAGER_DEPTH || !this.draining) return this.spawn(op, parent, name, joiner);
     const task = this.create(op, parent, name);
+    if (joiner !== undefined) task.joiners = joiner;
     const prev = running.task;
     const budget = running.budget;
     this.eagerDepth++;

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { cancel, ConnectionError, currentTaskSync, isCancelled, moveOnAfter, type Conn, type Operation } from "@skein/core";
+import { cancel, ConnectionError, currentTaskSync, isCancelled, moveOnAfter, type Conn, type JoinLike, type Operation } from "@skein/core";
 import { RESPONSE_STATE, type Takeover } from "./app.js";
 import {
   ConnectionInput, NO_DEADLINE, READ_BODY, READ_HEAD, READ_IDLE, READ_NONE, type ConnectionContext,
@@ -70,7 +70,7 @@ class Suspended {
 const NO_FAILURE = Symbol("no failure");
 
 /** An HTTP connection on a Skein server (created by `HttpServer`). */
-export class HttpConnection extends ConnectionInput implements RequestHost, ResponseHost {
+export class HttpConnection extends ConnectionInput implements RequestHost, ResponseHost, JoinLike {
   #out: Output | null = null;
   #item: ServerRequest | null = null;
   #suspended: Suspended | null = null;
@@ -126,7 +126,11 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
    */
   closeForShutdown(): boolean {
     if (!this.noRequest || this.takenOver) return false;
-    this.task?.cancel();
+    const task = this.task;
+    // Tasks its handlers started may still be at work: close the socket and
+    // let them finish within the grace period (the task then waits for them).
+    if (task !== null && task.childCount > 0) this.conn.close();
+    else task?.cancel();
     return true;
   }
 
@@ -256,7 +260,26 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     }
     this.taken?.handlerReturned();
     this.readDeadline = this.writeDeadline = NO_DEADLINE;
+  }
+
+  // ---- JoinLike: the connection task's end ------------------------------------
+
+  /**
+   * @internal The connection's task ended, after every task its handlers
+   * started (a task is a nursery): only then does the server stop counting
+   * the connection, so a graceful close waits for them within its grace
+   * period and cancels them after it. A failure here is one of those tasks:
+   * it ended this connection, is logged, and goes no further (the server
+   * keeps serving).
+   */
+  settle(failed: boolean, outcome: unknown): void {
+    if (failed && !isCancelled(outcome)) this.ctx.log(`skein http: a task started by a handler on ${this.conn.remote} failed; connection closed`, outcome);
     this.ctx.released(this);
+  }
+
+  /** @internal (JoinLike) this joiner handles the task's failure. */
+  get quiet(): boolean {
+    return false;
   }
 
   // ---- responding ------------------------------------------------------------

@@ -218,7 +218,10 @@ export class HttpServer implements ConnectionContext {
       const connection = new HttpConnection(conn, this);
       this.#connections.add(connection);
       // No task name: a per-connection string is memory every idle connection pays for.
-      yield* spawn(connection.run());
+      // The connection is its task's joiner: a failure of a task its handlers
+      // started is logged there and ends that connection, never the server.
+      const server = currentTaskSync();
+      server.kernel.spawnEager(connection.run(), server, undefined, connection);
     }
   }
 

@@ -2,10 +2,10 @@
 // requests with Connection: close, cancel what is left after the grace period.
 import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
-import { sleep } from "@skein/core";
+import { sleep, spawn } from "@skein/core";
 import type { Request, Response } from "../../src/app.js";
 import { Prepared } from "../../src/prepared.js";
-import { rawSocket, ResponseReader, startServer } from "../helpers/server.js";
+import { exchange, rawSocket, ResponseReader, startServer } from "../helpers/server.js";
 
 const hello = Prepared.text(200, "Hello, World!");
 const events: string[] = [];
@@ -103,5 +103,51 @@ describe("graceful shutdown", () => {
     for (const d of received) reader.push(d);
     expect(reader.responses).toHaveLength(1); // the half request got no response
     expect(s.server.connectionCount).toBe(0);
+  });
+});
+
+describe("tasks a handler starts", () => {
+  it("a failing one is logged and ends its connection, never the server", async () => {
+    const s = await startServer(function* (req: Request, res: Response) {
+      if (req.path === "/spawn-fail") {
+        yield* spawn(function* () {
+          yield* sleep(50);
+          throw new Error("background boom");
+        });
+      }
+      return hello;
+    });
+    try {
+      const first = await exchange(s.port, "GET /spawn-fail HTTP/1.1\r\nHost: a\r\n\r\n", { timeoutMs: 2000 });
+      expect(first.responses.map((r) => r.status)).toEqual([200]);
+      expect(first.closed).toBe(true); // the failure ended that connection
+      const next = await exchange(s.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", { count: 1 });
+      expect(next.responses.map((r) => r.body)).toEqual(["Hello, World!"]); // the server serves on
+      expect(s.logs.map((l) => (l.error as Error).message)).toEqual(["background boom"]);
+    } finally {
+      await s.stop(500);
+    }
+  });
+
+  it("a graceful close lets them finish within the grace period, and cancels them after it", async () => {
+    const log: string[] = [];
+    const s = await startServer(function* (req: Request, res: Response) {
+      const ms = Number(req.searchParams.get("ms"));
+      yield* spawn(function* () {
+        try {
+          yield* sleep(ms);
+          log.push(`${ms} done`);
+        } finally {
+          log.push(`${ms} finally`);
+        }
+      });
+      return hello;
+    });
+    await exchange(s.port, ["GET /?ms=100 HTTP/1.1\r\nHost: a\r\n\r\n"], { count: 1, keepOpen: true });
+    await exchange(s.port, ["GET /?ms=60000 HTTP/1.1\r\nHost: a\r\n\r\n"], { count: 1, keepOpen: true });
+    const t0 = performance.now();
+    await s.stop(500);
+    expect(performance.now() - t0).toBeLessThan(5000); // not the 60 s task
+    expect(log).toEqual(["100 done", "100 finally", "60000 finally"]);
   });
 });
