@@ -429,12 +429,15 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     return (this.#out === null ? 0 : this.#out.pendingBytes) + this.conn.pendingBytes > this.ctx.writeHighWaterMark;
   }
 
-  /** @internal waits for the client to read; the server's sweeper aborts a stalled one */
-  *backpressure(): Generator<unknown, void, any> {
+  /**
+   * @internal waits for the client to read (all of what was written when
+   * `all`); the server's sweeper aborts a stalled one
+   */
+  *backpressure(all = false): Generator<unknown, void, any> {
     this.out.flush();
     this.writeDeadline = this.ctx.deadline(this.ctx.limits.writeStallTimeoutMs);
     try {
-      yield* this.conn.sendAll(EMPTY);
+      yield* (all ? this.conn.drained() : this.conn.sendAll(EMPTY));
     } finally {
       this.writeDeadline = NO_DEADLINE;
     }

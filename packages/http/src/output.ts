@@ -86,11 +86,18 @@ export class Output implements Flushable {
     this.#trim(at + this.#buf.write(text, at, max, "utf8"));
   }
 
-  /** Appends bytes: copied when small, otherwise queued as they are (after what is pending). */
+  /**
+   * Appends bytes: copied when small; otherwise not copied but handed to
+   * the socket at once (after what is pending), which usually passes them
+   * to the operating system before this returns (see {@link holdsBytes}).
+   */
   bytes(data: Uint8Array): void {
     if (data.length >= COPY_LIMIT_BYTES) {
       this.#send();
-      if (!this.#closed && !this.#conn.isClosed) this.#conn.send(data);
+      if (!this.#closed && !this.#conn.isClosed) {
+        this.#conn.send(data);
+        this.#conn.flush();
+      }
       return;
     }
     const at = this.#reserve(data.length);
@@ -103,6 +110,11 @@ export class Output implements Flushable {
     const view = this.#buf.subarray(this.#start, this.#end);
     this.#start = this.#end;
     if (!this.#closed && !this.#conn.isClosed) this.#conn.send(view);
+  }
+
+  /** True when a chunk of `length` bytes was handed over uncopied and the socket still holds part of it. */
+  holdsBytes(length: number): boolean {
+    return length >= COPY_LIMIT_BYTES && this.#conn.pendingBytes > 0;
   }
 
   /** Called by the kernel when its ready queue empties. */

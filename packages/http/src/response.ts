@@ -24,8 +24,8 @@ export interface ResponseHost {
   readonly out: Output;
   /** True while the client is not keeping up (a write should wait). */
   readonly writeBlocked: boolean;
-  /** Waits until the client has read enough (bounded by the write-stall timeout). */
-  backpressure(): Operation<void>;
+  /** Waits until the client has read enough, or (`all`) everything written (bounded by the write-stall timeout). */
+  backpressure(all?: boolean): Operation<void>;
   /** Called as the head of the final response is written: decides keep-alive (and remembers to close after it). */
   connectionMode(req: ServerRequest, wantsClose: boolean): ConnectionMode;
 }
@@ -94,6 +94,9 @@ export class ServerResponse extends PreparedFastPaths implements Response {
     }
     this.#writeBody(chunk);
     if (this.#host.writeBlocked) yield* this.#host.backpressure();
+    // A big chunk is sent uncopied: when the socket could not take all of it
+    // at once, wait until it has, so the caller may refill the buffer.
+    else if (typeof chunk !== "string" && !this.#headOnly && this.#host.out.holdsBytes(chunk.length)) yield* this.#host.backpressure(true);
   }
 
   /** Finishes the response (`start(200)` first if needed). */

@@ -58,7 +58,11 @@ class Drain extends Instruction<void> {
   task: Task<unknown> | null = null;
   /** The next task waiting for the same drain (several tasks may send on one connection). */
   nextWaiter: Drain | null = null;
-  constructor(private readonly conn: Conn) {
+  constructor(
+    private readonly conn: Conn,
+    /** Resume once at most this many bytes wait to be written. */
+    readonly limit: number,
+  ) {
     super();
   }
   get description(): string {
@@ -381,7 +385,17 @@ export class Conn implements Flushable {
    */
   sendAll(data: Buffer | Uint8Array | string): Instruction<void> {
     this.send(data);
-    return new Drain(this);
+    return new Drain(this, this.writeHwm);
+  }
+
+  /**
+   * Writes what is queued now and waits until the socket holds none of it:
+   * every byte given to `send` has been handed to the operating system, so
+   * a caller may reuse the buffers it sent.
+   */
+  drained(): Instruction<void> {
+    this.flush();
+    return new Drain(this, 0);
   }
 
   /** Outbound bytes not yet taken by the operating system. */
@@ -391,7 +405,7 @@ export class Conn implements Flushable {
 
   /** @internal */
   enterDrain(op: Drain, task: Task<unknown>): Teardown | void {
-    if (this.outBytes + this.socket.writableLength <= this.writeHwm) return task.resume();
+    if (this.outBytes + this.socket.writableLength <= op.limit) return task.resume();
     if (this.error !== null) return task.fail(this.error);
     if (this.writeClosed) return task.fail(new ConnectionClosedError());
     this.flush();

@@ -58,6 +58,17 @@ const router = new Router()
   .get("/wrong-prepared-length", function* (_req: Request, res: Response) {
     return res.text(200, "hello world", { "content-length": "2" });
   })
+  .get("/refill", function* (req: Request, res: Response) {
+    // One buffer, refilled after each write (the app may reuse it once write returns).
+    const size = Number(req.searchParams.get("size"));
+    const buf = Buffer.alloc(size);
+    res.start(200, { "content-length": String(3 * size) });
+    for (const c of "abc") {
+      buf.fill(c);
+      yield* res.write(buf);
+    }
+    res.end();
+  })
   .post("/write-then-read", function* (req: Request, res: Response) {
     res.start(200, { "content-type": "text/plain" });
     yield* res.write("head-sent;");
@@ -237,6 +248,27 @@ describe("a response that fails part-way", () => {
   it("lets a response to HEAD declare the length its GET would have, without a body", async () => {
     const r = await exchange(s.port, "HEAD /declared-length HTTP/1.1\r\nHost: a\r\n\r\nGET /hello HTTP/1.1\r\nHost: a\r\n\r\n", { count: 2, headIndexes: [0] });
     expect(r.responses.map((x) => [x.status, x.header("content-length"), x.body])).toEqual([[200, "5", ""], [200, "13", "Hello, World!"]]);
+  });
+});
+
+describe("write(chunk)", () => {
+  it("has sent (or copied) a chunk by the time it returns, so the buffer can be refilled: 20 KB, and 4 MiB to a client that reads late", async () => {
+    for (const [size, readAfterMs] of [[20_000, 0], [4 * 1024 * 1024, 200]] as const) {
+      const socket = await rawSocket(s.port);
+      const parts: Buffer[] = [];
+      socket.pause();
+      socket.write(`GET /refill?size=${size} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+      await new Promise((r) => setTimeout(r, readAfterMs)); // meanwhile the server's socket fills up
+      const all = await new Promise<Buffer>((resolve) => {
+        socket.on("data", (d: Buffer) => parts.push(d));
+        socket.on("end", () => resolve(Buffer.concat(parts)));
+        socket.resume();
+      });
+      const body = all.subarray(all.indexOf("\r\n\r\n") + 4);
+      expect(body.length).toBe(3 * size);
+      expect([body[0], body[size], body[2 * size], body[3 * size - 1]].map((b) => String.fromCharCode(b!))).toEqual(["a", "b", "c", "c"]);
+      expect(body.equals(Buffer.concat([Buffer.alloc(size, "a"), Buffer.alloc(size, "b"), Buffer.alloc(size, "c")]))).toBe(true);
+    }
   });
 });
 
