@@ -8,6 +8,7 @@
 import { isCancelled } from "@skein/core";
 import type { App, Middleware, Request, Response } from "./app.js";
 import { HttpError } from "./errors.js";
+import { handlerOperation } from "./drive.js";
 import { Prepared } from "./prepared.js";
 
 /** One finished request, as passed to a custom `format`. */
@@ -40,7 +41,12 @@ const CLIENT_CLOSED_REQUEST = 499;
 
 function defaultFormat(e: AccessLogEntry): string {
   const bytes = e.bytes < 0 ? "-" : String(e.bytes);
-  return `${e.req.remoteAddress ?? "-"} "${e.req.method} ${e.req.target} HTTP/${e.req.httpVersion}" ${e.status} ${bytes} ${e.ms.toFixed(1)}ms`;
+  return `${e.req.remoteAddress ?? "-"} "${e.req.method} ${quoted(e.req.target)} HTTP/${e.req.httpVersion}" ${e.status} ${bytes} ${e.ms.toFixed(1)}ms`;
+}
+
+/** A target as it may stand inside the log line's quotes: `"` and `\` escaped as `\x22`, `\x5c` (nginx's way). */
+function quoted(target: string): string {
+  return /["\\]/.test(target) ? target.replace(/["\\]/g, (c) => (c === '"' ? "\\x22" : "\\x5c")) : target;
 }
 
 /**
@@ -60,7 +66,7 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
       let bytes = -1;
       let error: unknown;
       try {
-        const result = yield* next(req, res);
+        const result = yield* handlerOperation(next(req, res));
         if (result instanceof Prepared) {
           status = result.status;
           bytes = req.method === "HEAD" ? 0 : result.byteLength;

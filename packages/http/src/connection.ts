@@ -28,7 +28,7 @@ import {
   ConnectionInput, NO_DEADLINE, READ_BODY, READ_HEAD, READ_IDLE, READ_NONE, type ConnectionContext,
 } from "./connection-input.js";
 import { CONTINUE_BYTES } from "./constants.js";
-import { boxed, drive, NOT_STARTED, SCRUB } from "./drive.js";
+import { boxed, drive, handlerOperation, NOT_STARTED, SCRUB } from "./drive.js";
 import { errorResponse } from "./error-responses.js";
 import { HttpError } from "./errors.js";
 import { HEAD_HAS_TRANSFER_ENCODING, type MessageHead } from "./llhttp/head.js";
@@ -301,7 +301,7 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
       const op = this.ctx.app(req, res);
       if (op instanceof Prepared) result = op;
       else {
-        const it = op[Symbol.iterator]();
+        const it = handlerOperation(op)[Symbol.iterator]();
         // With a handler deadline, the handler's first step must run inside its scope.
         if (this.ctx.limits.handlerTimeoutMs > 0) {
           this.#suspended = new Suspended(req, res, it, NOT_STARTED);

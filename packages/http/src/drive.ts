@@ -71,3 +71,18 @@ class Scrub extends KernelInstruction<void> {
  * const chunk = yield* conn.recv(); // a long idle wait
  */
 export const SCRUB: Instruction<void> = new Scrub();
+
+/**
+ * The handler's operation, or a TypeError saying what to write instead: an
+ * `async` handler returns a Promise, which the server cannot drive (its
+ * rejection is marked handled, so it cannot end the process).
+ */
+export function handlerOperation<T>(op: Operation<T>): Operation<T> {
+  if (op !== null && typeof op === "object" && typeof (op as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function") return op;
+  const promise = op as unknown as PromiseLike<unknown> | null;
+  if (promise !== null && (typeof promise === "object" || typeof promise === "function") && typeof promise.then === "function") {
+    promise.then(undefined, () => {});
+    throw new TypeError("the handler returned a Promise (an async function?): write handlers as generator functions, function* (req, res), and yield* operations; wait(promise) awaits a promise");
+  }
+  throw new TypeError(`the handler returned ${op === null ? "null" : typeof op}: return a Prepared response or write the handler as a generator function`);
+}

@@ -12,6 +12,7 @@ import type { Duplex } from "node:stream";
 import { action, isCancelled, Kernel, type Operation } from "@skein/core";
 import { RESPONSE_STATE, type App, type HeadersView, type Response, type ResponseState, type Takeover } from "./app.js";
 import { HttpError } from "./errors.js";
+import { handlerOperation } from "./drive.js";
 import { headOnlyError, Prepared, PreparedFastPaths } from "./prepared.js";
 import { BaseRequest } from "./request.js";
 import { NO_FIELDS, serializeFields, type HeaderInit, type SerializedFields } from "./response-head.js";
@@ -181,6 +182,9 @@ class NodeResponse extends PreparedFastPaths implements Response {
 
   constructor(res: NodeServerResponse, method: string | undefined) {
     super();
+    // Node then throws when a body does not match its Content-Length, as the
+    // native server does, instead of sending it and misframing what follows.
+    res.strictContentLength = true;
     this.#res = res;
     this.#head = method === "HEAD";
   }
@@ -247,8 +251,11 @@ class NodeResponse extends PreparedFastPaths implements Response {
     else this.#res.end(p.body);
   }
   #writeHead(length: number | undefined, contentType = ""): void {
+    if (this.status === 204 && this.#fields.contentLength >= 0) throw new HttpError("HTTP_ERR_INVALID_RESPONSE", "a 204 response has no Content-Length (RFC 9110 §8.6)");
     const headers: OutgoingHttpHeaders = {};
     for (const [name, value] of this.#fields.pairs) {
+      // Node frames the body itself: a handler's Transfer-Encoding beside its Content-Length would be both.
+      if (name.length === 17 && name.toLowerCase() === "transfer-encoding") continue;
       const prev = headers[name];
       headers[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [String(prev), value];
     }
@@ -279,7 +286,7 @@ export interface NodeListener {
 function* handle(app: App, req: NodeRequest, res: NodeResponse, raw: NodeServerResponse, log: (m: string, e?: unknown) => void): Generator<unknown, void, any> {
   try {
     const op = app(req, res);
-    const result = op instanceof Prepared ? op : yield* op;
+    const result = op instanceof Prepared ? op : yield* handlerOperation(op);
     if (req.takenOver) return;
     if (result instanceof Prepared) res.sendPrepared(result);
     else if (res.state === RESPONSE_STATE.IDLE) throw new HttpError("HTTP_ERR_HANDLER", "handler returned without responding");
@@ -287,7 +294,9 @@ function* handle(app: App, req: NodeRequest, res: NodeResponse, raw: NodeServerR
   } catch (e) {
     if (isCancelled(e)) return; // the client went away
     if (req.takenOver) return log(`skein http: ${req.method} ${req.target} failed after takeover`, e);
-    if (!raw.destroyed) log(`skein http: ${req.method} ${req.target} failed`, e);
+    // A client's fault (a 4xx HttpError) is only answered, as by the native server.
+    const clientError = e instanceof HttpError && e.status >= 400 && e.status < 500;
+    if (!raw.destroyed && !clientError) log(`skein http: ${req.method} ${req.target} failed`, e);
     if (raw.headersSent) {
       raw.destroy();
       return;

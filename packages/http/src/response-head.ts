@@ -70,7 +70,13 @@ function addField(acc: Acc, name: string, raw: string | number): void {
       if (name.toLowerCase() === "date") acc.hasDate = true;
       break;
     case 10:
-      if (name.toLowerCase() === "connection" && /(^|,)\s*close\s*(,|$)/i.test(value)) acc.close = true;
+      if (name.toLowerCase() === "connection") {
+        if (/(^|,)\s*close\s*(,|$)/i.test(value)) acc.close = true;
+        // The server writes this field itself, from the connection's fate: a
+        // handler's keep-alive beside the server's close would contradict it.
+        acc.pairs.push([name, value]);
+        return;
+      }
       break;
     case 12:
       if (name.toLowerCase() === "content-type") acc.hasContentType = true;
@@ -156,12 +162,13 @@ export function buildHead(
   status: number, fields: SerializedFields, framing: number, length: number, connection: ConnectionMode, contentType = "",
 ): string {
   if (!isValidStatus(status)) throw invalid(`invalid status ${String(status)}`);
+  if (status === 204 && fields.contentLength >= 0) throw invalid("a 204 response has no Content-Length (RFC 9110 §8.6)");
   let head = statusLine(status) + fields.text;
   if (contentType !== "" && !fields.hasContentType) head += `Content-Type: ${contentType}\r\n`;
   if (framing === FRAMING.LENGTH && fields.contentLength < 0) head += `Content-Length: ${length}\r\n`;
   else if (framing === FRAMING.CHUNKED) head += "Transfer-Encoding: chunked\r\n";
   if (!fields.hasDate) head += dateLine();
-  if (connection === "close" && !fields.close) head += "Connection: close\r\n";
+  if (connection === "close") head += "Connection: close\r\n";
   else if (connection === "keep-alive") head += "Connection: keep-alive\r\n";
   return head + CRLF;
 }

@@ -68,6 +68,22 @@ const router = new Router()
       events.push(`twice: ${(e as { code: string }).code}`);
     }
   })
+  .get("/async", (async () => {
+    throw new Error("async boom");
+  }) as unknown as App)
+  .get("/no-content-length", function* (_req: Request, res: Response) {
+    res.start(204, { "content-length": "5" });
+    res.end();
+  })
+  .get("/te-end", function* (_req: Request, res: Response) {
+    res.start(200, { "transfer-encoding": "chunked" });
+    res.end("abc");
+  })
+  .get("/over", function* (_req: Request, res: Response) {
+    res.start(200, { "content-length": "2" });
+    yield* res.write("hello");
+    res.end();
+  })
   .get("/items/mine", (_req: Request, res: Response) => res.text(200, "my items"))
   .delete("/items/:id", (req: Request, res: Response) => res.text(200, `deleted ${req.params.id}`))
   .get("/files/:name/raw", (req: Request, res: Response) => res.text(200, `raw ${req.params.name}`))
@@ -185,6 +201,31 @@ describe.each(servers)("the app contract on %s", (_name, startIt) => {
     expect(await ask("PUT /files/a/raw")).toEqual([405, "Method Not Allowed\n", "GET, POST, HEAD"]);
   });
 
+  it("answers an async (Promise-returning) handler with a 500 and a TypeError that says what to write, without an unhandled rejection", async () => {
+    s.logs.length = 0;
+    expect((await get("/async")).responses[0]!.status).toBe(500);
+    expect(s.logs.map((l) => (l.error as Error).message)).toEqual([expect.stringContaining("the handler returned a Promise")]);
+  });
+
+  it("refuses a 204 with Content-Length (RFC 9110 §8.6), and frames a body by Content-Length alone", async () => {
+    expect((await get("/no-content-length")).responses[0]!.status).toBe(500);
+    const r = (await get("/te-end")).responses[0]!;
+    expect([r.header("transfer-encoding") ?? null, r.header("content-length"), r.body]).toEqual([null, "3", "abc"]);
+  });
+
+  it("never sends more body than its Content-Length: a pipelined response after it is not misread", async () => {
+    const r = await exchange(s.port, "GET /over HTTP/1.1\r\nHost: t\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n", { timeoutMs: 2000 });
+    expect(r.raw).not.toContain("hello");
+    expect(r.closed).toBe(true);
+  });
+
+  it("logs no client error (bad JSON, a body past maxBytes): those are only answered", async () => {
+    s.logs.length = 0;
+    await exchange(s.port, "POST /json HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\n{x}", { count: 1 });
+    await exchange(s.port, "POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 9\r\n\r\n123456789", { count: 1 });
+    expect(s.logs).toEqual([]);
+  });
+
   it("keeps the connection alive for sequential requests", async () => {
     const r = await exchange(s.port, ["GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", "GET /end HTTP/1.1\r\nHost: t\r\n\r\n"], { count: 2 });
     expect(r.responses.map((x) => x.status)).toEqual([200, 201]);
@@ -221,5 +262,10 @@ describe.each(servers)("the app contract on %s", (_name, startIt) => {
   it("writes an access log line per request", () => {
     expect(accessLines.some((l) => /"GET \/hello HTTP\/1.1" 200 13 /.test(l))).toBe(true);
     expect(accessLines.some((l) => /"GET \/throws HTTP\/1.1" 500 - /.test(l))).toBe(true);
+  });
+
+  it("escapes a quote or backslash in the target, so the log line's quoted field stays whole", async () => {
+    await exchange(s.port, 'GET /quote"d\\x HTTP/1.1\r\nHost: t\r\n\r\n', { count: 1 });
+    expect(accessLines.filter((l) => l.includes("/quote")).at(-1)).toContain('"GET /quote\\x22d\\x5cx HTTP/1.1" 404 ');
   });
 });

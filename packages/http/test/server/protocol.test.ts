@@ -52,6 +52,9 @@ const router = new Router()
     res.start(200, { "content-length": "5" });
     res.end(); // fine for HEAD only
   })
+  .get("/keep-field", function* (_req: Request, res: Response) {
+    return res.text(200, "x", { connection: "keep-alive" });
+  })
   .get("/prepared-head", function* (_req: Request, res: Response) {
     return res.text(200, "", { "content-length": "1234" }); // a HEAD answer: declared length, no body
   })
@@ -116,6 +119,12 @@ describe("exact bytes", () => {
     const r = await exchange(s.port, "GET /hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /hello HTTP/1.1\r\nHost: a\r\n\r\n");
     expect(r.responses).toHaveLength(1);
     expect(r.responses[0]!.header("connection")).toBe("close");
+    expect(r.closed).toBe(true);
+  });
+
+  it("writes one Connection field, from the connection's fate: a handler's keep-alive does not stand beside the server's close", async () => {
+    const r = await exchange(s.port, "GET /keep-field HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    expect(r.responses[0]!.headers.filter(([n]) => n.toLowerCase() === "connection").map(([, v]) => v)).toEqual(["close"]);
     expect(r.closed).toBe(true);
   });
 
