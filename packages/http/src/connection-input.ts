@@ -39,6 +39,8 @@ export interface ConnectionContext extends TakeoverHost {
   readonly writeHighWaterMark: number;
   /** The connection finished. */
   released(connection: object): void;
+  /** The connection's task ended (after the tasks its handlers started, which may outlive the socket). */
+  taskEnded(connection: object): void;
 }
 
 /** `readDeadline`/`writeDeadline` when nothing is timed (the largest small integer). */

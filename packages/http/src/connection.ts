@@ -126,11 +126,7 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
    */
   closeForShutdown(): boolean {
     if (!this.noRequest || this.takenOver) return false;
-    const task = this.task;
-    // Tasks its handlers started may still be at work: close the socket and
-    // let them finish within the grace period (the task then waits for them).
-    if (task !== null && task.childCount > 0) this.conn.close();
-    else task?.cancel();
+    this.task?.cancel();
     return true;
   }
 
@@ -260,21 +256,20 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     }
     this.taken?.handlerReturned();
     this.readDeadline = this.writeDeadline = NO_DEADLINE;
+    this.ctx.released(this);
   }
 
   // ---- JoinLike: the connection task's end ------------------------------------
 
   /**
    * @internal The connection's task ended, after every task its handlers
-   * started (a task is a nursery): only then does the server stop counting
-   * the connection, so a graceful close waits for them within its grace
-   * period and cancels them after it. A failure here is one of those tasks:
-   * it ended this connection, is logged, and goes no further (the server
-   * keeps serving).
+   * started (a task is a nursery; the socket may have closed long before).
+   * A failure here is one of those tasks: it ended this connection, is
+   * logged, and goes no further (the server keeps serving).
    */
   settle(failed: boolean, outcome: unknown): void {
     if (failed && !isCancelled(outcome)) this.ctx.log(`skein http: a task started by a handler on ${this.conn.remote} failed; connection closed`, outcome);
-    this.ctx.released(this);
+    this.ctx.taskEnded(this);
   }
 
   /** @internal (JoinLike) this joiner handles the task's failure. */

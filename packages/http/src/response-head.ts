@@ -72,10 +72,13 @@ function addField(acc: Acc, name: string, raw: string | number): void {
     case 10:
       if (name.toLowerCase() === "connection") {
         if (/(^|,)\s*close\s*(,|$)/i.test(value)) acc.close = true;
-        // The server writes this field itself, from the connection's fate: a
-        // handler's keep-alive beside the server's close would contradict it.
-        acc.pairs.push([name, value]);
-        return;
+        // close and keep-alive are the server's to say, from the connection's
+        // fate (a handler's keep-alive beside the server's close would
+        // contradict it); other options, such as Upgrade, stay.
+        if (/^\s*(close|keep-alive)\s*(,\s*(close|keep-alive)\s*)*$/i.test(value)) {
+          acc.pairs.push([name, value]);
+          return;
+        }
       }
       break;
     case 12:

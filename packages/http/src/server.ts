@@ -66,6 +66,8 @@ export class HttpServer implements ConnectionContext {
   closing = false;
   readonly #options: ServeOptions;
   readonly #connections = new Set<HttpConnection>();
+  /** Closed connections whose tasks still wait for tasks their handlers started: cancelled when the server closes. */
+  readonly #lingering = new Set<HttpConnection>();
   /** Handed-off protocols (e.g. WebSockets), each a task of the server. */
   readonly #adopted = new Set<Upgraded>();
   #task: Task<unknown> | null = null;
@@ -133,6 +135,7 @@ export class HttpServer implements ConnectionContext {
       listener.close();
       sweeper.cancel();
       for (const c of this.#connections) c.kill();
+      for (const c of this.#lingering) c.kill();
       for (const t of this.#adopted) t.task?.cancel();
     }
   }
@@ -149,6 +152,7 @@ export class HttpServer implements ConnectionContext {
     if (options.graceMs !== undefined) this.#graceMs = options.graceMs;
     this.#listener?.close();
     for (const c of this.#connections) c.closeForShutdown();
+    for (const c of this.#lingering) c.kill();
     for (const hook of this.#hooks) this.#callHook(hook);
     if (this.connectionCount === 0) this.#empty.wake();
   }
@@ -177,10 +181,16 @@ export class HttpServer implements ConnectionContext {
     this.#log(message, error);
   }
 
-  /** @internal */
+  /** @internal the connection's socket is closed; tasks its handlers started may still run */
   released(connection: HttpConnection): void {
-    this.#connections.delete(connection);
+    if (!this.#connections.delete(connection)) return;
+    this.#lingering.add(connection); // until its task ends (at once, unless its handlers' tasks still run)
     if (this.closing && this.connectionCount === 0) this.#empty.wake();
+  }
+
+  /** @internal */
+  taskEnded(connection: HttpConnection): void {
+    this.#lingering.delete(connection);
   }
 
   /** @internal runs a handed-off protocol as a child task of the server */

@@ -9,7 +9,7 @@
  * subscriber past it is a slow consumer, and the `slowConsumer` policy says
  * what happens: its messages are dropped until it catches up ("drop"), or it
  * is closed with 1008 ("close"). What the current burst itself has queued
- * behind the cork does not count: only bytes the peer has left unread.
+ * behind the cork counts only past a second allowance (see HubOptions).
  *
  * @module
  */
@@ -22,7 +22,10 @@ export interface HubOptions {
    * Most bytes a subscriber may have waiting to be sent and still receive
    * the next message (so its buffer stays below this plus one message);
    * past it, it is a slow consumer. Default 1 MiB. 0 = only a subscriber
-   * with nothing waiting receives a message.
+   * with nothing waiting receives a message. What one read or one step of
+   * work publishes leaves in one write, and is not counted as waiting
+   * until then; such a burst may add at most this much again (at least
+   * 1 MiB) before it counts.
    */
   maxBufferedBytes?: number;
   /**
@@ -53,6 +56,8 @@ export interface PublishOptions {
  */
 export class Hub implements Subscriptions {
   readonly maxBufferedBytes: number;
+  /** Bound on what a subscriber holds, the current burst included (see `maxBufferedBytes`). */
+  private readonly burstBytes: number;
   readonly slowConsumer: "drop" | "close";
   /** Messages not delivered to slow consumers (policy "drop"). */
   dropped = 0;
@@ -67,6 +72,7 @@ export class Hub implements Subscriptions {
     const policy = options.slowConsumer ?? "close";
     if (policy !== "drop" && policy !== "close") throw new RangeError(`slowConsumer must be "drop" or "close", got ${String(policy)}`);
     this.maxBufferedBytes = max;
+    this.burstBytes = max + Math.max(max, 1024 * 1024);
     this.slowConsumer = policy;
   }
 
@@ -132,7 +138,7 @@ export class Hub implements Subscriptions {
     let written = 0;
     for (const ws of subs) {
       if (ws === except) continue;
-      if (ws.backlog > limit) {
+      if (ws.backlog > limit || ws.bufferedAmount > this.burstBytes) {
         if (this.slowConsumer === "drop") this.dropped++;
         else if (ws.isOpen) {
           this.closedSlow++;

@@ -231,6 +231,31 @@ describe("Hub", () => {
     }
   });
 
+  it("still bounds what one step publishes to a subscriber that does not read (its burst allowance)", async () => {
+    for (const slowConsumer of ["close", "drop"] as const) {
+      const hub = new Hub({ maxBufferedBytes: 64 * 1024, slowConsumer });
+      h = await startHost(websocket(function* (ws) {
+        hub.subscribe(ws, "room");
+        for (let msg; (msg = yield* ws.recv()) !== null; ) {
+          if (msg.text === "flood") for (let i = 0; i < 2048; i++) hub.publish("room", Buffer.alloc(16 * 1024, 0x61), { except: ws }); // 32 MiB in one step
+        }
+      }, { pingIntervalMs: 0 }));
+      const sleeper = await RawPeer.open(h.port); // never reads
+      sleeper.socket.pause();
+      const trigger = await openClient(h.url);
+      clients.push(trigger);
+      await until(() => hub.subscribers("room") === 2);
+      trigger.ws.send("flood");
+      await until(() => hub.dropped > 0 || hub.closedSlow > 0, 5000, "the bound to apply");
+      // 64 KiB + the 1 MiB burst allowance, plus one message: far from 32 MiB.
+      expect(slowConsumer === "drop" ? hub.dropped : hub.closedSlow).toBeGreaterThan(0);
+      sleeper.destroy();
+      for (const c of clients.splice(0)) c.ws.terminate();
+      await h.stop();
+      h = null;
+    }
+  });
+
   it("validates its options", () => {
     expect(() => new Hub({ maxBufferedBytes: -1 })).toThrow(RangeError);
     expect(() => new Hub({ slowConsumer: "ignore" as "drop" })).toThrow(RangeError);

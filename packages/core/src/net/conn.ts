@@ -409,7 +409,13 @@ export class Conn implements Flushable {
     if (this.error !== null) return task.fail(this.error);
     if (this.writeClosed) return task.fail(new ConnectionClosedError());
     this.flush();
-    if (!this.socket.writableNeedDrain) return task.resume();
+    if (!this.socket.writableNeedDrain) {
+      // No 'drain' is due: the socket holds less than its own high-water
+      // mark. Enough for sendAll; drained() must see it all written, so it
+      // waits for an empty write queued behind the rest.
+      if (op.limit > 0 || this.socket.writableLength === 0) return task.resume();
+      this.socket.write(EMPTY, () => this.wakeDrainer());
+    }
     op.task = task;
     op.nextWaiter = this.drainer;
     this.drainer = op;

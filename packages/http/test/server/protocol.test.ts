@@ -1,6 +1,7 @@
 // HTTP/1.1 on the wire: exact bytes in and out, every split offset,
 // pipelining order, corked writes, keep-alive rules, 100-continue.
 import { Socket } from "node:net";
+import { setDefaultHighWaterMark } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Event, sleep } from "@skein/core";
 import type { Request, Response } from "../../src/app.js";
@@ -52,6 +53,7 @@ const router = new Router()
     res.start(200, { "content-length": "5" });
     res.end(); // fine for HEAD only
   })
+  .get("/upgrade-required", () => Prepared.text(426, "use h2c", { upgrade: "h2c", connection: "Upgrade" }))
   .get("/keep-field", function* (_req: Request, res: Response) {
     return res.text(200, "x", { connection: "keep-alive" });
   })
@@ -64,10 +66,11 @@ const router = new Router()
   .get("/refill", function* (req: Request, res: Response) {
     // One buffer, refilled after each write (the app may reuse it once write returns).
     const size = Number(req.searchParams.get("size"));
+    const times = Number(req.searchParams.get("times") ?? 3);
     const buf = Buffer.alloc(size);
-    res.start(200, { "content-length": String(3 * size) });
-    for (const c of "abc") {
-      buf.fill(c);
+    res.start(200, { "content-length": String(times * size) });
+    for (let i = 0; i < times; i++) {
+      buf.fill(97 + (i % 26));
       yield* res.write(buf);
     }
     res.end();
@@ -126,6 +129,11 @@ describe("exact bytes", () => {
     const r = await exchange(s.port, "GET /keep-field HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
     expect(r.responses[0]!.headers.filter(([n]) => n.toLowerCase() === "connection").map(([, v]) => v)).toEqual(["close"]);
     expect(r.closed).toBe(true);
+  });
+
+  it("keeps a handler's Connection options other than close and keep-alive (Upgrade beside an Upgrade field, RFC 9110 §7.8)", async () => {
+    const r = await exchange(s.port, "GET /upgrade-required HTTP/1.1\r\nHost: a\r\n\r\n", { count: 1 });
+    expect([r.responses[0]!.status, r.responses[0]!.header("upgrade"), r.responses[0]!.header("connection")]).toEqual([426, "h2c", "Upgrade"]);
   });
 
   it("honours Connection: close from the handler", async () => {
@@ -262,7 +270,7 @@ describe("a response that fails part-way", () => {
 
 describe("write(chunk)", () => {
   it("has sent (or copied) a chunk by the time it returns, so the buffer can be refilled: 20 KB, and 4 MiB to a client that reads late", async () => {
-    for (const [size, readAfterMs] of [[20_000, 0], [4 * 1024 * 1024, 200]] as const) {
+    for (const [size, readAfterMs] of [[20_000, 0], [4 * 1024 * 1024, 200], [60_000, 200]] as const) {
       const socket = await rawSocket(s.port);
       const parts: Buffer[] = [];
       socket.pause();
@@ -277,6 +285,30 @@ describe("write(chunk)", () => {
       expect(body.length).toBe(3 * size);
       expect([body[0], body[size], body[2 * size], body[3 * size - 1]].map((b) => String.fromCharCode(b!))).toEqual(["a", "b", "c", "c"]);
       expect(body.equals(Buffer.concat([Buffer.alloc(size, "a"), Buffer.alloc(size, "b"), Buffer.alloc(size, "c")]))).toBe(true);
+    }
+  });
+
+  it("does so too where a socket's own high-water mark is 64 KiB (Node 22's default), above the chunk", async () => {
+    setDefaultHighWaterMark(false, 64 * 1024);
+    const s64 = await startServer(router.app()); // a server takes the mark when it is made
+    try {
+      const socket = await rawSocket(s64.port);
+      const parts: Buffer[] = [];
+      socket.pause();
+      socket.write("GET /refill?size=40000&times=200 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+      await new Promise((r) => setTimeout(r, 200));
+      const all = await new Promise<Buffer>((resolve) => {
+        socket.on("data", (d: Buffer) => parts.push(d));
+        socket.on("end", () => resolve(Buffer.concat(parts)));
+        socket.resume();
+      });
+      const body = all.subarray(all.indexOf("\r\n\r\n") + 4);
+      const expected = Buffer.concat(Array.from({ length: 200 }, (_, i) => Buffer.alloc(40_000, 97 + (i % 26))));
+      expect(body.length).toBe(expected.length);
+      expect(body.equals(expected)).toBe(true);
+    } finally {
+      setDefaultHighWaterMark(false, 16 * 1024);
+      await s64.stop();
     }
   });
 });

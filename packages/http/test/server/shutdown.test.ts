@@ -129,25 +129,54 @@ describe("tasks a handler starts", () => {
     }
   });
 
-  it("a graceful close lets them finish within the grace period, and cancels them after it", async () => {
+  it("a graceful close cancels them with their connection, whose responses all arrive, ended by FIN", async () => {
     const log: string[] = [];
     const s = await startServer(function* (req: Request, res: Response) {
-      const ms = Number(req.searchParams.get("ms"));
-      yield* spawn(function* () {
-        try {
-          yield* sleep(ms);
-          log.push(`${ms} done`);
-        } finally {
-          log.push(`${ms} finally`);
-        }
-      });
-      return hello;
+      if (req.path === "/spawn") {
+        yield* spawn(function* () {
+          try {
+            yield* sleep(60_000);
+          } finally {
+            log.push("task finally");
+          }
+        });
+      }
+      return res.text(200, "x".repeat(50_000));
     });
-    await exchange(s.port, ["GET /?ms=100 HTTP/1.1\r\nHost: a\r\n\r\n"], { count: 1, keepOpen: true });
-    await exchange(s.port, ["GET /?ms=60000 HTTP/1.1\r\nHost: a\r\n\r\n"], { count: 1, keepOpen: true });
+    const socket = await rawSocket(s.port);
+    socket.pause(); // reads nothing until the close has begun
+    socket.write("GET /spawn HTTP/1.1\r\nHost: a\r\n\r\n" + "GET / HTTP/1.1\r\nHost: a\r\n\r\n".repeat(9));
+    await new Promise((r) => setTimeout(r, 200));
     const t0 = performance.now();
-    await s.stop(500);
-    expect(performance.now() - t0).toBeLessThan(5000); // not the 60 s task
-    expect(log).toEqual(["100 done", "100 finally", "60000 finally"]);
+    const stopped = s.stop(3000);
+    const reader = new ResponseReader();
+    const ended = new Promise<string>((resolve) => {
+      socket.on("data", (d: Buffer) => reader.push(d));
+      socket.on("end", () => resolve("end"));
+      socket.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+      socket.resume();
+    });
+    expect(await ended).toBe("end");
+    await stopped;
+    expect(performance.now() - t0).toBeLessThan(2500); // not the 60 s task, nor the grace period
+    expect(reader.responses.map((r) => r.body.length)).toEqual(Array(10).fill(50_000));
+    expect(log).toEqual(["task finally"]);
+  });
+
+  it("a connection whose client left stops counting at once, though a task its handler started still runs", async () => {
+    const s = await startServer(function* (_req: Request, res: Response) {
+      yield* spawn(sleep(60_000));
+      return hello;
+    }, { limits: { maxConnections: 1 } });
+    try {
+      const first = await exchange(s.port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+      expect(first.responses.map((r) => r.status)).toEqual([200]);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(s.server.connectionCount).toBe(0);
+      const second = await exchange(s.port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+      expect(second.responses.map((r) => r.status)).toEqual([200]); // not the 503 of a full server
+    } finally {
+      await s.stop(100);
+    }
   });
 });
