@@ -12,11 +12,13 @@ import { frame, openClient, RawPeer, until, type Inbox } from "./support/peers.j
 
 let h: Host | null = null;
 const clients: Inbox[] = [];
-afterEach(async () => {
+/** Drops every client and stops the host (between the rounds of a test, and after each test). */
+async function stopAll(): Promise<void> {
   for (const c of clients.splice(0)) c.ws.terminate();
   await h?.stop();
   h = null;
-});
+}
+afterEach(stopAll);
 
 /** A server whose sockets subscribe to "all" (and to ?topic=…), reachable by ?id=… */
 async function hubServer(hub: Hub): Promise<{ host: Host; byId: Map<string, WebSocket> }> {
@@ -225,9 +227,7 @@ describe("Hub", () => {
       await until(() => readers.every((r) => r.messages.length === 40 + 24 || r.closed !== null), 5000, "every message at every reader");
       expect([readers.map((r) => r.closed?.code ?? null), hub.closedSlow, hub.dropped]).toEqual([Array(5).fill(null), 0, 0]);
       publisher.destroy();
-      for (const c of clients.splice(0)) c.ws.terminate();
-      await h.stop();
-      h = null;
+      await stopAll();
     }
   });
 
@@ -250,9 +250,7 @@ describe("Hub", () => {
       // 64 KiB + the 1 MiB burst allowance, plus one message: far from 32 MiB.
       expect(slowConsumer === "drop" ? hub.dropped : hub.closedSlow).toBeGreaterThan(0);
       sleeper.destroy();
-      for (const c of clients.splice(0)) c.ws.terminate();
-      await h.stop();
-      h = null;
+      await stopAll();
     }
   });
 
