@@ -110,8 +110,7 @@ export class Kernel {
 
   /** Creates a task (linked under `parent`) and queues it to run. */
   spawn<T>(op: Operation<T> | (() => Operation<T>), parent: Task<unknown> | null, name?: string, joiner?: JoinLike): Task<T> {
-    const task = this.create(op, parent, name);
-    if (joiner !== undefined) task.joiners = joiner;
+    const task = this.create(op, parent, name, joiner);
     if (parent === null && this.root === null) this.root = task; // visible during the root's first step
     this.schedule(task);
     return task;
@@ -127,8 +126,7 @@ export class Kernel {
    */
   spawnEager<T>(op: Operation<T> | (() => Operation<T>), parent: Task<unknown>, name?: string, joiner?: JoinLike): Task<T> {
     if (this.eagerDepth >= MAX_EAGER_DEPTH || !this.draining) return this.spawn(op, parent, name, joiner);
-    const task = this.create(op, parent, name);
-    if (joiner !== undefined) task.joiners = joiner;
+    const task = this.create(op, parent, name, joiner);
     const prev = running.task;
     const budget = running.budget;
     this.eagerDepth++;
@@ -143,10 +141,11 @@ export class Kernel {
   }
 
   /** A new live task for `op`, linked under `parent`, not yet scheduled. */
-  private create<T>(op: Operation<T> | (() => Operation<T>), parent: Task<unknown> | null, name: string | undefined): Task<T> {
+  private create<T>(op: Operation<T> | (() => Operation<T>), parent: Task<unknown> | null, name: string | undefined, joiner: JoinLike | undefined): Task<T> {
     const operation = typeof op === "function" ? op() : op;
     if (!isIterableOperation(operation)) throw foreignYieldError(operation);
     const task = new Task<T>(this, this.nextId++, parent, operation[Symbol.iterator](), name);
+    if (joiner !== undefined) task.joiners = joiner;
     if (parent !== null) this.link(task, parent);
     this.liveTasks++;
     return task;

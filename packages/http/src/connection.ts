@@ -30,7 +30,7 @@ import {
 import { CONTINUE_BYTES } from "./constants.js";
 import { boxed, drive, handlerOperation, NOT_STARTED, SCRUB } from "./drive.js";
 import { errorResponse } from "./error-responses.js";
-import { HttpError } from "./errors.js";
+import { HttpError, isClientError } from "./errors.js";
 import { HEAD_HAS_TRANSFER_ENCODING, type MessageHead } from "./llhttp/head.js";
 import { Output } from "./output.js";
 import { Prepared } from "./prepared.js";
@@ -111,21 +111,15 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     return this.ctx.unixSocket;
   }
 
-  /** Closes an idle connection at once (graceful shutdown, keep-alive timeout). */
-  closeIfIdle(): boolean {
-    if (!this.idle || this.takenOver) return false;
-    this.task?.cancel();
-    return true;
-  }
-
   /**
-   * Graceful shutdown: closes the connection at once unless a request is in
-   * flight. One whose next head is still arriving is closed too, with no
-   * response (as Node's http and uvicorn do): no handler has seen that
-   * request, so a client may send it again elsewhere.
+   * Closes the connection at once unless a request is in flight (keep-alive
+   * timeout; graceful shutdown, which passes `midHead`: one whose next head
+   * is still arriving is closed too, with no response, as Node's http and
+   * uvicorn do — no handler has seen that request, so a client may send it
+   * again elsewhere).
    */
-  closeForShutdown(): boolean {
-    if (!this.noRequest || this.takenOver) return false;
+  closeIfIdle(midHead = false): boolean {
+    if (!(midHead ? this.noRequest : this.idle) || this.takenOver) return false;
     this.task?.cancel();
     return true;
   }
@@ -372,8 +366,7 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     // A client error (a malformed or oversized body, a cut-short upload: any
     // 4xx) is answered on the wire and not logged, like a bad head: logging
     // it would let any client fill the log with stack traces.
-    const clientError = e instanceof HttpError && e.status >= 400 && e.status < 500;
-    if (!clientError) this.ctx.log(`skein http: ${req.method} ${req.target} from ${this.conn.remote} failed`, e);
+    if (!isClientError(e)) this.ctx.log(`skein http: ${req.method} ${req.target} from ${this.conn.remote} failed`, e);
     if (res.headersSent) {
       // Too late for a status. Earlier responses and what this one wrote
       // still go out, then the connection closes (closeAfter): the client
@@ -404,19 +397,16 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     // Called as the final response's head is written: no 100 after it (RFC 9110 §15.2).
     if (req === this.current) this.continueDone = true;
     const max = this.ctx.limits.maxRequestsPerConnection;
-    if (wantsClose || !req.head.keepAlive || this.ctx.closing || req.head.upgrade || !req.bodyComplete || (max > 0 && this.#served >= max)) {
+    const head = req.head;
+    if (
+      wantsClose || !head.keepAlive || this.ctx.closing || head.upgrade || !req.bodyComplete || (max > 0 && this.#served >= max) ||
+      // An HTTP/1.0 message with Transfer-Encoding has faulty framing: answer, then close (RFC 9112 §6.1).
+      (head.versionMinor === 0 && (head.flags & HEAD_HAS_TRANSFER_ENCODING) !== 0)
+    ) {
       this.closeAfter = true;
       return "close";
     }
-    if (req.head.versionMinor === 0) {
-      // An HTTP/1.0 message with Transfer-Encoding has faulty framing: answer, then close (RFC 9112 §6.1).
-      if ((req.head.flags & HEAD_HAS_TRANSFER_ENCODING) !== 0) {
-        this.closeAfter = true;
-        return "close";
-      }
-      return "keep-alive";
-    }
-    return "keep";
+    return head.versionMinor === 0 ? "keep-alive" : "keep";
   }
 
   /** @internal */

@@ -99,6 +99,15 @@ export class HttpError extends Error {
 }
 
 /**
+ * True for a client's fault (a 4xx `HttpError`: a bad or oversized body, a
+ * cut-short upload): the server answers it and does not log it, so clients
+ * cannot fill the log.
+ */
+export function isClientError(e: unknown): boolean {
+  return e instanceof HttpError && e.status >= 400 && e.status < 500;
+}
+
+/**
  * llhttp rejected the input. Carries llhttp's own error number and name
  * (`HPE_INVALID_CHUNK_SIZE`…), its reason text, and the byte offset in the
  * chunk being parsed where the parser stopped.

@@ -8,14 +8,15 @@
  */
 import { ServerResponse as NodeServerResponse, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
+import type { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
 import { action, isCancelled, Kernel, type Operation } from "@skein/core";
 import { RESPONSE_STATE, type App, type HeadersView, type Response, type ResponseState, type Takeover } from "./app.js";
-import { HttpError } from "./errors.js";
+import { HttpError, isClientError } from "./errors.js";
 import { handlerOperation } from "./drive.js";
 import { headOnlyError, Prepared, PreparedFastPaths } from "./prepared.js";
 import { BaseRequest } from "./request.js";
-import { NO_FIELDS, serializeFields, type HeaderInit, type SerializedFields } from "./response-head.js";
+import { checkContentLengthAllowed, NO_FIELDS, serializeFields, type HeaderInit, type SerializedFields } from "./response-head.js";
 import { isBodiless, isValidStatus, statusText } from "./status.js";
 import { TakenOver, type ShutdownHook, type TakeoverHost } from "./takeover.js";
 
@@ -140,23 +141,7 @@ class NodeRequest extends BaseRequest {
       if (chunk !== null) return chunk;
       if (req.readableEnded || req.complete) return EMPTY;
       if (req.destroyed) throw new HttpError("HTTP_ERR_UNEXPECTED_EOF", "connection closed in the middle of the request");
-      // The listeners go as soon as one fires: an action's teardown runs only
-      // when the wait is cancelled, and every body piece waits here once.
-      yield* action<void>("read(request body)", (resolve) => {
-        const off = () => {
-          req.off("readable", done);
-          req.off("end", done);
-          req.off("close", done);
-        };
-        const done = () => {
-          off();
-          resolve();
-        };
-        req.once("readable", done);
-        req.once("end", done);
-        req.once("close", done);
-        return off;
-      });
+      yield* firstEvent("read(request body)", req, ["readable", "end", "close"]);
     }
   }
 
@@ -170,6 +155,32 @@ class NodeRequest extends BaseRequest {
     this.taken = result;
     return action<Takeover>("takeover", (resolve) => resolve(result));
   }
+}
+
+/**
+ * Waits for the first of `events` on `emitter` (or fails on `fails.event`).
+ * The listeners go as soon as one fires: an action's teardown runs only when
+ * the wait is cancelled, and body reads and backpressure waits happen once
+ * per piece.
+ */
+function firstEvent(description: string, emitter: EventEmitter, events: readonly string[], fails?: { event: string; error: () => Error }): Operation<void> {
+  return action<void>(description, (resolve, reject) => {
+    const off = () => {
+      for (const e of events) emitter.off(e, done);
+      if (fails !== undefined) emitter.off(fails.event, failed);
+    };
+    const done = () => {
+      off();
+      resolve();
+    };
+    const failed = () => {
+      off();
+      reject(fails!.error());
+    };
+    for (const e of events) emitter.once(e, done);
+    if (fails !== undefined) emitter.once(fails.event, failed);
+    return off;
+  });
 }
 
 /** A `Response` over Node's `ServerResponse`. */
@@ -206,23 +217,7 @@ class NodeResponse extends PreparedFastPaths implements Response {
     if (chunk.length === 0 || this.#head) return;
     const res = this.#res;
     if (!res.write(chunk)) {
-      yield* action<void>("write(response)", (resolve, reject) => {
-        const off = () => {
-          res.off("drain", onDrain);
-          res.off("close", onClose);
-        };
-        const onDrain = () => {
-          off();
-          resolve();
-        };
-        const onClose = () => {
-          off();
-          reject(new HttpError("HTTP_ERR_CLIENT_GONE", "client closed the connection"));
-        };
-        res.once("drain", onDrain);
-        res.once("close", onClose);
-        return off;
-      });
+      yield* firstEvent("write(response)", res, ["drain"], { event: "close", error: () => new HttpError("HTTP_ERR_CLIENT_GONE", "client closed the connection") });
     }
   }
   end(chunk?: string | Uint8Array): void {
@@ -251,7 +246,7 @@ class NodeResponse extends PreparedFastPaths implements Response {
     else this.#res.end(p.body);
   }
   #writeHead(length: number | undefined, contentType = ""): void {
-    if (this.status === 204 && this.#fields.contentLength >= 0) throw new HttpError("HTTP_ERR_INVALID_RESPONSE", "a 204 response has no Content-Length (RFC 9110 §8.6)");
+    checkContentLengthAllowed(this.status, this.#fields);
     const headers: OutgoingHttpHeaders = {};
     for (const [name, value] of this.#fields.pairs) {
       // Node frames the body itself: a handler's Transfer-Encoding beside its Content-Length would be both.
@@ -295,8 +290,7 @@ function* handle(app: App, req: NodeRequest, res: NodeResponse, raw: NodeServerR
     if (isCancelled(e)) return; // the client went away
     if (req.takenOver) return log(`skein http: ${req.method} ${req.target} failed after takeover`, e);
     // A client's fault (a 4xx HttpError) is only answered, as by the native server.
-    const clientError = e instanceof HttpError && e.status >= 400 && e.status < 500;
-    if (!raw.destroyed && !clientError) log(`skein http: ${req.method} ${req.target} failed`, e);
+    if (!raw.destroyed && !isClientError(e)) log(`skein http: ${req.method} ${req.target} failed`, e);
     if (raw.headersSent) {
       raw.destroy();
       return;

@@ -135,22 +135,20 @@ export abstract class BaseRequest implements Request {
       this.#query = lastQuery;
       return;
     }
+    // absolute-form (RFC 9112 §3.2.2): the path starts after the authority,
+    // and path and query are taken exactly as sent, as for origin-form.
+    // (WHATWG URL parsing would resolve `..` and `%2e%2e` and turn `\` into
+    // `/`: `http://a/public/%2e%2e/admin` must not reach the handler as
+    // `/admin` when `/public/%2e%2e/admin` does not.)
+    let start = 0;
     const scheme = t.charCodeAt(0) === 0x2f ? -1 : t.indexOf("://");
     if (scheme > 0) {
-      // absolute-form (RFC 9112 §3.2.2): path and query exactly as sent, as
-      // for origin-form. (WHATWG URL parsing would resolve `..` and `%2e%2e`
-      // and turn `\` into `/`: `http://a/public/%2e%2e/admin` must not
-      // reach the handler as `/admin` when `/public/%2e%2e/admin` does not.)
-      let end = scheme + 3;
-      while (end < t.length && t.charCodeAt(end) !== 0x2f && t.charCodeAt(end) !== 0x3f) end++;
-      const q = t.indexOf("?", end);
-      const path = q < 0 ? t.slice(end) : t.slice(end, q);
-      this.#path = path === "" ? "/" : path;
-      this.#query = q < 0 ? "" : t.slice(q + 1);
-      return;
+      start = scheme + 3;
+      while (start < t.length && t.charCodeAt(start) !== 0x2f && t.charCodeAt(start) !== 0x3f) start++;
     }
-    const q = t.indexOf("?");
-    this.#path = lastPath = q < 0 ? t : t.slice(0, q);
+    const q = t.indexOf("?", start);
+    const path = q < 0 ? t.slice(start) : t.slice(start, q);
+    this.#path = lastPath = path === "" ? "/" : path; // `http://a` and `http://a?x` have the path `/`
     this.#query = lastQuery = q < 0 ? "" : t.slice(q + 1);
     lastTarget = t;
   }

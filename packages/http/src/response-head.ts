@@ -152,6 +152,11 @@ export const FRAMING = {
   CLOSE: 3,
 } as const;
 
+/** Throws for a handler's Content-Length on a 204, which must not carry one (RFC 9110 §8.6). */
+export function checkContentLengthAllowed(status: number, fields: SerializedFields): void {
+  if (status === 204 && fields.contentLength >= 0) throw invalid("a 204 response has no Content-Length (RFC 9110 §8.6)");
+}
+
 /**
  * Builds a whole response head: status line, the handler's fields, a
  * Content-Type (unless the handler gave one), the framing field, Date (unless supplied), the Connection field when the
@@ -165,7 +170,7 @@ export function buildHead(
   status: number, fields: SerializedFields, framing: number, length: number, connection: ConnectionMode, contentType = "",
 ): string {
   if (!isValidStatus(status)) throw invalid(`invalid status ${String(status)}`);
-  if (status === 204 && fields.contentLength >= 0) throw invalid("a 204 response has no Content-Length (RFC 9110 §8.6)");
+  checkContentLengthAllowed(status, fields);
   let head = statusLine(status) + fields.text;
   if (contentType !== "" && !fields.hasContentType) head += `Content-Type: ${contentType}\r\n`;
   if (framing === FRAMING.LENGTH && fields.contentLength < 0) head += `Content-Length: ${length}\r\n`;

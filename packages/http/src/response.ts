@@ -87,9 +87,8 @@ export class ServerResponse extends PreparedFastPaths implements Response {
     if (this.state === RESPONSE_STATE.ENDED) throw stateError("write() after end()");
     if (this.state === RESPONSE_STATE.IDLE) this.start(200);
     if (this.state === RESPONSE_STATE.STARTED) {
-      if (isBodiless(this.status) && (typeof chunk === "string" ? chunk.length : chunk.byteLength) > 0) {
-        throw stateError(`a ${this.status} response has no body (RFC 9110 §6.4.1)`);
-      }
+      // Refused before the head is written, so a 500 can still go out instead.
+      if (chunk.length > 0 && isBodiless(this.status)) this.#refuseBody();
       this.#writeHead(true, 0);
     }
     this.#writeBody(chunk);
@@ -105,8 +104,7 @@ export class ServerResponse extends PreparedFastPaths implements Response {
     if (this.state === RESPONSE_STATE.IDLE) this.start(200);
     if (this.state === RESPONSE_STATE.STARTED) {
       const length = chunk === undefined ? 0 : typeof chunk === "string" ? Buffer.byteLength(chunk, "utf8") : chunk.length;
-      // Refused before the head is written, so a 500 can still go out instead.
-      if (length > 0 && isBodiless(this.status)) throw stateError(`a ${this.status} response has no body (RFC 9110 §6.4.1)`);
+      if (length > 0 && isBodiless(this.status)) this.#refuseBody();
       this.#writeHead(false, length);
       if (chunk !== undefined) this.#writeBody(chunk);
     } else {
@@ -151,11 +149,16 @@ export class ServerResponse extends PreparedFastPaths implements Response {
     this.state = RESPONSE_STATE.STREAMING;
   }
 
+  /** A body for a status that has none (204, 304): refused. */
+  #refuseBody(): never {
+    throw stateError(`a ${this.status} response has no body (RFC 9110 §6.4.1)`);
+  }
+
   #writeBody(chunk: string | Uint8Array): void {
     const n = typeof chunk === "string" ? Buffer.byteLength(chunk, "utf8") : chunk.length;
     if (n === 0) return;
     const framing = this.#framing;
-    if (framing === FRAMING.NONE) throw stateError(`a ${this.status} response has no body (RFC 9110 §6.4.1)`);
+    if (framing === FRAMING.NONE) this.#refuseBody();
     if (framing === FRAMING.LENGTH) {
       if (n > this.#remaining) {
         throw new HttpError("HTTP_ERR_CONTENT_LENGTH_MISMATCH", `response body exceeds its Content-Length by ${n - this.#remaining} bytes`);

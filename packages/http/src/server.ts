@@ -151,7 +151,7 @@ export class HttpServer implements ConnectionContext {
     this.closing = true;
     if (options.graceMs !== undefined) this.#graceMs = options.graceMs;
     this.#listener?.close();
-    for (const c of this.#connections) c.closeForShutdown();
+    for (const c of this.#connections) c.closeIfIdle(true);
     for (const c of this.#lingering) c.kill();
     for (const hook of this.#hooks) this.#callHook(hook);
     if (this.connectionCount === 0) this.#empty.wake();

@@ -394,8 +394,7 @@ export class Conn implements Flushable {
    * a caller may reuse the buffers it sent.
    */
   drained(): Instruction<void> {
-    this.flush();
-    return new Drain(this, 0);
+    return new Drain(this, 0); // entering it flushes what is queued
   }
 
   /** Outbound bytes not yet taken by the operating system. */
