@@ -1,28 +1,28 @@
 /**
  * `accessLog`: middleware writing one line per request after it finished —
- * client, method, target, version, status, body bytes (when known) and time
- * taken — in the spirit of the Common Log Format.
+ * client, method, target, version, status, body bytes and time taken — in
+ * the spirit of the Common Log Format.
  *
  * @module
  */
-import { isCancelled } from "@skein/core";
 import type { App, Middleware, Request, Response } from "./app.js";
-import { HttpError } from "./errors.js";
 import { handlerOperation } from "./drive.js";
-import { Prepared } from "./prepared.js";
 
 /** One finished request, as passed to a custom `format`. */
 export interface AccessLogEntry {
   readonly req: Request;
   /**
-   * The status sent. When the handler ended before sending one: 499 if it
-   * was cancelled (the client left, or a shutdown's grace period ran out;
-   * nginx's "client closed request"), else the `HttpError`'s status or 500.
+   * The status sent, as the server sent it (a handler that returned without
+   * responding got a 500, one past the handler timeout a 503). 499 when no
+   * response went out: the client left, or a shutdown's grace period ran
+   * out (nginx's "client closed request").
    */
   readonly status: number;
-  /** Body bytes of a prepared response, or -1 when streamed. */
+  /** Body bytes sent. */
   readonly bytes: number;
-  /** Milliseconds from the handler's start to its end. */
+  /** False when the response was cut short or never sent. */
+  readonly complete: boolean;
+  /** Milliseconds from the handler's start to the end of the response. */
   readonly ms: number;
   /** The handler's error, if it failed. */
   readonly error: unknown;
@@ -36,12 +36,11 @@ export interface AccessLogOptions {
   format?: (entry: AccessLogEntry) => string;
 }
 
-/** Logged for a request whose handler was cancelled before it sent a status; nothing went on the wire. */
+/** Logged for a request that got no response; nothing went on the wire. */
 const CLIENT_CLOSED_REQUEST = 499;
 
 function defaultFormat(e: AccessLogEntry): string {
-  const bytes = e.bytes < 0 ? "-" : String(e.bytes);
-  return `${e.req.remoteAddress ?? "-"} "${e.req.method} ${quoted(e.req.target)} HTTP/${e.req.httpVersion}" ${e.status} ${bytes} ${e.ms.toFixed(1)}ms`;
+  return `${e.req.remoteAddress ?? "-"} "${e.req.method} ${quoted(e.req.target)} HTTP/${e.req.httpVersion}" ${e.status} ${e.bytes} ${e.ms.toFixed(1)}ms`;
 }
 
 /** A target as it may stand inside the log line's quotes: `"` and `\` escaped as `\x22`, `\x5c` (nginx's way). */
@@ -50,7 +49,9 @@ function quoted(target: string): string {
 }
 
 /**
- * Logs every request the wrapped app handles, successful or not.
+ * Logs every request the wrapped app handles, successful or not, once its
+ * response is over (through `res.onFinish`): the line has the status and
+ * byte count the client was sent.
  *
  * @example
  * const app = compose(accessLog())(router.app());
@@ -62,22 +63,16 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
   return (next: App): App =>
     function* logged(req: Request, res: Response) {
       const started = performance.now();
-      let status = 0;
-      let bytes = -1;
       let error: unknown;
+      res.onFinish((o) => {
+        const status = o.status === 0 ? CLIENT_CLOSED_REQUEST : o.status;
+        write(format({ req, status, bytes: o.bodyBytes, complete: o.complete, ms: performance.now() - started, error }));
+      });
       try {
-        const result = yield* handlerOperation(next(req, res));
-        if (result instanceof Prepared) {
-          status = result.status;
-          bytes = req.method === "HEAD" ? 0 : result.byteLength;
-        } else status = res.status || 200;
-        return result;
+        return yield* handlerOperation(next(req, res));
       } catch (e) {
         error = e;
-        status = res.headersSent ? res.status : isCancelled(e) ? CLIENT_CLOSED_REQUEST : e instanceof HttpError && e.status > 0 ? e.status : 500;
         throw e;
-      } finally {
-        write(format({ req, status, bytes, ms: performance.now() - started, error }));
       }
     };
 }

@@ -182,6 +182,34 @@ export interface Response {
   json(status: number, value: unknown, headers?: HeaderInit): Prepared;
   /** A prepared binary response to return. */
   bytes(status: number, body: Uint8Array, headers?: HeaderInit): Prepared;
+  /**
+   * Calls `listener` once, when this exchange is over: the response went out
+   * whole, was cut short, or never went out (the client left). It reports
+   * what the server actually sent, which middleware cannot see when the
+   * handler returns: the 500 for a handler that returned without
+   * responding, the 503 of a handler timeout. A listener that throws is
+   * logged; registered after the end, it is called at once.
+   *
+   * @example
+   * res.onFinish(({ status, bodyBytes }) => metrics.record(status, bodyBytes));
+   */
+  onFinish(listener: (outcome: ResponseOutcome) => void): void;
+}
+
+/** How an exchange ended (see {@link Response.onFinish}). */
+export interface ResponseOutcome {
+  /**
+   * The status sent: 0 when no response went out (the client left or the
+   * server shut down first), 101 when the connection was taken over.
+   */
+  readonly status: number;
+  /** Body bytes sent (0 for HEAD, bodiless statuses and a takeover). */
+  readonly bodyBytes: number;
+  /**
+   * True when the whole response was written; false when it was cut short
+   * (a handler failed after the head) or the connection was gone first.
+   */
+  readonly complete: boolean;
 }
 
 /**

@@ -305,7 +305,7 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
         }
       }
     } catch (e) {
-      if (isCancelled(e)) throw e;
+      if (isCancelled(e)) throw this.#abandoned(res, e);
       failure = e;
     }
     return this.#complete(req, res, result, failure) ? KEEP : CLOSE;
@@ -327,10 +327,16 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
         result = box.value;
       } else result = yield* drive(it, first);
     } catch (e) {
-      if (isCancelled(e)) throw e;
+      if (isCancelled(e)) throw this.#abandoned(res, e);
       failure = e;
     }
     return this.#complete(req, res, result, failure) ? KEEP : CLOSE;
+  }
+
+  /** The handler was cancelled (the client left, the server is shutting down): the exchange ends unfinished. */
+  #abandoned(res: ServerResponse, cancelled: unknown): unknown {
+    res.finished(res.headersSent ? res.status : 0, false, this.ctx);
+    return cancelled;
   }
 
   /** Finishes the response after the handler; false when the connection must close. */
@@ -344,7 +350,10 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
         failure = e;
       }
     }
-    if (failure !== NO_FAILURE) this.#handlerFailed(req, res, failure);
+    const errorStatus = failure === NO_FAILURE ? 0 : this.#handlerFailed(req, res, failure);
+    if (this.takenOver) res.finished(101, true, this.ctx);
+    else if (errorStatus > 0) res.finished(errorStatus, true, this.ctx);
+    else res.finished(res.headersSent ? res.status : 0, failure === NO_FAILURE && !this.conn.isClosed, this.ctx);
     this.current = null;
     // Handed off: the request outlives this connection; let it go of it.
     if (this.taken?.handedOff === true) req.detachHost(new SocketHost(this.taken.socket, this.ctx.secure, this.ctx.unixSocket));
@@ -355,14 +364,15 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     return !(this.closeAfter || this.takenOver);
   }
 
-  #handlerFailed(req: ServerRequest, res: ServerResponse, e: unknown): void {
+  /** Answers a failed handler if it can; returns the status of the error response written, or 0. */
+  #handlerFailed(req: ServerRequest, res: ServerResponse, e: unknown): number {
     this.closeAfter = true;
     if (this.takenOver) {
       this.ctx.log(`skein http: ${req.method} ${req.target} failed after takeover`, e);
-      return;
+      return 0;
     }
     const gone = this.conn.isClosed || e instanceof ConnectionError || (e instanceof HttpError && e.code === "HTTP_ERR_CLIENT_GONE");
-    if (gone) return;
+    if (gone) return 0;
     // A client error (a malformed or oversized body, a cut-short upload: any
     // 4xx) is answered on the wire and not logged, like a bad head: logging
     // it would let any client fill the log with stack traces.
@@ -377,11 +387,12 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
         this.conn.flush();
         this.conn.abort();
       }
-      return;
+      return 0;
     }
     const status = e instanceof HttpError && e.status > 0 ? e.status : 500;
     this.out.bytes(errorResponse(status));
     res.state = RESPONSE_STATE.ENDED;
+    return status;
   }
 
   /** Starts the reader task (a handler suspended: someone must watch the socket). */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-export { compose, RESPONSE_STATE, type App, type ForwardedClient, type HeadersView, type Middleware, type ReadAllOptions, type Request, type Response, type ResponseState, type Takeover } from "./app.js";
+export { compose, RESPONSE_STATE, type App, type ForwardedClient, type HeadersView, type Middleware, type ReadAllOptions, type Request, type Response, type ResponseOutcome, type ResponseState, type Takeover } from "./app.js";
 export { HttpServer, serve, type CloseOptions, type ServeOptions } from "./server.js";
 export { Prepared } from "./prepared.js";
 export { Router } from "./router.js";

@@ -14,7 +14,8 @@ import { action, isCancelled, Kernel, type Operation } from "@skein/core";
 import { RESPONSE_STATE, type App, type HeadersView, type Response, type ResponseState, type Takeover } from "./app.js";
 import { HttpError, isClientError } from "./errors.js";
 import { handlerOperation } from "./drive.js";
-import { headOnlyError, Prepared, PreparedFastPaths } from "./prepared.js";
+import { headOnlyError, Prepared } from "./prepared.js";
+import { ResponseBase, type FinishLogger } from "./response-outcome.js";
 import { BaseRequest } from "./request.js";
 import { checkContentLengthAllowed, NO_FIELDS, serializeFields, type HeaderInit, type SerializedFields } from "./response-head.js";
 import { isBodiless, isValidStatus, statusText } from "./status.js";
@@ -184,15 +185,17 @@ function firstEvent(description: string, emitter: EventEmitter, events: readonly
 }
 
 /** A `Response` over Node's `ServerResponse`. */
-class NodeResponse extends PreparedFastPaths implements Response {
+class NodeResponse extends ResponseBase implements Response {
   state: ResponseState = RESPONSE_STATE.IDLE;
   status = 0;
   readonly #res: NodeServerResponse;
   readonly #head: boolean;
+  readonly #logger: FinishLogger;
   #fields: SerializedFields = NO_FIELDS;
 
-  constructor(res: NodeServerResponse, method: string | undefined) {
+  constructor(res: NodeServerResponse, method: string | undefined, logger: FinishLogger) {
     super();
+    this.#logger = logger;
     // Node then throws when a body does not match its Content-Length, as the
     // native server does, instead of sending it and misframing what follows.
     res.strictContentLength = true;
@@ -215,6 +218,7 @@ class NodeResponse extends PreparedFastPaths implements Response {
     if (this.state === RESPONSE_STATE.STARTED) this.#writeHead(undefined);
     if (chunk.length > 0 && isBodiless(this.status)) throw new HttpError("HTTP_ERR_RESPONSE_STATE", `a ${this.status} response has no body`);
     if (chunk.length === 0 || this.#head) return;
+    this.bodyBytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
     const res = this.#res;
     if (!res.write(chunk)) {
       yield* firstEvent("write(response)", res, ["drain"], { event: "close", error: () => new HttpError("HTTP_ERR_CLIENT_GONE", "client closed the connection") });
@@ -232,7 +236,10 @@ class NodeResponse extends PreparedFastPaths implements Response {
     }
     this.state = RESPONSE_STATE.ENDED;
     if (this.#head || chunk === undefined || chunk.length === 0) this.#res.end();
-    else this.#res.end(chunk);
+    else {
+      this.bodyBytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
+      this.#res.end(chunk);
+    }
   }
   sendPrepared(p: Prepared): void {
     if (this.state !== RESPONSE_STATE.IDLE) throw new HttpError("HTTP_ERR_RESPONSE_STATE", "a handler returned a prepared response after starting its own");
@@ -243,7 +250,30 @@ class NodeResponse extends PreparedFastPaths implements Response {
     this.#writeHead(bodiless ? undefined : p.byteLength, bodiless ? "" : p.contentType);
     this.state = RESPONSE_STATE.ENDED;
     if (this.#head || bodiless || p.body.length === 0) this.#res.end();
-    else this.#res.end(p.body);
+    else {
+      this.bodyBytes = p.byteLength;
+      this.#res.end(p.body);
+    }
+  }
+  /** The exchange ends with node's response: its 'finish' (all written) or 'close' (cut short, or never sent). */
+  protected override listening(): void {
+    const res = this.#res;
+    if (res.writableFinished) return this.#ended();
+    if (res.destroyed) return this.#closed();
+    res.once("finish", () => this.#ended());
+    res.once("close", () => this.#closed());
+  }
+  #ended(): void {
+    this.finished(this.#res.statusCode, true, this.#logger);
+  }
+  #closed(): void {
+    const res = this.#res;
+    if (res.writableFinished) this.#ended();
+    else this.finished(res.headersSent ? res.statusCode : 0, false, this.#logger);
+  }
+  /** @internal the app took the connection over */
+  takenOver(): void {
+    this.finished(101, true, this.#logger);
   }
   #writeHead(length: number | undefined, contentType = ""): void {
     checkContentLengthAllowed(this.status, this.#fields);
@@ -299,6 +329,7 @@ function* handle(app: App, req: NodeRequest, res: NodeResponse, raw: NodeServerR
     raw.writeHead(status, { "content-length": 0, connection: "close" });
     raw.end();
   } finally {
+    if (req.takenOver) res.takenOver();
     req.taken?.handlerReturned();
   }
 }
@@ -314,6 +345,7 @@ function* handle(app: App, req: NodeRequest, res: NodeResponse, raw: NodeServerR
 export function toNodeListener(app: App, options: NodeListenerOptions = {}): NodeListener {
   const kernel = new Kernel();
   const log = options.log ?? ((m: string, e?: unknown) => console.error(m, e ?? ""));
+  const logger: FinishLogger = { log };
   const hooks = new Set<ShutdownHook>();
   // Handed-off protocols run as root tasks of the kernel.
   const host: TakeoverHost = {
@@ -325,7 +357,7 @@ export function toNodeListener(app: App, options: NodeListenerOptions = {}): Nod
   };
   const listener = ((req: IncomingMessage, res: NodeServerResponse) => {
     const request = new NodeRequest(req, null);
-    const response = new NodeResponse(res, req.method);
+    const response = new NodeResponse(res, req.method, logger);
     const task = kernel.spawn(handle(app, request, response, res, log), null);
     res.once("close", () => {
       if (!res.writableFinished && !task.isDone) task.cancel();
@@ -342,7 +374,7 @@ export function toNodeListener(app: App, options: NodeListenerOptions = {}): Nod
     res.once("finish", () => {
       if (!request.takenOver) socket.end();
     });
-    const response = new NodeResponse(res, req.method);
+    const response = new NodeResponse(res, req.method, logger);
     kernel.spawn(handle(app, request, response, res, log), null);
   };
   listener.shutdown = (graceMs = 5000) => {

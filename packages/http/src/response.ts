@@ -13,9 +13,10 @@ import { LAST_CHUNK } from "./constants.js";
 import { HttpError } from "./errors.js";
 import { LLHTTP_METHOD } from "./llhttp/constants.js";
 import type { Output } from "./output.js";
-import { PreparedFastPaths, type Prepared } from "./prepared.js";
+import type { Prepared } from "./prepared.js";
 import type { ServerRequest } from "./request.js";
 import { buildHead, FRAMING, NO_FIELDS, serializeFields, type ConnectionMode, type HeaderInit, type SerializedFields } from "./response-head.js";
+import { ResponseBase } from "./response-outcome.js";
 import { isBodiless, isValidStatus } from "./status.js";
 
 /** What a response needs from its connection. */
@@ -42,7 +43,7 @@ function stateError(message: string): HttpError {
  * yield* res.write("a,b\n");
  * res.end("1,2\n");
  */
-export class ServerResponse extends PreparedFastPaths implements Response {
+export class ServerResponse extends ResponseBase implements Response {
   /** See {@link RESPONSE_STATE}. */
   state: ResponseState = RESPONSE_STATE.IDLE;
   /** Status given to `start` (0 before). */
@@ -53,6 +54,8 @@ export class ServerResponse extends PreparedFastPaths implements Response {
   #framing: number = FRAMING.NONE;
   #remaining = 0;
   #headOnly: boolean;
+  /** The prepared response sent, if any (its body bytes are counted only when asked). */
+  #prepared: Prepared | null = null;
 
   constructor(host: ResponseHost, req: ServerRequest) {
     super();
@@ -124,7 +127,14 @@ export class ServerResponse extends PreparedFastPaths implements Response {
     const mode = this.#host.connectionMode(this.#req, prepared.wantsClose);
     prepared.writeTo(this.#host.out, mode, this.#headOnly);
     this.status = prepared.status;
+    this.#prepared = prepared;
     this.state = RESPONSE_STATE.ENDED;
+  }
+
+  protected override sentBodyBytes(): number {
+    const p = this.#prepared;
+    if (p === null) return this.bodyBytes;
+    return this.#headOnly || isBodiless(p.status) ? 0 : p.byteLength;
   }
 
   #writeHead(streaming: boolean, length: number): void {
@@ -166,6 +176,7 @@ export class ServerResponse extends PreparedFastPaths implements Response {
       this.#remaining -= n;
     }
     if (this.#headOnly) return; // HEAD: same fields, no body (RFC 9110 §9.3.2)
+    this.bodyBytes += n;
     const out = this.#host.out;
     if (framing === FRAMING.CHUNKED) out.latin1(`${n.toString(16)}\r\n`);
     if (typeof chunk === "string") out.utf8(chunk);

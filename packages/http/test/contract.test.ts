@@ -2,7 +2,7 @@
 // server (`serve`) and node:http through `toNodeListener` (STYLE 19).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sleep } from "@skein/core";
-import { compose, type App, type Request, type Response } from "../src/app.js";
+import { compose, type App, type Middleware, type Request, type Response, type ResponseOutcome } from "../src/app.js";
 import { accessLog } from "../src/access-log.js";
 import { Prepared } from "../src/prepared.js";
 import { Router } from "../src/router.js";
@@ -12,6 +12,7 @@ const hello = Prepared.text(200, "Hello, World!");
 const events: string[] = [];
 const accessLines: string[] = [];
 let release: () => void = () => {};
+let kept: Response | null = null;
 
 const router = new Router()
   .get("/hello", () => hello)
@@ -60,6 +61,18 @@ const router = new Router()
     throw new Error("boom");
   })
   .get("/nothing", function* () {})
+  .get("/cut-short", function* (_req: Request, res: Response) {
+    res.start(200);
+    yield* res.write("partial");
+    throw new Error("late boom");
+  })
+  .get("/listener-throws", (_req: Request, res: Response) => {
+    res.onFinish(() => {
+      throw new Error("listener boom");
+    });
+    kept = res;
+    return hello;
+  })
   .get("/twice", function* (_req: Request, res: Response) {
     res.end("first");
     try {
@@ -101,7 +114,14 @@ const router = new Router()
     }
   });
 
-const app: App = compose(accessLog({ write: (line) => void accessLines.push(line) }))(router.app());
+/** What each response's onFinish reported, as `METHOD path status bodyBytes complete`. */
+const outcomes: string[] = [];
+const recordOutcomes: Middleware = (next) => (req, res) => {
+  res.onFinish((o: ResponseOutcome) => void outcomes.push(`${req.method} ${req.path} ${o.status} ${o.bodyBytes} ${o.complete}`));
+  return next(req, res);
+};
+
+const app: App = compose(accessLog({ write: (line) => void accessLines.push(line) }), recordOutcomes)(router.app());
 
 const servers: [string, (app: App) => Promise<Running>][] = [
   ["the Skein server", (a) => startServer(a)],
@@ -255,13 +275,42 @@ describe.each(servers)("the app contract on %s", (_name, startIt) => {
     await finished;
     expect(events).toEqual(["hang: started", "hang: finally"]);
     // Nothing was sent: logged as 499 (client closed request), not as a 500 the client never saw.
-    expect(accessLines.filter((l) => l.includes("/hang "))).toEqual([expect.stringMatching(/"GET \/hang HTTP\/1.1" 499 - /)]);
+    expect(accessLines.filter((l) => l.includes("/hang "))).toEqual([expect.stringMatching(/"GET \/hang HTTP\/1.1" 499 0 /)]);
+    expect(outcomes.filter((l) => l.includes("/hang "))).toEqual(["GET /hang 0 0 false"]);
     accessLines.splice(0, accessLines.length, ...accessLines.filter((l) => !l.includes("/hang ")));
   });
 
   it("writes an access log line per request", () => {
     expect(accessLines.some((l) => /"GET \/hello HTTP\/1.1" 200 13 /.test(l))).toBe(true);
-    expect(accessLines.some((l) => /"GET \/throws HTTP\/1.1" 500 - /.test(l))).toBe(true);
+    expect(accessLines.some((l) => /"GET \/throws HTTP\/1.1" 500 0 /.test(l))).toBe(true);
+  });
+
+  it("tells onFinish listeners what was sent: the server's 500 for a missing response, a streamed body's bytes, none for HEAD", async () => {
+    outcomes.length = 0;
+    await get("/nothing");
+    await get("/stream");
+    await exchange(s.port, "HEAD /hello HTTP/1.1\r\nHost: t\r\n\r\n", { count: 1, headIndexes: [0] });
+    await get("/hello");
+    expect(outcomes).toEqual(["GET /nothing 500 0 true", "GET /stream 200 26 true", "HEAD /hello 200 0 true", "GET /hello 200 13 true"]);
+    expect(accessLines.filter((l) => l.includes("/nothing ")).at(-1)).toMatch(/"GET \/nothing HTTP\/1.1" 500 0 /);
+    expect(accessLines.filter((l) => l.includes("/stream ")).at(-1)).toMatch(/"GET \/stream HTTP\/1.1" 200 26 /);
+  });
+
+  it("reports a response cut short by a failing handler as incomplete", async () => {
+    outcomes.length = 0;
+    const r = await exchange(s.port, "GET /cut-short HTTP/1.1\r\nHost: t\r\n\r\n", { timeoutMs: 5000 });
+    expect(r.closed).toBe(true);
+    expect(outcomes).toEqual(["GET /cut-short 200 7 false"]);
+  });
+
+  it("logs a listener that throws and still calls the others; a listener added after the end is called at once", async () => {
+    outcomes.length = 0;
+    expect((await get("/listener-throws")).responses[0]!.body).toBe("Hello, World!");
+    expect(s.logs.some((l) => (l.error as Error)?.message === "listener boom")).toBe(true);
+    expect(outcomes).toEqual(["GET /listener-throws 200 13 true"]);
+    let late: ResponseOutcome | null = null;
+    kept!.onFinish((o) => (late = o));
+    expect(late).toEqual({ status: 200, bodyBytes: 13, complete: true });
   });
 
   it("escapes a quote or backslash in the target, so the log line's quoted field stays whole", async () => {

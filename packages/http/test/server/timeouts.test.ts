@@ -2,7 +2,8 @@
 // sweeps); assertions are on what the client sees, never on elapsed time.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sleep } from "@skein/core";
-import type { Request, Response } from "../../src/app.js";
+import { compose, type Request, type Response } from "../../src/app.js";
+import { accessLog } from "../../src/access-log.js";
 import { Prepared } from "../../src/prepared.js";
 import { exchange, rawSocket, ResponseReader, startServer, type Running } from "../helpers/server.js";
 
@@ -109,11 +110,14 @@ describe("timeouts", () => {
 
   it("cancels a handler past handlerTimeoutMs and answers 503", async () => {
     events.length = 0;
-    const timed = await startServer(app, { limits: { handlerTimeoutMs: 100 } });
+    const lines: string[] = [];
+    const timed = await startServer(compose(accessLog({ write: (l) => void lines.push(l) }))(app), { limits: { handlerTimeoutMs: 100 } });
     try {
       const r = await exchange(timed.port, "GET /sleep HTTP/1.1\r\nHost: a\r\n\r\n", { count: 1, timeoutMs: 5000 });
       expect(r.responses.map((x) => x.status)).toEqual([503]);
       expect(events).toEqual(["sleep: finally"]);
+      // The access log has what the client got, not the cancellation the handler saw.
+      expect(lines).toEqual([expect.stringMatching(/"GET \/sleep HTTP\/1.1" 503 0 /)]);
     } finally {
       await timed.stop();
     }
