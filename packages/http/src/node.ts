@@ -86,6 +86,8 @@ class NodeRequest extends BaseRequest {
   #headers: NodeHeaders | null = null;
   /** What `takeover()` returned, once called. */
   taken: TakenOver | null = null;
+  /** Set when the handler returned before reading the whole body: node:http discards the rest. */
+  #dropped = false;
 
   constructor(req: IncomingMessage, upgrade: UpgradeInfo | null) {
     super();
@@ -137,6 +139,7 @@ class NodeRequest extends BaseRequest {
 
   *read(): Generator<unknown, Buffer, any> {
     const req = this.#req;
+    if (this.#dropped) throw new HttpError("HTTP_ERR_BODY_UNAVAILABLE", "the request body is no longer available (response finished or connection taken over)");
     for (;;) {
       const chunk = req.read() as Buffer | null;
       if (chunk !== null) return chunk;
@@ -144,6 +147,12 @@ class NodeRequest extends BaseRequest {
       if (req.destroyed) throw new HttpError("HTTP_ERR_UNEXPECTED_EOF", "connection closed in the middle of the request");
       yield* firstEvent("read(request body)", req, ["readable", "end", "close"]);
     }
+  }
+
+  /** @internal the handler returned: a body it did not read to the end is gone (as on the Skein server) */
+  closeBody(): void {
+    const req = this.#req;
+    this.#dropped = !(req.readableEnded || (req.complete && req.readableLength === 0));
   }
 
   takeover(): Operation<Takeover> {
@@ -329,6 +338,7 @@ function* handle(app: App, req: NodeRequest, res: NodeResponse, raw: NodeServerR
     raw.writeHead(status, { "content-length": 0, connection: "close" });
     raw.end();
   } finally {
+    req.closeBody();
     if (req.takenOver) res.takenOver();
     req.taken?.handlerReturned();
   }

@@ -18,6 +18,11 @@ let lastTarget = "";
 let lastPath = "";
 let lastQuery = "";
 
+// ServerRequest body states (see closeBody).
+const BODY_OPEN = 0;
+const BODY_CLOSED = 1;
+const BODY_DROPPED = 2;
+
 /**
  * Shared parts of `Request` implementations.
  *
@@ -203,7 +208,8 @@ export class ServerRequest extends BaseRequest {
   #buffered = 0;
   #complete = false;
   #error: HttpError | null = null;
-  #closed = false;
+  // BODY_OPEN, then BODY_CLOSED or BODY_DROPPED (closed with unread bytes thrown away).
+  #closed = BODY_OPEN;
 
   constructor(head: MessageHead, host: RequestHost, expectContinue: boolean) {
     super();
@@ -276,7 +282,7 @@ export class ServerRequest extends BaseRequest {
 
   /** True once the response is done and later body bytes are dropped. */
   get bodyClosed(): boolean {
-    return this.#closed;
+    return this.#closed !== BODY_OPEN;
   }
 
   /**
@@ -289,8 +295,9 @@ export class ServerRequest extends BaseRequest {
     for (;;) {
       if (this.#buffered > 0) return this.#take();
       if (this.#error !== null) throw this.#error;
-      if (this.#complete) return EMPTY;
-      if (this.#closed) throw new HttpError("HTTP_ERR_BODY_UNAVAILABLE", "the request body is no longer available (response finished or connection taken over)");
+      // A body read to its end stays ended; one whose rest was dropped is not "".
+      if (this.#complete && this.#closed !== BODY_DROPPED) return EMPTY;
+      if (this.#closed !== BODY_OPEN) throw new HttpError("HTTP_ERR_BODY_UNAVAILABLE", "the request body is no longer available (response finished or connection taken over)");
       this.#host.willRead(this);
       yield* this.#host.waitBody(this);
     }
@@ -331,7 +338,7 @@ export class ServerRequest extends BaseRequest {
 
   /** @internal a piece of body arrived */
   pushBody(chunk: Buffer): void {
-    if (this.#closed) return;
+    if (this.#closed !== BODY_OPEN) return;
     (this.#chunks ??= []).push(chunk);
     this.#buffered += chunk.length;
   }
@@ -348,8 +355,8 @@ export class ServerRequest extends BaseRequest {
 
   /** @internal the response is done: drop unread body bytes from now on; returns how many were buffered */
   closeBody(): number {
-    this.#closed = true;
     const dropped = this.#buffered;
+    this.#closed = dropped > 0 ? BODY_DROPPED : BODY_CLOSED;
     this.#chunks = null;
     this.#chunkHead = 0;
     this.#buffered = 0;

@@ -1,18 +1,19 @@
 // The app contract, run against every server that must obey it: the Skein
 // server (`serve`) and node:http through `toNodeListener` (STYLE 19).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sleep } from "@skein/core";
+import { sleep, spawn } from "@skein/core";
 import { compose, type App, type Middleware, type Request, type Response, type ResponseOutcome } from "../src/app.js";
 import { accessLog } from "../src/access-log.js";
 import { Prepared } from "../src/prepared.js";
 import { Router } from "../src/router.js";
-import { exchange, rawSocket, startNodeServer, startServer, type Running } from "./helpers/server.js";
+import { exchange, rawSocket, startNodeServer, startServer, until, type Running } from "./helpers/server.js";
 
 const hello = Prepared.text(200, "Hello, World!");
 const events: string[] = [];
 const accessLines: string[] = [];
 let release: () => void = () => {};
 let kept: Response | null = null;
+const laterReads: string[] = [];
 
 const router = new Router()
   .get("/hello", () => hello)
@@ -65,6 +66,19 @@ const router = new Router()
     res.start(200);
     yield* res.write("partial");
     throw new Error("late boom");
+  })
+  .post("/later-read/:mode", function* (req: Request) {
+    if (req.params.mode === "read-first") yield* req.text();
+    // A task of the request reads after the handler returned.
+    yield* spawn(function* () {
+      yield* sleep(20);
+      try {
+        laterReads.push(`${req.params.mode}: "${yield* req.text()}"`);
+      } catch (e) {
+        laterReads.push(`${req.params.mode}: ${(e as { code?: string }).code}`);
+      }
+    });
+    return hello;
   })
   .get("/listener-throws", (_req: Request, res: Response) => {
     res.onFinish(() => {
@@ -196,6 +210,16 @@ describe.each(servers)("the app contract on %s", (_name, startIt) => {
     expect(s.logs.some((l) => (l.error as { code?: string })?.code === "HTTP_ERR_HANDLER")).toBe(true);
   });
 
+  it("refuses a body read after the handler returned with HTTP_ERR_BODY_UNAVAILABLE if its rest was dropped; one read to its end stays ended", async () => {
+    laterReads.length = 0;
+    const post = (mode: string) => `POST /later-read/${mode} HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello`;
+    const r = await exchange(s.port, post("unread") + post("read-first"), { count: 2, timeoutMs: 2000 });
+    expect(r.responses.map((x) => x.status)).toEqual([200, 200]);
+    await until(() => laterReads.length === 2);
+    // Not "": that would be an empty body the client never sent.
+    expect(laterReads.sort()).toEqual(['read-first: ""', "unread: HTTP_ERR_BODY_UNAVAILABLE"]);
+  });
+
   it("rejects an illegal response transition with HTTP_ERR_RESPONSE_STATE", async () => {
     expect((await get("/twice")).responses[0]!.body).toBe("first");
     expect(events).toContain("twice: HTTP_ERR_RESPONSE_STATE");
@@ -263,16 +287,8 @@ describe.each(servers)("the app contract on %s", (_name, startIt) => {
     const socket = await rawSocket(s.port);
     socket.write("GET /hang HTTP/1.1\r\nHost: t\r\n\r\n");
     await started;
-    const finished = new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (events.includes("hang: finally")) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 5);
-    });
     socket.destroy();
-    await finished;
+    await until(() => events.includes("hang: finally"));
     expect(events).toEqual(["hang: started", "hang: finally"]);
     // Nothing was sent: logged as 499 (client closed request), not as a 500 the client never saw.
     expect(accessLines.filter((l) => l.includes("/hang "))).toEqual([expect.stringMatching(/"GET \/hang HTTP\/1.1" 499 0 /)]);

@@ -167,3 +167,15 @@ export async function startNodeServer(app: App): Promise<Running> {
     },
   };
 }
+
+/** Resolves once `done()` holds (polled every 5 ms); the test's own timeout bounds the wait. */
+export function until(done: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const check = setInterval(() => {
+      if (done()) {
+        clearInterval(check);
+        resolve();
+      }
+    }, 5);
+  });
+}

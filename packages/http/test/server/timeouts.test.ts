@@ -5,7 +5,7 @@ import { sleep } from "@skein/core";
 import { compose, type Request, type Response } from "../../src/app.js";
 import { accessLog } from "../../src/access-log.js";
 import { Prepared } from "../../src/prepared.js";
-import { exchange, rawSocket, ResponseReader, startServer, type Running } from "../helpers/server.js";
+import { exchange, rawSocket, ResponseReader, startServer, until, type Running } from "../helpers/server.js";
 
 const hello = Prepared.text(200, "Hello, World!");
 const events: string[] = [];
@@ -135,14 +135,7 @@ describe("timeouts", () => {
       const ok = await exchange(s.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", { count: 1 });
       expect(ok.responses[0]!.body).toBe("Hello, World!");
     }
-    await new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (events.includes("flood: finally")) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 10);
-    });
+    await until(() => events.includes("flood: finally"));
     stalled.resume();
     await new Promise<void>((resolve) => (closed ? resolve() : stalled.on("close", () => resolve())));
     expect(closed).toBe(true);
