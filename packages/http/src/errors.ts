@@ -61,7 +61,7 @@ export const HTTP_ERROR_STATUS = {
   HTTP_ERR_CLIENT_GONE: 0,
   /** `workers: n`: workers kept exiting before they listened (a port in use, a crash at start-up). */
   HTTP_ERR_WORKERS_FAILED: 0,
-  /** The request was taken over (Upgrade) or the body was already consumed. */
+  /** The request was taken over (Upgrade) or its body dropped after the response; client: a whole-body read after the body was read. */
   HTTP_ERR_BODY_UNAVAILABLE: 500,
   // Client side (the HTTP client and load generator): nothing goes on the wire.
   /** Client: the connection could not be opened (refused, DNS, TLS handshake). */

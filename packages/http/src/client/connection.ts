@@ -357,13 +357,18 @@ export class ClientConnection implements ParserEvents {
     if (ex === undefined) throw new HttpError("HTTP_ERR_PARSE", "a response arrived with no request waiting for it");
     // 1xx interim responses (100 Continue, 103 Early Hints) precede the real
     // one and never have content, whatever their fields say (RFC 9110 §15.2).
-    if (head.status < 200 && head.status !== 101) {
+    if (head.status === 101) {
+      // Only an Upgrade request may be answered so (RFC 9110 §15.2.2), and
+      // this client sends none: what follows is another protocol's bytes.
+      throw new HttpError("HTTP_ERR_PARSE", "101 Switching Protocols to a request that did not ask to upgrade");
+    }
+    if (head.status < 200) {
       this.#interim = true;
       return true;
     }
     ex.head = head;
     ex.started = true;
-    if (!head.keepAlive || head.status === 101) this.reusable = false;
+    if (!head.keepAlive) this.reusable = false;
     ex.changed.set();
     return ex.skipBody;
   }

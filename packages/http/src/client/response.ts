@@ -38,6 +38,8 @@ export class ClientResponse {
   readonly #bodyTimeoutMs: number;
   readonly #deadline: Deadline;
   #headers: ResponseHeaders | null = null;
+  /** Some of the body has been read (by `read` or a whole-body reader). */
+  #used = false;
 
   /** @internal */
   constructor(ex: Exchange, url: string, redirected: boolean, bodyTimeoutMs: number, deadline: Deadline) {
@@ -81,14 +83,20 @@ export class ClientResponse {
    */
   read(): Generator<unknown, Buffer, any> {
     const ex = this.#ex;
+    this.#used = true;
     if (ex.chunks.length > 0 || ex.done) {
       return immediate(ex.take());
     }
     return within("body", this.#bodyTimeoutMs, this.#deadline, ex.connection.nextPiece(ex));
   }
 
-  /** The whole body as one buffer. */
+  /**
+   * The whole body as one buffer. Once any of the body has been read, the
+   * whole is gone: a second call throws `HTTP_ERR_BODY_UNAVAILABLE` (as a
+   * fetch body is "already used") rather than return a false empty body.
+   */
   *bytes(options: BodyReadOptions = {}): Generator<unknown, Buffer, any> {
+    if (this.#used) throw new HttpError("HTTP_ERR_BODY_UNAVAILABLE", "the response body was already read");
     const max = options.maxBytes ?? Infinity;
     const parts: Buffer[] = [];
     let total = 0;

@@ -327,6 +327,36 @@ describe("raw responses", () => {
     expect(got).toEqual([200, "/one", "ok", "/two"]);
   });
 
+  it("fails a 101 Switching Protocols with HTTP_ERR_PARSE: this client never asks to switch, and what follows is not HTTP", async () => {
+    server = await rawServer((socket) => {
+      onRequests(socket, () => socket.write("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: other\r\n\r\n\x00\x01binary"));
+    });
+    const got = await withAgent(function* (agent) {
+      try {
+        const res = yield* fetch(server!.url, { agent, timeoutMs: 2000 });
+        return `answered ${res.status}`;
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+    });
+    expect(got).toBe("HTTP_ERR_PARSE");
+  });
+
+  it("refuses to read a whole body twice with HTTP_ERR_BODY_UNAVAILABLE; read() at the end stays empty", async () => {
+    server = await nodeServer((_req, res) => res.end("once"));
+    const got = await withAgent(function* (agent) {
+      const res = yield* fetch(server!.url, { agent });
+      const out: unknown[] = [yield* res.text(), (yield* res.read()).length];
+      try {
+        out.push(yield* res.text());
+      } catch (e) {
+        out.push((e as { code?: string }).code);
+      }
+      return out;
+    });
+    expect(got).toEqual(["once", 0, "HTTP_ERR_BODY_UNAVAILABLE"]);
+  });
+
   it("skips 1xx interim responses and reads a body delimited by close", async () => {
     server = await rawServer((socket) => {
       onRequests(socket, () => {
