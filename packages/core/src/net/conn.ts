@@ -422,10 +422,19 @@ export class Conn implements Flushable {
   }
 
 
-  /** @internal wakes every task waiting in `sendAll` */
+  /** @internal wakes every task waiting in `sendAll`, in the order they began to wait */
   wakeDrainer(): void {
+    // The list is newest first: reverse it (it is short) so the first to wait is the first to run.
     let d = this.drainer;
     this.drainer = null;
+    let oldest: Drain | null = null;
+    while (d !== null) {
+      const next = d.nextWaiter;
+      d.nextWaiter = oldest;
+      oldest = d;
+      d = next;
+    }
+    d = oldest;
     while (d !== null) {
       const task = d.task;
       const next = d.nextWaiter;

@@ -220,6 +220,29 @@ describe("Conn over TCP", () => {
     });
   });
 
+  test("tasks waiting in sendAll on one connection resume in the order they began to wait", async () => {
+    await run(function* () {
+      const listener = yield* listen({ port: 0 });
+      const client = net.connect({ port: listener.address.port, host: "127.0.0.1" });
+      client.pause();
+      const conn = yield* listener.accept();
+      const order: string[] = [];
+      const writer = (name: string) => (function* () {
+        yield* conn.sendAll(Buffer.alloc(4 * 1024 * 1024, 1)); // far above the 64 KiB mark
+        order.push(name);
+      })();
+      const tasks = [yield* spawn(writer("a")), yield* spawn(writer("b")), yield* spawn(writer("c"))];
+      yield* sleep(50);
+      expect(tasks.every((t) => t.blockedOn.startsWith("sendAll("))).toBe(true);
+      client.resume();
+      yield* timeout(3000, all(tasks));
+      expect(order).toEqual(["a", "b", "c"]);
+      conn.close();
+      client.destroy();
+      listener.close();
+    });
+  });
+
   test("a second recv() refused with a TypeError leaves the task already waiting in recv() its data", async () => {
     await run(function* () {
       const listener = yield* listen({ port: 0 });
