@@ -82,6 +82,25 @@ export class ConnectError extends ConnectionError {
   }
 }
 
+/**
+ * True for an error that only says the other side of a conversation went
+ * away (a reset, a broken pipe, any failure of an established connection,
+ * a connection used after it closed), or an `AggregateError` of nothing
+ * else. That is how conversations end, not a bug, so servers answer it by
+ * closing and do not log it. A failed `connect` is not one: it is the
+ * caller's to report. Errors of other protocols opt in with a `peerGone`
+ * property that is true (an HTTP client that left, a WebSocket that
+ * closed).
+ *
+ * @example
+ * catch (e) { if (!isPeerGone(e)) log("handler failed", e); }
+ */
+export function isPeerGone(e: unknown): boolean {
+  if (e instanceof ConnectionError) return !(e instanceof ConnectError) && e.code !== "SKEIN_ERR_LISTENER_CLOSED";
+  if (e instanceof AggregateError) return e.errors.length > 0 && e.errors.every(isPeerGone);
+  return typeof e === "object" && e !== null && (e as { peerGone?: unknown }).peerGone === true;
+}
+
 /** A line exceeded `readLine`'s `maxBytes`, or `recvExactly` hit EOF early. */
 export class ProtocolError extends SkeinError {}
 

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { cancel, ConnectionError, currentTaskSync, isCancelled, moveOnAfter, type Conn, type JoinLike, type Operation } from "@skein/core";
+import { cancel, ConnectionError, currentTaskSync, isCancelled, isPeerGone, moveOnAfter, type Conn, type JoinLike, type Operation } from "@skein/core";
 import { RESPONSE_STATE, type Takeover } from "./app.js";
 import {
   ConnectionInput, NO_DEADLINE, READ_BODY, READ_HEAD, READ_IDLE, READ_NONE, type ConnectionContext,
@@ -262,7 +262,7 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
    * logged, and goes no further (the server keeps serving).
    */
   settle(failed: boolean, outcome: unknown): void {
-    if (failed && !isCancelled(outcome)) this.ctx.log(`skein http: a task started by a handler on ${this.conn.remote} failed; connection closed`, outcome);
+    if (failed && !isCancelled(outcome) && !isPeerGone(outcome)) this.ctx.log(`skein http: a task started by a handler on ${this.conn.remote} failed; connection closed`, outcome);
     this.ctx.taskEnded(this);
   }
 
@@ -371,7 +371,8 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
       this.ctx.log(`skein http: ${req.method} ${req.target} failed after takeover`, e);
       return 0;
     }
-    const gone = this.conn.isClosed || e instanceof ConnectionError || (e instanceof HttpError && e.code === "HTTP_ERR_CLIENT_GONE");
+    // Not a failed connect() to a backend: that is the handler's failure, a logged 500.
+    const gone = this.conn.isClosed || isPeerGone(e);
     if (gone) return 0;
     // A client error (a malformed or oversized body, a cut-short upload: any
     // 4xx) is answered on the wire and not logged, like a bad head: logging

@@ -96,6 +96,11 @@ export class HttpError extends Error {
     this.code = code;
     this.status = HTTP_ERROR_STATUS[code];
   }
+
+  /** True for `HTTP_ERR_CLIENT_GONE`: the client left, nothing to log (see core's `isPeerGone`). */
+  get peerGone(): boolean {
+    return this.code === "HTTP_ERR_CLIENT_GONE";
+  }
 }
 
 /**

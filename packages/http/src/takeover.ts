@@ -7,7 +7,7 @@
  * @module
  */
 import type { Socket } from "node:net";
-import { Cancelled, type JoinLike, type Kernel, type Operation, type Task } from "@skein/core";
+import { Cancelled, isPeerGone, type JoinLike, type Kernel, type Operation, type Task } from "@skein/core";
 import type { Request, Takeover } from "./app.js";
 import { HttpError } from "./errors.js";
 import type { RequestHost } from "./request.js";
@@ -130,7 +130,8 @@ export class Upgraded implements JoinLike {
   settle(failed: boolean, outcome: unknown): void {
     this.task = null;
     this.release();
-    if (failed && !(outcome instanceof Cancelled)) this.host.log(`skein http: ${this.#method} ${this.#target} failed after takeover`, outcome);
+    // A task that failed because the peer left (a send on a closed WebSocket) ended the conversation, no more.
+    if (failed && !(outcome instanceof Cancelled) && !isPeerGone(outcome)) this.host.log(`skein http: ${this.#method} ${this.#target} failed after takeover`, outcome);
     this.host.handOffEnded(this);
   }
 }

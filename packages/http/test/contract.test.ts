@@ -1,7 +1,7 @@
 // The app contract, run against every server that must obey it: the Skein
 // server (`serve`) and node:http through `toNodeListener` (STYLE 19).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sleep, spawn } from "@skein/core";
+import { connect, sleep, spawn } from "@skein/core";
 import { compose, type App, type Middleware, type Request, type Response, type ResponseOutcome } from "../src/app.js";
 import { accessLog } from "../src/access-log.js";
 import { Prepared } from "../src/prepared.js";
@@ -62,6 +62,10 @@ const router = new Router()
     throw new Error("boom");
   })
   .get("/nothing", function* () {})
+  .get("/backend-down", function* () {
+    // Nothing listens on port 1: the connect is refused.
+    yield* connect({ host: "127.0.0.1", port: 1 });
+  })
   .get("/cut-short", function* (_req: Request, res: Response) {
     res.start(200);
     yield* res.write("partial");
@@ -218,6 +222,12 @@ describe.each(servers)("the app contract on %s", (_name, startIt) => {
     await until(() => laterReads.length === 2);
     // Not "": that would be an empty body the client never sent.
     expect(laterReads.sort()).toEqual(['read-first: ""', "unread: HTTP_ERR_BODY_UNAVAILABLE"]);
+  });
+
+  it("answers a handler whose connect() to a backend failed with a logged 500: the client did not leave", async () => {
+    const before = s.logs.length;
+    expect((await get("/backend-down")).responses[0]!.status).toBe(500);
+    expect(s.logs.slice(before).map((l) => (l.error as { code?: string })?.code)).toEqual(["SKEIN_ERR_CONNECT"]);
   });
 
   it("rejects an illegal response transition with HTTP_ERR_RESPONSE_STATE", async () => {

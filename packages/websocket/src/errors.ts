@@ -72,6 +72,11 @@ export class WebSocketError extends Error {
     this.wsCode = options?.wsCode;
     this.status = options?.status;
   }
+
+  /** True when the error only says the socket closed: the end of a conversation, not a bug (see core's `isPeerGone`). */
+  get peerGone(): boolean {
+    return this.code === "WS_ERR_CLOSED";
+  }
 }
 
 /**

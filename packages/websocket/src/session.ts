@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { isCancelled } from "@skein/core";
+import { isCancelled, isPeerGone } from "@skein/core";
 import type { Request } from "@skein/http";
 import { CloseCode } from "./constants.js";
 import { WebSocketError } from "./errors.js";
@@ -135,7 +135,7 @@ export class Session implements Iterator<unknown, void, unknown> {
       return this.#close(CloseCode.GOING_AWAY, reason);
     }
     // A send that failed because the peer left is the end of the story, not a bug.
-    if (e instanceof WebSocketError && e.code === "WS_ERR_CLOSED") return this.#close(CloseCode.NORMAL, "");
+    if (isPeerGone(e)) return this.#close(CloseCode.NORMAL, "");
     (this.owner.log ?? ws.kernel.log)(`skein: websocket handler for ${ws.remote} failed:`, e);
     ws.error ??= new WebSocketError("WS_ERR_HANDLER", "the handler failed", { cause: e });
     return this.#close(CloseCode.INTERNAL_ERROR, "internal error");

@@ -2,7 +2,7 @@
  * `websocket()` as an @skein/http app, over the wire: handshake answers,
  * subprotocols, compression, graceful shutdown, and 2,000 connections at once.
  */
-import { sleep } from "@skein/core";
+import { sleep, spawn } from "@skein/core";
 import { describe, expect, it } from "vitest";
 import { websocket, type WebSocketApp } from "@skein/websocket";
 import { startHost, useHosts } from "./support/host.js";
@@ -163,6 +163,38 @@ describe("permessage-deflate", () => {
     c.ws.send(text);
     expect((await c.next()).data.toString()).toBe(text);
     c.ws.close();
+  });
+});
+
+describe("a peer that leaves", () => {
+  it("is no error of the handler's: a task it spawned that was sending ends quietly, nothing is logged", async () => {
+    const ended: string[] = [];
+    const h = await startHost(
+      websocket(function* (ws) {
+        // One task sends while the handler reads: the usual shape of a chat or a feed.
+        yield* spawn(function* () {
+          for (;;) {
+            yield* ws.send("tick");
+            yield* sleep(2);
+          }
+        });
+        try {
+          while ((yield* ws.recv()) !== null);
+        } finally {
+          ended.push("handler");
+        }
+      }),
+    );
+    try {
+      const c = await openClient(h.url);
+      await c.next();
+      c.ws.terminate(); // gone without a close frame
+      await until(() => ended.length === 1);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(h.logs.map((l) => l.message)).toEqual([]);
+    } finally {
+      await h.stop();
+    }
   });
 });
 
