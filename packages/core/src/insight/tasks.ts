@@ -21,23 +21,32 @@ export interface TaskInfo {
 
 /**
  * Snapshots `task` and its live descendants (synchronous; for tools that run
- * outside a task, like the remote console).
+ * outside a task, like the remote console). Iterative: a tree thousands of
+ * levels deep is walked without exhausting the stack.
  */
 export function taskTree(task: Task<unknown>): TaskInfo {
-  // Children are kept newest-first (O(1) linking); show them oldest-first.
-  const kids: Task<unknown>[] = [];
-  for (let c = task.firstChild; c !== null; c = c.nextSibling) kids.push(c);
-  const children: TaskInfo[] = [];
-  for (let i = kids.length - 1; i >= 0; i--) children.push(taskTree(kids[i]!));
-  return { id: task.id, name: task.name, state: task.state, blockedOn: task.blockedOn, children };
+  const info = (t: Task<unknown>): TaskInfo => ({ id: t.id, name: t.name, state: t.state, blockedOn: t.blockedOn, children: [] });
+  const top = info(task);
+  const pending: [Task<unknown>, TaskInfo][] = [[task, top]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [t, node] = next;
+    // Children are kept newest-first (O(1) linking); show them oldest-first.
+    for (let c = t.firstChild; c !== null; c = c.nextSibling) {
+      const child = info(c);
+      node.children.push(child);
+      pending.push([c, child]);
+    }
+    node.children.reverse();
+  }
+  return top;
 }
 
 /** The live task with this id under `root` (depth-first), or undefined. */
 export function findTask(root: Task<unknown>, id: number): Task<unknown> | undefined {
-  if (root.id === id) return root;
-  for (let c = root.firstChild; c !== null; c = c.nextSibling) {
-    const found = findTask(c, id);
-    if (found !== undefined) return found;
+  const pending: Task<unknown>[] = [root];
+  for (let t = pending.pop(); t !== undefined; t = pending.pop()) {
+    if (t.id === id) return t;
+    for (let c = t.firstChild; c !== null; c = c.nextSibling) pending.push(c);
   }
   return undefined;
 }
@@ -73,20 +82,28 @@ export function tasks(): Instruction<TaskInfo> {
   return new Tasks();
 }
 
+/** Levels of indentation drawn; deeper tasks are drawn at this depth with their level number. */
+const MAX_DRAWN_DEPTH = 32;
+
 /**
  * Renders a task tree, one task per line: `id name: blockedOn`, indented
- * with box-drawing lines. Ends with a newline.
+ * with box-drawing lines (past 32 levels, a deeper task says its level
+ * instead of being indented further). Ends with a newline.
  *
  * @example
  * console.log(formatTasks(yield* tasks()));
  */
 export function formatTasks(tree: TaskInfo): string {
   const lines: string[] = [];
-  const walk = (t: TaskInfo, prefix: string, branch: string): void => {
-    lines.push(`${prefix}${branch}${t.id} ${t.name}: ${t.blockedOn}`);
-    const under = prefix + (branch === "" ? "" : branch === "├─ " ? "│  " : "   ");
-    t.children.forEach((c, i) => walk(c, under, i === t.children.length - 1 ? "└─ " : "├─ "));
-  };
-  walk(tree, "", "");
+  // [task, prefix of its line, branch drawn before it, depth]
+  const pending: [TaskInfo, string, string, number][] = [[tree, "", "", 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [t, prefix, branch, depth] = next;
+    const level = depth > MAX_DRAWN_DEPTH ? `[level ${depth}] ` : "";
+    lines.push(`${prefix}${branch}${level}${t.id} ${t.name}: ${t.blockedOn}`);
+    const under = depth >= MAX_DRAWN_DEPTH ? prefix : prefix + (branch === "" ? "" : branch === "├─ " ? "│  " : "   ");
+    // Pushed last child first, so the first child is drawn next.
+    for (let i = t.children.length - 1; i >= 0; i--) pending.push([t.children[i]!, under, i === t.children.length - 1 ? "└─ " : "├─ ", depth + 1]);
+  }
   return lines.join("\n") + "\n";
 }

@@ -109,6 +109,37 @@ describe("tasks", () => {
     expect(text).toBe(["1 r: running", "├─ 2 a: x", "│  ├─ 3 a1: x", "│  └─ 4 a2: x", "└─ 5 b: x", ""].join("\n"));
   });
 
+  test("a tree 20,000 levels deep is snapshotted, searched and drawn without exhausting the stack; deep lines say their level", async () => {
+    const got = await run(function* () {
+      const done = new Event("done");
+      const built = new Event("built");
+      function* chain(depth: number): Generator<unknown, void, any> {
+        if (depth === 0) {
+          built.set();
+          return void (yield* done.wait());
+        }
+        yield* spawn(chain(depth - 1), { name: `level-${depth - 1}` });
+        yield* done.wait();
+      }
+      yield* spawn(chain(20_000), { name: "top" });
+      yield* built.wait();
+      const tree = yield* tasks();
+      const root = (yield* currentTask()) as Task<unknown>;
+      let depth = 0;
+      for (let t = tree; t.children.length > 0; t = t.children.at(-1)!) depth++;
+      const text = formatTasks(tree);
+      const deepest = findTask(root, root.id + 20_001);
+      done.set();
+      return { depth, lines: text.split("\n").length - 1, longest: Math.max(...text.split("\n").map((l) => l.length)), deepest: deepest?.name, last: text.trimEnd().split("\n").at(-1) };
+    }, { clock: new VirtualClock() });
+    // main, then top, then 20,000 levels.
+    expect(got.depth).toBe(20_001);
+    expect(got.lines).toBe(20_002);
+    expect(got.longest).toBeLessThan(200);
+    expect(got.deepest).toBe("level-0");
+    expect(got.last).toMatch(/└─ \[level 20001\] \d+ level-0: done.wait\(\)$/);
+  });
+
   test("findTask finds a live task by id anywhere under the root", async () => {
     const found = await withScene(function* (root) {
       return [5, 3, 1, 99].map((id) => findTask(root, id)?.name);
