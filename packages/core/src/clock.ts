@@ -87,6 +87,7 @@ export class VirtualClock implements Clock {
 
   constructor(options: VirtualClockOptions = {}) {
     this.t = options.startMs ?? 0;
+    if (!Number.isFinite(this.t)) throw new RangeError(`VirtualClock: startMs must be a finite number, got ${String(options.startMs)}`);
     this.autoJump = options.autoJump ?? false;
   }
 
@@ -95,6 +96,12 @@ export class VirtualClock implements Clock {
   }
 
   wakeAt(at: number, wake: () => void): void {
+    // One clock, one wake-up: a second kernel would silently replace the
+    // first one's (its timers would never fire). Handing over is fine once
+    // the first has no timer left.
+    if (this.wake !== undefined && this.wake !== wake && this.wakeTime !== Infinity) {
+      throw new Error("VirtualClock: already driving another kernel's timers; give each run() its own clock");
+    }
     this.wakeTime = at;
     this.wake = wake;
   }
@@ -103,8 +110,15 @@ export class VirtualClock implements Clock {
     this.wakeTime = Infinity;
   }
 
-  /** Moves time forward by `ms`, firing every timer that falls due on the way, in order. */
+  /**
+   * Moves time forward by `ms` (finite, ≥ 0), firing every timer that falls
+   * due on the way, in order, and running the tasks each wakes before moving
+   * on. Call it from outside the kernel (the test's own code): called from
+   * inside a task, the tasks it wakes run only after that task yields, by
+   * which time the clock has reached the end.
+   */
   advance(ms: number): void {
+    if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`VirtualClock.advance: ms must be a finite number >= 0, got ${String(ms)}`);
     const target = this.t + ms;
     while (this.wakeTime <= target) {
       this.t = Math.max(this.t, this.wakeTime);
@@ -117,7 +131,7 @@ export class VirtualClock implements Clock {
   /** Jumps to the next timer deadline, if any, and fires it. Returns false when no timer is pending. */
   jump(): boolean {
     if (this.wakeTime === Infinity) return false;
-    this.advance(this.wakeTime - this.t);
+    this.advance(Math.max(0, this.wakeTime - this.t));
     return true;
   }
 

@@ -6,7 +6,7 @@
 import { currentTaskSync } from "./kernel.js";
 import { Instruction, type Operation } from "./operation.js";
 import { cancel, join, Spawn, spawn } from "./ops/spawn.js";
-import { Queue } from "./sync/queue.js";
+import { Event } from "./sync/event.js";
 import { Semaphore } from "./sync/semaphore.js";
 import type { SpawnOptions, Task } from "./task.js";
 
@@ -75,29 +75,41 @@ export function* all(ops: readonly Operation<unknown>[]): Generator<unknown, unk
  * Runs the operations concurrently; the first to finish wins: its result is
  * returned (or its error thrown) and the others are cancelled and awaited.
  *
+ * The others are cancelled the moment the winner finishes, before any of
+ * them runs again, and operations not yet started never start: a loser
+ * waiting for a queue item or a permit gives it up untaken. One that had
+ * already been handed its result in the same instant (an item put while the
+ * winning timer fired) has it discarded, so for a deadline on an operation
+ * that takes something, use `timeout`/`moveOnAfter`, which never lose it.
+ *
  * @example
- * const msg = yield* race([conn.recv(), sleep(1000)]);
+ * const first = yield* race([replicaA.get(), replicaB.get()]);
  */
 export function race<T extends readonly Operation<unknown>[]>(ops: T): Generator<unknown, T[number] extends Operation<infer R> ? R : never, any>;
 export function* race(ops: readonly Operation<unknown>[]): Generator<unknown, unknown, any> {
   if (ops.length === 0) throw new TypeError("race() needs at least one operation");
   return yield* group(function* (g) {
-    const finished = new Queue<Task<unknown>>(Infinity, "race");
+    let winner: Task<unknown> | null = null;
+    const decided = new Event("race");
     const tasks: Task<unknown>[] = [];
     for (const op of ops) {
+      if (winner !== null) break; // decided while the rest were starting: they never start
       tasks.push(
         yield* g.spawn(function* () {
           try {
             return yield* op;
           } finally {
-            finished.tryPut(currentTaskSync());
+            if (winner === null) {
+              winner = currentTaskSync();
+              for (const t of tasks) if (t !== winner) t.cancel();
+              decided.set();
+            }
           }
         }),
       );
     }
-    const winner = yield* finished.get();
-    for (const t of tasks) if (t !== winner) t.cancel();
-    return yield* join(winner);
+    yield* decided.wait();
+    return yield* join(winner!);
   }, { name: "race" });
 }
 

@@ -465,6 +465,22 @@ export class Kernel {
     return !j.quiet;
   }
 
+  /**
+   * @internal Runs `fn` with scheduling held back: the tasks it wakes run
+   * once it returns, in order, rather than each at once when woken from
+   * outside a task.
+   */
+  batch(fn: () => void): void {
+    const outer = this.batching;
+    this.batching = true;
+    try {
+      fn();
+    } finally {
+      this.batching = outer;
+    }
+    if (!outer && !this.draining) this.drain();
+  }
+
   // ---- cancellation -----------------------------------------------------
 
   /** Cancels `task` and all its descendants (see `Task.cancel`). */
@@ -609,6 +625,7 @@ export class Kernel {
 
   /** Schedules `entry.onTimer()` at absolute time `at`. */
   addTimer(entry: TimerEntry, at: number): void {
+    if (Number.isNaN(at)) throw new RangeError("a timer due at NaN (a duration that is not a number, or a clock that returned NaN)");
     entry.at = at;
     this.timers.insert(entry);
     if (entry.heapIndex === 0) this.clock.wakeAt(at, this.onWake);

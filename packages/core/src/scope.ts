@@ -6,6 +6,7 @@
 import { Cancelled, TimeoutError } from "./errors.js";
 import { currentTaskSync } from "./kernel.js";
 import type { Operation } from "./operation.js";
+import { checkDuration } from "./timers.js";
 
 /**
  * Runs `op`; if it has not finished after `ms` milliseconds it is cancelled
@@ -16,6 +17,7 @@ import type { Operation } from "./operation.js";
  * const line = yield* timeout(5000, conn.readLine());
  */
 export function* timeout<T>(ms: number, op: Operation<T>): Generator<unknown, T, any> {
+  checkDuration(ms, "timeout");
   const task = currentTaskSync();
   const kernel = task.kernel;
   const scope = kernel.openScope(task, false, kernel.now() + ms, `timed out after ${ms} ms`);
@@ -38,6 +40,7 @@ export function* timeout<T>(ms: number, op: Operation<T>): Generator<unknown, T,
  * if (msg === undefined) console.log("nothing within a second");
  */
 export function* moveOnAfter<T>(ms: number, op: Operation<T>): Generator<unknown, T | undefined, any> {
+  checkDuration(ms, "moveOnAfter");
   const task = currentTaskSync();
   const kernel = task.kernel;
   const scope = kernel.openScope(task, false, kernel.now() + ms, `moved on after ${ms} ms`);

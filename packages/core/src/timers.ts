@@ -102,3 +102,13 @@ export class TimerHeap {
     entry.heapIndex = i;
   }
 }
+
+/**
+ * Checks a duration given to `sleep`, `timeout` or `moveOnAfter`: any number
+ * but NaN (0 or less: at once; Infinity: never). NaN, usually a missing
+ * option, would otherwise make a timer that orders before and after
+ * everything and stall the others.
+ */
+export function checkDuration(ms: number, what: string): void {
+  if (typeof ms !== "number" || Number.isNaN(ms)) throw new RangeError(`${what}: ms must be a number of milliseconds, got ${String(ms)}`);
+}

@@ -1,6 +1,6 @@
 // The real clock with deadlines beyond what one Node timer can hold.
 import { expect, test } from "vitest";
-import { run, sleep, spawn } from "@skein/core";
+import { moveOnAfter, run, sleep, spawn, timeout, VirtualClock } from "@skein/core";
 
 test("a sleep longer than a Node timer's limit (or forever) arms no 1 ms timer loop and warns nothing", async () => {
   const warnings: string[] = [];
@@ -22,4 +22,35 @@ test("a sleep longer than a Node timer's limit (or forever) arms no 1 ms timer l
   // Node clamps a longer delay to 1 ms with a TimeoutOverflowWarning: the
   // old clock re-armed about once a millisecond, ~100 warnings here.
   expect(warnings).toEqual([]);
+});
+
+test("a duration that is not a number is a RangeError, not a timer that stalls every other one", async () => {
+  const got = await run(function* () {
+    const errors: string[] = [];
+    for (const op of [() => sleep(Number.NaN), () => timeout(Number.NaN, sleep(1)), () => moveOnAfter(undefined as unknown as number, sleep(1))]) {
+      try {
+        yield* op();
+      } catch (e) {
+        errors.push((e as Error).name);
+      }
+    }
+    // An unrelated timer still fires on time.
+    const t0 = performance.now();
+    yield* sleep(20);
+    return { errors, late: performance.now() - t0 > 1000 };
+  });
+  expect(got).toEqual({ errors: ["RangeError", "RangeError", "RangeError"], late: false });
+});
+
+test("VirtualClock refuses time going backwards or to NaN, and a second kernel while the first has timers", async () => {
+  const clock = new VirtualClock();
+  expect(() => clock.advance(-5)).toThrow(RangeError);
+  expect(() => clock.advance(Number.NaN)).toThrow(RangeError);
+  expect(() => new VirtualClock({ startMs: Number.NaN })).toThrow(RangeError);
+  expect(clock.now()).toBe(0);
+  const first = run(sleep(100), { clock });
+  // Before: the second kernel's wake-up replaced the first's, whose sleep never ended.
+  await expect(run(sleep(50), { clock })).rejects.toThrow(/another kernel/);
+  clock.advance(100);
+  await first;
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { all, cancel, group, moveOnAfter, race, run, runAll, sleep, spawn, timeout, TimeoutError, VirtualClock, type Operation } from "@skein/core";
+import { all, cancel, group, Lock, moveOnAfter, Queue, race, run, runAll, sleep, spawn, timeout, TimeoutError, VirtualClock, type Operation } from "@skein/core";
 
 const virtual = () => new VirtualClock({ autoJump: true });
 
@@ -151,5 +151,19 @@ describe("group, all, race, runAll", () => {
     expect(count).toBe(5000);
     expect(finished).toBe(5000);
     expect(peak).toBe(250);
+  });
+
+  test("race takes one thing only: of two queues with an item ready, one item stays queued; of two free locks, one stays free", async () => {
+    const got = await run(function* () {
+      const a = new Queue<string>(), b = new Queue<string>();
+      yield* a.put("a1");
+      yield* b.put("b1");
+      const item = yield* race([a.get(), b.get()]);
+      const la = new Lock("a"), lb = new Lock("b");
+      yield* race([la.acquire(), lb.acquire()]);
+      return { item, queued: a.size + b.size, held: [la.locked, lb.locked] };
+    });
+    // Before: both gets and both acquires ran; b1 was dropped and both locks stayed held by no one.
+    expect(got).toEqual({ item: "a1", queued: 1, held: [true, false] });
   });
 });

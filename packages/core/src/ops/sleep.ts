@@ -1,6 +1,6 @@
 import { Instruction, type Teardown } from "../operation.js";
 import type { Task } from "../task.js";
-import type { TimerEntry } from "../timers.js";
+import { checkDuration, type TimerEntry } from "../timers.js";
 
 /** Suspends for `ms` milliseconds of the kernel's clock. */
 class Sleep extends Instruction<void> implements TimerEntry {
@@ -48,6 +48,7 @@ class Sleep extends Instruction<void> implements TimerEntry {
  * yield* sleep(250);
  */
 export function sleep(ms: number): Instruction<void> {
+  checkDuration(ms, "sleep");
   return new Sleep(ms);
 }
 

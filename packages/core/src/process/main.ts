@@ -9,7 +9,7 @@ import { formatTasks, taskTree } from "../insight/tasks.js";
 import type { Operation } from "../operation.js";
 import { start, type RunOptions } from "../run.js";
 import type { Task } from "../task.js";
-import { onMainSignal } from "./signal.js";
+import { checkSignal, onMainSignal } from "./signal.js";
 
 /** Options for {@link main}. */
 export interface MainOptions extends RunOptions {
@@ -76,6 +76,8 @@ export async function main<T>(op: Operation<T> | (() => Operation<T>), options: 
     removeHandlers();
     process.exit(code);
   };
+  // Every name is checked before any handler is attached: a bad one must not leave the others behind.
+  for (const s of signals) checkSignal(s);
   const removers = signals.map((s) => onMainSignal(s, onSignal));
   const removeHandlers = (): void => {
     for (const remove of removers) remove();

@@ -11,8 +11,19 @@
  * Tasks waiting in `signal` get every delivery: a reload loop must not lose
  * a real signal, and seeing an echo costs it at most one extra turn.
  */
+import { constants } from "node:os";
 import { action } from "../ops/action.js";
 import type { Instruction } from "../operation.js";
+
+/**
+ * Throws a RangeError for a name that is not a signal of this platform, or
+ * one no process can catch (SIGKILL, SIGSTOP): waiting for those would wait
+ * for ever, and Node refuses to listen for them.
+ */
+export function checkSignal(name: string): void {
+  if (typeof name !== "string" || !Object.hasOwn(constants.signals, name)) throw new RangeError(`unknown signal ${JSON.stringify(name)}`);
+  if (name === "SIGKILL" || name === "SIGSTOP") throw new RangeError(`${name} cannot be caught`);
+}
 
 /**
  * Within this many ms of the previous delivery of the same signal, `main`
@@ -50,9 +61,9 @@ class SignalRoute {
   update(): void {
     const wanted = this.waiters.size > 0 || this.fallbacks.size > 0;
     if (wanted === this.#attached) return;
-    this.#attached = wanted;
     if (wanted) process.on(this.name, this.#onSignal);
     else process.off(this.name, this.#onSignal);
+    this.#attached = wanted;
   }
 }
 
@@ -70,6 +81,7 @@ function route(name: NodeJS.Signals): SignalRoute {
  * its remover.
  */
 export function onMainSignal(name: NodeJS.Signals, handler: Fallback): () => void {
+  checkSignal(name);
   const r = route(name);
   r.fallbacks.add(handler);
   r.update();
@@ -94,6 +106,7 @@ export function onMainSignal(name: NodeJS.Signals, handler: Fallback): () => voi
  * }
  */
 export function signal(name: NodeJS.Signals): Instruction<NodeJS.Signals> {
+  checkSignal(name);
   return action<NodeJS.Signals>(`signal(${name})`, (resolve) => {
     const r = route(name);
     // A signal listener does not keep Node's event loop alive; a waiting

@@ -52,12 +52,19 @@ export class Event {
   set(): void {
     if (this.flag) return;
     this.flag = true;
-    let w;
-    while ((w = this.waiters.shift()) !== undefined) {
-      const task = w.task!;
-      w.task = null;
-      task.resume();
-    }
+    const first = this.waiters.shift();
+    if (first === undefined) return;
+    // Woken together, run after: outside a task resume() would run a waiter
+    // at once, and one that cleared the flag and waited again would be
+    // woken by this same set().
+    first.task!.kernel.batch(() => {
+      let w: EventWait | undefined = first;
+      do {
+        const task = w.task!;
+        w.task = null;
+        task.resume();
+      } while ((w = this.waiters.shift()) !== undefined);
+    });
   }
 
   /** Clears the flag; later waits suspend again. */

@@ -65,7 +65,7 @@ export class Queue<T> {
   private closed = false;
 
   constructor(capacity = Infinity, name = "queue") {
-    if (!(capacity >= 0)) throw new RangeError(`queue capacity must be >= 0, got ${capacity}`);
+    if (!(capacity >= 0 && (Number.isInteger(capacity) || capacity === Infinity))) throw new RangeError(`queue capacity must be a whole number >= 0, got ${capacity}`);
     this.capacity = capacity;
     this.name = name;
   }

@@ -1,3 +1,5 @@
+import { SkeinError } from "../errors.js";
+import { maybeCurrentTask } from "../kernel.js";
 import { Instruction, type Operation, type Teardown } from "../operation.js";
 import type { Task } from "../task.js";
 import { WaitList, type Waiter } from "./wait-list.js";
@@ -34,7 +36,7 @@ export class Semaphore {
     readonly permits: number,
     name = "semaphore",
   ) {
-    if (!(permits >= 1)) throw new RangeError(`semaphore permits must be >= 1, got ${permits}`);
+    if (!(permits >= 1 && (Number.isInteger(permits) || permits === Infinity))) throw new RangeError(`semaphore permits must be a whole number >= 1, got ${permits}`);
     this.free = permits;
     this.name = name;
   }
@@ -58,15 +60,18 @@ export class Semaphore {
   tryAcquire(): boolean {
     if (this.free === 0) return false;
     this.free--;
+    this.granted(maybeCurrentTask());
     return true;
   }
 
   /** Returns a permit, handing it straight to the oldest waiter. */
   release(): void {
+    this.releasing();
     const w = this.waiters.shift();
     if (w !== undefined) {
       const task = w.task!;
       w.task = null;
+      this.granted(task);
       task.resume();
       return;
     }
@@ -84,10 +89,17 @@ export class Semaphore {
     }
   }
 
+  /** A permit went to `task` (null: taken outside a task). */
+  protected granted(_task: Task<unknown> | null): void {}
+
+  /** Called before a permit is returned (a Lock checks who returns it). */
+  protected releasing(): void {}
+
   /** @internal */
   enterAcquire(op: Acquire, task: Task<unknown>): Teardown | void {
     if (this.free > 0 && this.waiters.size === 0) {
       this.free--;
+      this.granted(task);
       return task.resume();
     }
     op.task = task;
@@ -103,10 +115,33 @@ export class Semaphore {
  * yield* lock.with(updateSharedState());
  */
 export class Lock extends Semaphore {
+  #owner: Task<unknown> | null = null;
+
   constructor(name = "lock") {
     super(1, name);
   }
   get locked(): boolean {
     return this.available === 0;
+  }
+
+  /** The task holding the lock (null when free, or taken with `tryAcquire` outside a task). */
+  get owner(): Task<unknown> | null {
+    return this.locked ? this.#owner : null;
+  }
+
+  protected override granted(task: Task<unknown> | null): void {
+    this.#owner = task;
+  }
+
+  /**
+   * Only the holder may release (trio's rule): a release by another task
+   * would let two tasks hold the lock at once. Throws `SkeinError`
+   * SKEIN_ERR_NOT_LOCK_OWNER.
+   */
+  protected override releasing(): void {
+    const owner = this.#owner;
+    if (this.locked && owner !== null && maybeCurrentTask() !== owner) {
+      throw new SkeinError("SKEIN_ERR_NOT_LOCK_OWNER", `${this.name}: release() by a task that does not hold it (held by ${owner.name})`);
+    }
   }
 }

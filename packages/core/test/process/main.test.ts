@@ -92,6 +92,26 @@ describe("main", () => {
     expect(child.stderr()).toContain("RangeError: the widget broke");
   });
 
+  test("a signal name that cannot be caught rejects main() before any handler is attached: Ctrl-C still stops the process", async () => {
+    const child = runScript(
+      fx,
+      "bad-signal.mjs",
+      `import { main } from CORE;
+       try {
+         await main(function* () {}, { signals: ["SIGINT", "SIGKILL"], exit: false });
+       } catch (e) {
+         console.log("rejected:", e.name, e.message, "SIGINT listeners:", process.listenerCount("SIGINT"));
+       }
+       setInterval(() => {}, 1000);
+       console.log("ready");`,
+    );
+    await child.waitFor("ready");
+    child.proc.kill("SIGINT");
+    const { signal } = await child.exited;
+    expect(child.stdout()).toContain("rejected: RangeError SIGKILL cannot be caught SIGINT listeners: 0");
+    expect(signal).toBe("SIGINT");
+  });
+
   test("an error raised during signal-triggered cleanup still exits 1", async () => {
     const child = runScript(
       fx,

@@ -64,4 +64,20 @@ describe("signal", () => {
     });
     expect(got).toBe(2);
   });
+
+  test("a name that is not a catchable signal is a RangeError at the call, and leaves no listener or timer behind", async () => {
+    const before = process.listenerCount("SIGINT");
+    expect(() => signal("SIGKILL")).toThrow(/cannot be caught/);
+    expect(() => signal("SIGNOPE" as NodeJS.Signals)).toThrow(RangeError);
+    const outcome = await run(function* () {
+      try {
+        yield* signal("SIGSTOP");
+        return "waited";
+      } catch (e) {
+        return (e as Error).name;
+      }
+    });
+    expect(outcome).toBe("RangeError");
+    expect(process.listenerCount("SIGINT")).toBe(before);
+  });
 });

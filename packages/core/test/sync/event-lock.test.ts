@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { Event, Lock, run, Semaphore, sleep, spawn, VirtualClock, type Task } from "@skein/core";
+import { Event, Lock, Queue, run, Semaphore, sleep, spawn, VirtualClock, type Task } from "@skein/core";
 
 const virtual = () => new VirtualClock({ autoJump: true });
 
@@ -73,5 +73,57 @@ describe("Lock and Semaphore", () => {
     expect(peak).toBe(3);
     expect(sem.available).toBe(3);
     expect(() => sem.release()).toThrow(RangeError);
+  });
+});
+
+describe("bad use", () => {
+  test("Event.set() from outside a task wakes only the tasks waiting then: one that clears and waits again waits for the next set", async () => {
+    const log: string[] = [];
+    const ev = new Event("outside");
+    const done = run(function* () {
+      yield* spawn(function* () {
+        yield* ev.wait();
+        log.push(`woke, isSet=${ev.isSet}`);
+        ev.clear();
+        yield* ev.wait();
+        log.push(`woke again, isSet=${ev.isSet}`);
+      });
+      yield* sleep(20);
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    ev.set(); // from a timer callback: outside any task
+    await new Promise((r) => setTimeout(r, 5));
+    expect(log).toEqual(["woke, isSet=true"]);
+    ev.set();
+    await done;
+    expect(log).toEqual(["woke, isSet=true", "woke again, isSet=true"]);
+  });
+
+  test("Lock.release() by a task that does not hold it throws SKEIN_ERR_NOT_LOCK_OWNER and changes nothing", async () => {
+    const got = await run(function* () {
+      const lock = new Lock("l");
+      yield* lock.acquire();
+      const other = yield* spawn(function* () {
+        try {
+          lock.release();
+          return "released";
+        } catch (e) {
+          return (e as { code?: string }).code;
+        }
+      });
+      const verdict = yield* other;
+      const state = [lock.locked, lock.owner?.name];
+      lock.release();
+      return { verdict, state, after: lock.locked };
+    }, { name: "holder" });
+    expect(got).toEqual({ verdict: "SKEIN_ERR_NOT_LOCK_OWNER", state: [true, "holder"], after: false });
+  });
+
+  test("a Semaphore or Queue size that is not a whole number is a RangeError", () => {
+    expect(() => new Semaphore(1.5)).toThrow(RangeError);
+    expect(() => new Semaphore(Number.NaN)).toThrow(RangeError);
+    expect(() => new Queue(1.5)).toThrow(RangeError);
+    expect(new Semaphore(Infinity).available).toBe(Infinity);
+    expect(new Queue(0).capacity).toBe(0);
   });
 });
