@@ -333,10 +333,27 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     return this.#complete(req, res, result, failure) ? KEEP : CLOSE;
   }
 
-  /** The handler was cancelled (the client left, the server is shutting down): the exchange ends unfinished. */
+  /**
+   * The handler was cancelled (the client left, the server is shutting
+   * down): the exchange ends, whole if the handler had ended its response
+   * (or taken the connection over) before.
+   */
   #abandoned(res: ServerResponse, cancelled: unknown): unknown {
-    res.finished(res.headersSent ? res.status : 0, false, this.ctx);
+    if (this.takenOver) res.finished(101, true, this.ctx);
+    else if (res.state === RESPONSE_STATE.ENDED) this.#ended(res, res.status, true);
+    else res.finished(res.headersSent ? res.status : 0, false, this.ctx);
     return cancelled;
+  }
+
+  /**
+   * Ends the exchange of `res`. `written`: the server wrote the whole
+   * response. Then, when someone listens (`res.onFinish`), it is complete
+   * once the socket has handed all of it to the operating system, not
+   * before: a client that leaves half-way through a large body cuts it short.
+   */
+  #ended(res: ServerResponse, status: number, written: boolean): void {
+    if (!written || this.conn.isClosed || !res.awaitsFinish) res.finished(status, written && !this.conn.isClosed, this.ctx);
+    else this.conn.whenWritten((ok) => res.finished(status, ok, this.ctx));
   }
 
   /** Finishes the response after the handler; false when the connection must close. */
@@ -352,8 +369,8 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     }
     const errorStatus = failure === NO_FAILURE ? 0 : this.#handlerFailed(req, res, failure);
     if (this.takenOver) res.finished(101, true, this.ctx);
-    else if (errorStatus > 0) res.finished(errorStatus, true, this.ctx);
-    else res.finished(res.headersSent ? res.status : 0, failure === NO_FAILURE && !this.conn.isClosed, this.ctx);
+    else if (errorStatus > 0) this.#ended(res, errorStatus, true);
+    else this.#ended(res, res.headersSent ? res.status : 0, failure === NO_FAILURE);
     this.current = null;
     // Handed off: the request outlives this connection; let it go of it.
     if (this.taken?.handedOff === true) req.detachHost(new SocketHost(this.taken.socket, this.ctx.secure, this.ctx.unixSocket));

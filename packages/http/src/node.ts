@@ -152,7 +152,11 @@ class NodeRequest extends BaseRequest {
   /** @internal the handler returned: a body it did not read to the end is gone (as on the Skein server) */
   closeBody(): void {
     const req = this.#req;
-    this.#dropped = !(req.readableEnded || (req.complete && req.readableLength === 0));
+    // A request without a body has nothing to drop, though node:http may not
+    // have marked it complete yet (it does so a moment after 'request').
+    const headers = req.headers;
+    const bodiless = headers["transfer-encoding"] === undefined && (headers["content-length"] === undefined || headers["content-length"] === "0");
+    this.#dropped = req.readableLength > 0 || !(bodiless || req.readableEnded || req.complete);
   }
 
   takeover(): Operation<Takeover> {
@@ -201,6 +205,7 @@ class NodeResponse extends ResponseBase implements Response {
   readonly #head: boolean;
   readonly #logger: FinishLogger;
   #fields: SerializedFields = NO_FIELDS;
+  #subscribed = false;
 
   constructor(res: NodeServerResponse, method: string | undefined, logger: FinishLogger) {
     super();
@@ -264,20 +269,29 @@ class NodeResponse extends ResponseBase implements Response {
       this.#res.end(p.body);
     }
   }
-  /** The exchange ends with node's response: its 'finish' (all written) or 'close' (cut short, or never sent). */
+  /**
+   * The exchange ends with node's response: its 'finish' (all written,
+   * unless the socket failed meanwhile: node says 'finish' all the same) or
+   * its 'close' (cut short, or never sent). Subscribed once, for the first
+   * listener.
+   */
   protected override listening(): void {
+    if (this.#subscribed) return;
+    this.#subscribed = true;
     const res = this.#res;
-    if (res.writableFinished) return this.#ended();
-    if (res.destroyed) return this.#closed();
-    res.once("finish", () => this.#ended());
-    res.once("close", () => this.#closed());
+    const socket = res.socket; // node lets go of it at 'finish'
+    if (res.writableFinished) return this.#ended(socket);
+    if (res.destroyed) return this.#closed(socket);
+    res.once("finish", () => this.#ended(socket));
+    res.once("close", () => this.#closed(socket));
   }
-  #ended(): void {
-    this.finished(this.#res.statusCode, true, this.#logger);
+  #ended(socket: Duplex | null): void {
+    const failed = socket !== null && ((socket as Socket).errored != null || (socket.destroyed && !socket.writableFinished && socket.writableLength > 0));
+    this.finished(this.#res.statusCode, !failed, this.#logger);
   }
-  #closed(): void {
+  #closed(socket: Duplex | null): void {
     const res = this.#res;
-    if (res.writableFinished) this.#ended();
+    if (res.writableFinished) this.#ended(socket);
     else this.finished(res.headersSent ? res.statusCode : 0, false, this.#logger);
   }
   /** @internal the app took the connection over */

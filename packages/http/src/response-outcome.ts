@@ -44,6 +44,11 @@ export abstract class ResponseBase extends PreparedFastPaths {
     this.listening();
   }
 
+  /** @internal someone waits for the end of this exchange (then the server finds out whether the bytes went out) */
+  get awaitsFinish(): boolean {
+    return this.#listeners !== null;
+  }
+
   /** True once {@link finished} ran. */
   protected get isFinished(): boolean {
     return this.#end >= 0;

@@ -13,7 +13,22 @@ const events: string[] = [];
 const accessLines: string[] = [];
 let release: () => void = () => {};
 let kept: Response | null = null;
+const BIG = Buffer.alloc(64 * 1024 * 1024, 0x61);
 const laterReads: string[] = [];
+
+/** A task of the request reads its body after the handler returned. */
+function* laterRead(req: Request) {
+  if (req.params.mode === "read-first") yield* req.text();
+  yield* spawn(function* () {
+    yield* sleep(20);
+    try {
+      laterReads.push(`${req.params.mode}: "${yield* req.text()}"`);
+    } catch (e) {
+      laterReads.push(`${req.params.mode}: ${(e as { code?: string }).code}`);
+    }
+  });
+  return hello;
+}
 
 const router = new Router()
   .get("/hello", () => hello)
@@ -71,19 +86,17 @@ const router = new Router()
     yield* res.write("partial");
     throw new Error("late boom");
   })
-  .post("/later-read/:mode", function* (req: Request) {
-    if (req.params.mode === "read-first") yield* req.text();
-    // A task of the request reads after the handler returned.
-    yield* spawn(function* () {
-      yield* sleep(20);
-      try {
-        laterReads.push(`${req.params.mode}: "${yield* req.text()}"`);
-      } catch (e) {
-        laterReads.push(`${req.params.mode}: ${(e as { code?: string }).code}`);
-      }
-    });
+  .get("/big", (_req: Request, res: Response) => res.bytes(200, BIG))
+  .get("/end-then-work", function* (_req: Request, res: Response) {
+    res.end("hello");
+    yield* sleep(60_000); // work after the response, until the client leaves
+  })
+  .get("/many-listeners", (_req: Request, res: Response) => {
+    for (let i = 0; i < 12; i++) res.onFinish(() => {});
     return hello;
   })
+  .get("/later-read/:mode", laterRead)
+  .post("/later-read/:mode", laterRead)
   .get("/listener-throws", (_req: Request, res: Response) => {
     res.onFinish(() => {
       throw new Error("listener boom");
@@ -217,11 +230,12 @@ describe.each(servers)("the app contract on %s", (_name, startIt) => {
   it("refuses a body read after the handler returned with HTTP_ERR_BODY_UNAVAILABLE if its rest was dropped; one read to its end stays ended", async () => {
     laterReads.length = 0;
     const post = (mode: string) => `POST /later-read/${mode} HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello`;
-    const r = await exchange(s.port, post("unread") + post("read-first"), { count: 2, timeoutMs: 2000 });
-    expect(r.responses.map((x) => x.status)).toEqual([200, 200]);
-    await until(() => laterReads.length === 2);
-    // Not "": that would be an empty body the client never sent.
-    expect(laterReads.sort()).toEqual(['read-first: ""', "unread: HTTP_ERR_BODY_UNAVAILABLE"]);
+    const bodiless = "GET /later-read/get HTTP/1.1\r\nHost: x\r\n\r\nPOST /later-read/empty HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+    const r = await exchange(s.port, post("unread") + post("read-first") + bodiless, { count: 4, timeoutMs: 2000 });
+    expect(r.responses.map((x) => x.status)).toEqual([200, 200, 200, 200]);
+    await until(() => laterReads.length === 4);
+    // Not "": that would be an empty body the client never sent. A request without a body still reads as ended.
+    expect(laterReads.sort()).toEqual(['empty: ""', 'get: ""', 'read-first: ""', "unread: HTTP_ERR_BODY_UNAVAILABLE"]);
   });
 
   it("answers a handler whose connect() to a backend failed with a logged 500: the client did not leave", async () => {
@@ -327,6 +341,41 @@ describe.each(servers)("the app contract on %s", (_name, startIt) => {
     const r = await exchange(s.port, "GET /cut-short HTTP/1.1\r\nHost: t\r\n\r\n", { timeoutMs: 5000 });
     expect(r.closed).toBe(true);
     expect(outcomes).toEqual(["GET /cut-short 200 7 false"]);
+  });
+
+  it("reports a large response the client left half-way through as incomplete", async () => {
+    outcomes.length = 0;
+    const socket = await rawSocket(s.port);
+    let got = 0;
+    socket.on("data", (d: Buffer) => {
+      got += d.length;
+      if (got >= 1 << 20) socket.destroy();
+    });
+    socket.write("GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
+    await until(() => outcomes.some((o) => o.startsWith("GET /big ")));
+    // Before: "GET /big 200 67108864 true", decided when the handler returned.
+    expect(outcomes).toEqual([`GET /big 200 ${BIG.length} false`]);
+  });
+
+  it("reports a response ended before the handler went on working as complete, when the client then leaves", async () => {
+    outcomes.length = 0;
+    const r = await exchange(s.port, "GET /end-then-work HTTP/1.1\r\nHost: t\r\n\r\n", { count: 1 });
+    expect(r.responses[0]!.body).toBe("hello");
+    await until(() => outcomes.length === 1);
+    expect(outcomes).toEqual(["GET /end-then-work 200 5 true"]);
+  });
+
+  it("takes any number of onFinish listeners without a listener-leak warning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => void warnings.push(w.name);
+    process.on("warning", onWarning);
+    try {
+      expect((await get("/many-listeners")).responses[0]!.status).toBe(200);
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings).toEqual([]);
   });
 
   it("logs a listener that throws and still calls the others; a listener added after the end is called at once", async () => {

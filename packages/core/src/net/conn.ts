@@ -116,6 +116,8 @@ export class Conn implements Flushable {
   private detached = false;
   /** `close()` or `abort()` was called: reads now fail with ConnectionClosedError. */
   private closedHere = false;
+  /** Waiting for what was sent so far to reach the operating system (see `whenWritten`). */
+  private written: ((ok: boolean) => void)[] | null = null;
 
   constructor(socket: Socket, kernel: Kernel, options: ConnOptions = {}) {
     this.socket = socket;
@@ -452,21 +454,57 @@ export class Conn implements Flushable {
   /** Writes everything queued by `send` now, in one write. Called by the kernel. */
   flush(): void {
     const out = this.out;
-    if (out === null) return;
-    const bytes = this.outBytes;
-    // Detached before writing: a send() from inside a write starts anew.
-    this.out = null;
-    this.outBytes = 0;
-    const socket = this.socket;
-    if (socket.destroyed) return;
-    if (!Array.isArray(out)) socket.write(out);
-    else if (bytes <= 64 * 1024) socket.write(Buffer.concat(out, bytes));
-    else {
-      // Large payloads: let the stream gather them with writev, no copy.
-      socket.cork();
-      for (const b of out) socket.write(b);
-      socket.uncork();
+    if (out !== null) {
+      const bytes = this.outBytes;
+      // Detached before writing: a send() from inside a write starts anew.
+      this.out = null;
+      this.outBytes = 0;
+      const socket = this.socket;
+      if (!socket.destroyed) {
+        if (!Array.isArray(out)) socket.write(out);
+        else if (bytes <= 64 * 1024) socket.write(Buffer.concat(out, bytes));
+        else {
+          // Large payloads: let the stream gather them with writev, no copy.
+          socket.cork();
+          for (const b of out) socket.write(b);
+          socket.uncork();
+        }
+      }
     }
+    if (this.written !== null) this.settleWritten();
+  }
+
+  /**
+   * Calls `done(true)` once everything sent so far has been handed to the
+   * operating system (which says nothing of the peer having read it), or
+   * `done(false)` if the connection failed or was aborted with some of it
+   * unsent. Never before it returns. For a server to tell a response went
+   * out whole (an access log) without a write of its own per response.
+   */
+  whenWritten(done: (ok: boolean) => void): void {
+    (this.written ??= []).push(done);
+    this.kernel.deferFlush(this);
+  }
+
+  /** After a flush: tells the `whenWritten` callbacks, now if the socket took everything, else when it has. */
+  private settleWritten(): void {
+    const waiting = this.written!;
+    this.written = null;
+    let told = false;
+    const tell = (ok: boolean): void => {
+      if (told) return;
+      told = true;
+      for (const done of waiting) done(ok);
+    };
+    const socket = this.socket;
+    if (socket.writableLength === 0 && (!socket.destroyed || socket.writableFinished)) {
+      // Not from inside the kernel's flush: the callbacks may wake tasks.
+      queueMicrotask(() => tell(this.error === null || socket.writableFinished));
+    } else if (socket.destroyed) queueMicrotask(() => tell(false));
+    else if (socket.writableEnded) {
+      socket.once("finish", () => tell(true));
+      socket.once("close", () => tell(socket.writableFinished));
+    } else socket.write(EMPTY, (err) => tell(err == null));
   }
 
   // ---- closing ----------------------------------------------------------
@@ -507,6 +545,9 @@ export class Conn implements Flushable {
     this.closeReads();
     this.out = null;
     this.outBytes = 0;
+    const waiting = this.written;
+    this.written = null;
+    if (waiting !== null) queueMicrotask(() => { for (const done of waiting) done(false); });
     this.writeClosed = true;
     // A TLS socket's handle cannot send a reset (resetAndDestroy throws): destroy it.
     const tls = (this.socket as { encrypted?: boolean }).encrypted === true;

@@ -243,6 +243,31 @@ describe("Conn over TCP", () => {
     });
   });
 
+  test("whenWritten says true once what was sent reached the operating system, false when the peer left with some of it unsent", async () => {
+    await run(function* () {
+      const listener = yield* listen({ port: 0 });
+      const client = net.connect({ port: listener.address.port, host: "127.0.0.1" });
+      const conn = yield* listener.accept();
+      const outcomes: boolean[] = [];
+      conn.send("small");
+      conn.whenWritten((ok: boolean) => outcomes.push(ok));
+      yield* sleep(20);
+      expect(outcomes).toEqual([true]);
+      let got = 0;
+      client.on("data", (d: Buffer) => {
+        got += d.length;
+        if (got >= 1 << 20) client.destroy();
+      });
+      conn.send(Buffer.alloc(64 * 1024 * 1024, 1));
+      conn.whenWritten((ok: boolean) => outcomes.push(ok));
+      const t0 = Date.now();
+      while (outcomes.length < 2 && Date.now() - t0 < 5000) yield* sleep(10);
+      expect(outcomes).toEqual([true, false]);
+      conn.abort();
+      listener.close();
+    });
+  });
+
   test("a second recv() refused with a TypeError leaves the task already waiting in recv() its data", async () => {
     await run(function* () {
       const listener = yield* listen({ port: 0 });

@@ -11,7 +11,8 @@
  * @module
  */
 import { cancel, ConnectionError, Event, isCancelled, join, Lock, race, spawn, type Conn } from "@skein/core";
-import { HttpError } from "../errors.js";
+import { HttpError, HttpParseError } from "../errors.js";
+import { LLHTTP_ERROR } from "../llhttp/constants.js";
 import { HttpParser, PARSER_STATE, type MessageHead, type ParserEvents } from "../llhttp/index.js";
 import { writeBody, type RequestBody } from "./body.js";
 import { ResponseResetError } from "./errors.js";
@@ -50,6 +51,8 @@ export class Exchange {
   constructor(
     readonly connection: ClientConnection,
     method: string,
+    /** The request carries an Upgrade field: a 101 may answer it (the connection then ends here). */
+    readonly asksUpgrade = false,
   ) {
     this.skipBody = method === "HEAD";
   }
@@ -100,9 +103,9 @@ export class ClientConnection implements ParserEvents {
   }
 
   /** Reserves a place for a new request on this connection. */
-  begin(method: string): Exchange {
+  begin(method: string, asksUpgrade = false): Exchange {
     this.active++;
-    return new Exchange(this, method);
+    return new Exchange(this, method, asksUpgrade);
   }
 
   /** Gives back a reservation whose request was never written (no-op once it was). */
@@ -357,18 +360,19 @@ export class ClientConnection implements ParserEvents {
     if (ex === undefined) throw new HttpError("HTTP_ERR_PARSE", "a response arrived with no request waiting for it");
     // 1xx interim responses (100 Continue, 103 Early Hints) precede the real
     // one and never have content, whatever their fields say (RFC 9110 §15.2).
-    if (head.status === 101) {
-      // Only an Upgrade request may be answered so (RFC 9110 §15.2.2), and
-      // this client sends none: what follows is another protocol's bytes.
-      throw new HttpError("HTTP_ERR_PARSE", "101 Switching Protocols to a request that did not ask to upgrade");
+    if (head.status === 101 && !ex.asksUpgrade) {
+      // Only an Upgrade request may be answered so (RFC 9110 §15.2.2): what
+      // follows is another protocol's bytes, not a response to read.
+      throw new HttpParseError("HTTP_ERR_PARSE", LLHTTP_ERROR.USER, "HPE_USER", "101 Switching Protocols to a request that did not ask to upgrade", 0);
     }
-    if (head.status < 200) {
+    if (head.status < 200 && head.status !== 101) {
       this.#interim = true;
       return true;
     }
     ex.head = head;
     ex.started = true;
-    if (!head.keepAlive) this.reusable = false;
+    // After a 101 the connection speaks another protocol: never reused.
+    if (!head.keepAlive || head.status === 101) this.reusable = false;
     ex.changed.set();
     return ex.skipBody;
   }

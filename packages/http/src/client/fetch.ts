@@ -85,12 +85,16 @@ function* exchange(
   limits: Readonly<ClientLimits>, deadline: Deadline, redirected: boolean,
 ): Generator<unknown, ClientResponse, any> {
   const head = serializeRequestHead({ method, path: target.path, host: target.hostHeader, headers, framing: framingOf(method, body) });
+  let asksUpgrade = false;
+  forEachHeader(headers, (name) => {
+    if (name.length === 7 && name.toLowerCase() === "upgrade") asksUpgrade = true;
+  });
   const pool = agent.pool(target);
   const canRetry = IDEMPOTENT.has(method) && isReplayable(body);
   for (let attempt = 0; ; attempt++) {
     const c = yield* pool.acquire(limits.pipeline, limits, deadline);
     const reused = c.responses > 0;
-    const ex = c.begin(method);
+    const ex = c.begin(method, asksUpgrade);
     try {
       yield* within("request", 0, deadline, c.sendWatching(ex, head, body));
       yield* within("head", limits.headersTimeoutMs, deadline, c.waitHead(ex));

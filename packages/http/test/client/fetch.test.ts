@@ -342,6 +342,24 @@ describe("raw responses", () => {
     expect(got).toBe("HTTP_ERR_PARSE");
   });
 
+  it("returns the 101 that answers the caller's own Upgrade request; the connection is not reused", async () => {
+    let connections = 0;
+    server = await rawServer((socket) => {
+      connections++;
+      onRequests(socket, (head) => {
+        if (head.includes("upgrade: websocket")) socket.write("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n\x81\x00");
+        else socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      });
+    });
+    const got = await withAgent(function* (agent) {
+      const res = yield* fetch(server!.url, { agent, headers: { connection: "Upgrade", upgrade: "websocket" }, timeoutMs: 2000 });
+      const after = yield* fetch(server!.url, { agent, timeoutMs: 2000 });
+      return [res.status, res.headers.get("upgrade"), after.status, yield* after.text()];
+    });
+    expect(got).toEqual([101, "websocket", 200, "ok"]);
+    expect(connections).toBe(2);
+  });
+
   it("refuses to read a whole body twice with HTTP_ERR_BODY_UNAVAILABLE; read() at the end stays empty", async () => {
     server = await nodeServer((_req, res) => res.end("once"));
     const got = await withAgent(function* (agent) {

@@ -2,7 +2,7 @@
 // followed the head; earlier pipelined responses are written first.
 import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
-import { action } from "@skein/core";
+import { action, sleep } from "@skein/core";
 import type { Request, Response } from "../../src/app.js";
 import { Prepared } from "../../src/prepared.js";
 import { HttpError } from "../../src/errors.js";
@@ -161,6 +161,26 @@ describe("upgrade", () => {
     await stopped;
     expect(events).toEqual(["shutdown hook 2000", "handler done"]);
     expect(s.server.connectionCount).toBe(0);
+  });
+});
+
+describe("the outcome of a takeover", () => {
+  it("is 101 even when the handler running the protocol in place is cancelled by a graceful close's deadline", async () => {
+    const outcomes: string[] = [];
+    const s = await startServer(function* (req: Request, res: Response) {
+      res.onFinish((o) => void outcomes.push(`${o.status} ${o.complete}`));
+      const { socket } = yield* req.takeover();
+      socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n");
+      yield* sleep(60_000); // the protocol runs in the handler
+    });
+    const socket = await rawSocket(s.port);
+    const switched = collect(socket, (t) => t.includes("\r\n\r\n"));
+    socket.write(upgrade);
+    await switched;
+    await s.stop(50);
+    socket.destroy();
+    // Before: the cancelled handler's exchange was reported as never answered (0, logged as 499).
+    expect(outcomes).toEqual(["101 true"]);
   });
 });
 
