@@ -68,6 +68,8 @@ class Rare {
   body: Signal | null = null;
   upgradeHead: Buffer = EMPTY;
   taken: TakenOver | null = null;
+  /** Outbound bytes still queued at the last sign of the client reading (write-stall timeout). */
+  stallPending = 0;
 }
 
 /** The input side of a connection (see the module comment). */
@@ -246,9 +248,24 @@ export abstract class ConnectionInput implements ParserEvents {
    * body in time got a 408 for the server's pause).
    */
   *#waitForRoom(): Generator<unknown, void, any> {
+    const held = this.holdReadClock();
+    while (!this.hasRoom()) yield* (this.room ??= new Signal("pipelining room")).wait();
+    this.restartReadClock(held);
+  }
+
+  /**
+   * Stops the clock of the request being received while the server, not
+   * the client, holds up reading (a full look-ahead, a response the client
+   * is still downloading); returns what it guarded, for {@link restartReadClock}.
+   */
+  protected holdReadClock(): number {
     const kind = this.readKind;
     if (kind === READ_HEAD || kind === READ_BODY) this.setRead(READ_NONE, NO_DEADLINE);
-    while (!this.hasRoom()) yield* (this.room ??= new Signal("pipelining room")).wait();
+    return kind;
+  }
+
+  /** Reading resumes: the held clock starts afresh. */
+  protected restartReadClock(kind: number): void {
     if (kind === READ_HEAD && this.parser !== null && this.parser.inHead) this.startHead();
     else if (kind === READ_BODY && this.parsing !== null) {
       this.requestDeadline = this.ctx.deadline(this.ctx.limits.requestTimeoutMs);
@@ -257,8 +274,12 @@ export abstract class ConnectionInput implements ParserEvents {
   }
 
   protected hasRoom(): boolean {
-    const waiting = this.waiting - (this.current === null ? 1 : 0);
-    return waiting < this.ctx.limits.maxPipelinedRequests && this.lookaheadBytes <= this.ctx.limits.maxLookaheadBytes;
+    const limits = this.ctx.limits;
+    if (this.lookaheadBytes > limits.maxLookaheadBytes) return false;
+    // The body of the request being handled is not look-ahead: it is read
+    // whatever the pipelining limit (0 = one request at a time).
+    if (this.parsing !== null && this.parsing === this.current) return true;
+    return this.waiting - (this.current === null ? 1 : 0) < limits.maxPipelinedRequests;
   }
 
   protected wakeRoom(): void {
@@ -288,11 +309,11 @@ export abstract class ConnectionInput implements ParserEvents {
     } else if (state === PARSER_STATE.CLOSED) {
       this.readerDone = true;
     }
-    if (parser.inHead) {
-      if (this.readKind !== READ_HEAD) this.startHead();
-    } else if (this.parsing === null && this.readKind !== READ_NONE) {
-      this.setRead(READ_NONE, NO_DEADLINE);
-    }
+    // A complete message has already stopped the clocks (onMessageComplete).
+    // Bytes that started none (llhttp skips CRLF between requests) leave the
+    // headers or keep-alive clock running: else a client sending CRLF now
+    // and then would hold the connection for ever.
+    if (parser.inHead && this.readKind !== READ_HEAD) this.startHead();
   }
 
   /** A request head has begun: both the headers and the whole-request clocks start now. */
@@ -359,8 +380,10 @@ export abstract class ConnectionInput implements ParserEvents {
     }
     const req = this.createRequest(head, expectContinue);
     this.parsing = req;
-    // The body gets what is left of requestTimeoutMs, counted from the head's first byte.
-    if (this.readKind !== READ_BODY) this.setRead(READ_BODY, this.requestDeadline);
+    // The body gets what is left of requestTimeoutMs, counted from the head's
+    // first byte; one that waits for our 100 Continue has no clock until we
+    // send it (the server, not the client, is holding it up).
+    if (this.readKind !== READ_BODY) this.setRead(READ_BODY, expectContinue ? NO_DEADLINE : this.requestDeadline);
     this.enqueue(req);
   }
 

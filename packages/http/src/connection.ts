@@ -145,7 +145,12 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
             let keep = this.#respond(this.#item!);
             if (keep === SUSPENDED) keep = yield* this.#respondAsync();
             if (keep === CLOSE) return;
-            if (this.writeBlocked) yield* this.backpressure();
+            if (this.writeBlocked) {
+              // Nobody reads while the client downloads: the next request's clock waits too.
+              const held = this.holdReadClock();
+              yield* this.backpressure();
+              this.restartReadClock(held);
+            }
             break;
           }
           case STEP_WAIT:
@@ -222,7 +227,8 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
 
   /** Between requests: arm the keep-alive timeout. */
   #goIdle(): void {
-    if (this.readKind !== READ_HEAD) this.setRead(READ_IDLE, this.ctx.deadline(this.ctx.limits.keepAliveTimeoutMs));
+    // Armed once per idle period: bytes that start no request (CRLF) do not restart it.
+    if (this.readKind !== READ_HEAD && this.readKind !== READ_IDLE) this.setRead(READ_IDLE, this.ctx.deadline(this.ctx.limits.keepAliveTimeoutMs));
   }
 
   /**
@@ -449,6 +455,10 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
    */
   *backpressure(all = false): Generator<unknown, void, any> {
     this.out.flush();
+    // A stall is no progress for writeStallTimeoutMs: the sweeper moves the
+    // deadline on whenever the client has read some (a long download at a
+    // steady pace is not a stall).
+    this.extra().stallPending = this.conn.unsentMeasure;
     this.writeDeadline = this.ctx.deadline(this.ctx.limits.writeStallTimeoutMs);
     try {
       yield* (all ? this.conn.drained() : this.conn.sendAll(EMPTY));
@@ -477,6 +487,10 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     if (!req.expectContinue || this.continueDone || req !== this.current || this.takenOver) return;
     this.continueDone = true;
     this.out.bytes(CONTINUE_BYTES);
+    // The client sends the body now: its clock starts (see onHead).
+    if (this.readKind === READ_BODY && this.parsing === req && this.readDeadline === NO_DEADLINE) {
+      this.setRead(READ_BODY, this.ctx.deadline(this.ctx.limits.requestTimeoutMs));
+    }
   }
 
   /** @internal */
@@ -512,7 +526,16 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
   /** Called by the server's sweeper every sweep, with the sweep count. */
   sweep(now: number): void {
     if (this.readKind === READ_IDLE) this.#trim();
+    if (this.writeDeadline !== NO_DEADLINE) this.#writeProgress();
     if (now >= this.readDeadline || now >= this.writeDeadline) this.#expire(now);
+  }
+
+  /** The client read some of what waits to be written since the last look: not stalled, the deadline moves on. */
+  #writeProgress(): void {
+    const rare = this.extra();
+    const pending = this.conn.unsentMeasure;
+    if (pending < rare.stallPending) this.writeDeadline = this.ctx.deadline(this.ctx.limits.writeStallTimeoutMs);
+    rare.stallPending = pending;
   }
 
   #expire(now: number): void {
@@ -548,6 +571,9 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
    * the error is queued; cancel the read by restarting the task's wait.
    */
   #interruptRead(): void {
+    // Requests queued before the error are answered first, in order, by the
+    // task (it is not reading then): nothing to interrupt.
+    if (this.waiting !== 1) return;
     // The task is suspended in conn.recv(); cancelling it would end the
     // connection before the 408 is written, so write it here and close.
     const item = this.shift();

@@ -38,13 +38,18 @@ export interface HttpLimits {
   maxLookaheadBytes: number;
   /**
    * Time from the first byte of a request (or from connect) to the end of
-   * its head, in ms; a slowloris guard. Over it: 408 and close. Default
-   * 10 s. 0 = no limit.
+   * its head, in ms; a slowloris guard. Over it: 408 and close (a
+   * connection that never sent a request byte is just closed; bytes that
+   * start no request, such as CRLF, do not restart it). Also the TLS
+   * handshake's limit, unless `tls.handshakeTimeout` says otherwise. The
+   * clock stops while the server holds up reading (look-ahead full, the
+   * client still downloading a response). Default 10 s. 0 = no limit.
    */
   headersTimeoutMs: number;
   /**
    * Time from the first byte of a request to the end of its body, in ms.
-   * Over it: 408 and close. Default 300 s. 0 = no limit.
+   * Over it: 408 and close. A body that waits for `100 Continue` is timed
+   * from when the server sends it. Default 300 s. 0 = no limit.
    */
   requestTimeoutMs: number;
   /**
@@ -59,8 +64,12 @@ export interface HttpLimits {
    */
   handlerTimeoutMs: number;
   /**
-   * How long a write may wait for a client that stopped reading, in ms.
-   * Over it the connection is destroyed. Default 30 s. 0 = no limit.
+   * How long a write may wait without the client reading any of it, in ms:
+   * a stall, not a slow download (each sign of progress starts it again).
+   * Over it the connection is destroyed. Progress is what Node sees of the
+   * socket, which takes a large write in steps of the kernel's buffer (on a
+   * fast link, a megabyte or more): keep it above one step at the slowest
+   * pace you serve. Default 30 s. 0 = no limit.
    */
   writeStallTimeoutMs: number;
   /**

@@ -124,7 +124,10 @@ export class HttpServer implements ConnectionContext {
   *run(): Generator<unknown, void, any> {
     const task = (this.#task = currentTaskSync());
     if (this.#options.log === undefined) this.#log = task.kernel.log;
-    const listener = yield* listen(this.#options);
+    // A TLS handshake counts as part of the head: headersTimeoutMs bounds it too.
+    const o = this.#options;
+    const tls = o.tls !== undefined && o.tls.handshakeTimeout === undefined && this.limits.headersTimeoutMs > 0 ? { handshakeTimeout: this.limits.headersTimeoutMs, ...o.tls } : o.tls;
+    const listener = yield* listen(tls === o.tls ? o : { ...o, tls });
     this.#listener = listener;
     const sweeper = yield* spawn(this.#sweep(), { name: "http timeouts" });
     try {

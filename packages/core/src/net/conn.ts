@@ -404,6 +404,17 @@ export class Conn implements Flushable {
     return this.outBytes + this.socket.writableLength;
   }
 
+  /**
+   * @internal A measure that falls whenever the peer reads, for telling a
+   * slow reader from a stalled one: `pendingBytes` stays put while one
+   * large write goes out piece by piece (Node counts a write until it is
+   * all written), so add what libuv still holds of the write in progress.
+   */
+  get unsentMeasure(): number {
+    const handle = (this.socket as { _handle?: { writeQueueSize?: number } | null })._handle;
+    return this.outBytes + this.socket.writableLength + (handle?.writeQueueSize ?? 0);
+  }
+
   /** @internal */
   enterDrain(op: Drain, task: Task<unknown>): Teardown | void {
     if (this.outBytes + this.socket.writableLength <= op.limit) return task.resume();
@@ -536,7 +547,13 @@ export class Conn implements Flushable {
       this.socket.off("data", onData);
       this.socket.on("data", ignore);
       this.socket.resume();
-      this.socket.setTimeout(lingerMs, () => this.socket.destroy());
+      // At most lingerMs in all (nginx's lingering_time), not an idle
+      // timeout a peer could keep resetting by trickling bytes: closed
+      // connections no longer count against maxConnections.
+      const socket = this.socket;
+      const linger = setTimeout(() => socket.destroy(), lingerMs);
+      linger.unref?.();
+      socket.once("close", () => clearTimeout(linger));
     }
   }
 

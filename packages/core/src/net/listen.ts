@@ -1,4 +1,5 @@
-import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { lstatSync, unlinkSync } from "node:fs";
+import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type TlsOptions } from "node:tls";
 import { ConnectionError, SkeinError } from "../errors.js";
 import type { Kernel } from "../kernel.js";
@@ -15,7 +16,12 @@ export interface ListenOptions extends ConnOptions {
   host?: string;
   /** Unix socket path (instead of host/port). */
   path?: string;
-  /** TLS: key, cert and any other `tls.createServer` options. */
+  /**
+   * TLS: key, cert and any other `tls.createServer` options. A connection
+   * must finish its handshake within `handshakeTimeout` (ms; default here
+   * 10 s, not Node's 120 s: until then it is not accepted, so nothing else
+   * bounds a peer that connects and says nothing).
+   */
   tls?: TlsOptions;
   /** Kernel listen backlog. Default 511. */
   backlog?: number;
@@ -77,6 +83,7 @@ export class Listener {
       this.address = { host: info.address, port: info.port, toString: () => `${host}:${info.port}` };
     }
     server.on(options.tls ? "secureConnection" : "connection", this.onConnection);
+    if (options.tls) guardHandshakes(server);
     server.on("error", (err) => kernel.log(`skein: listener ${this.address} error`, err));
   }
 
@@ -151,6 +158,27 @@ export class Listener {
 
 function noop(): void {}
 
+/** Node waits 120 s for a TLS handshake; a server should not (see `ListenOptions.tls`). */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * Ends failed TLS handshakes: Node reports them (`tlsClientError`: a
+ * silent peer past `handshakeTimeout`, garbage, plain HTTP) but leaves the
+ * TCP connection open. Until its handshake is done a connection is not
+ * accepted, so nothing else would close it.
+ */
+function guardHandshakes(server: Server): void {
+  server.on("tlsClientError", (_err: Error, socket: Socket) => socket.destroy());
+}
+
+function isSocketFile(path: string): boolean {
+  try {
+    return lstatSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}
+
 class Listen extends Instruction<Listener> {
   constructor(private readonly options: ListenOptions) {
     super();
@@ -161,8 +189,34 @@ class Listen extends Instruction<Listener> {
   }
   enter(task: Task<unknown>): Teardown {
     const o = this.options;
-    const server = o.tls ? createTlsServer({ ...o.tls, allowHalfOpen: true } as TlsOptions) : createServer({ allowHalfOpen: true, pauseOnConnect: true });
+    const server = o.tls ? createTlsServer({ handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...o.tls, allowHalfOpen: true } as TlsOptions) : createServer({ allowHalfOpen: true, pauseOnConnect: true });
+    let retried = false;
     const onError = (err: NodeJS.ErrnoException) => {
+      // A Unix socket file left by a process that died (SIGKILL, a crash):
+      // nobody listens on it any more, so it is removed and the listen tried
+      // again. A live socket, or a file that is not a socket, is left alone.
+      if (err.code === "EADDRINUSE" && o.path !== undefined && !retried && isSocketFile(o.path)) {
+        retried = true;
+        const probe = netConnect({ path: o.path });
+        probe.once("connect", () => {
+          probe.destroy();
+          fail(err);
+        });
+        probe.once("error", (e: NodeJS.ErrnoException) => {
+          if (e.code !== "ECONNREFUSED") return fail(err);
+          try {
+            unlinkSync(o.path!);
+          } catch {
+            return fail(err);
+          }
+          server.once("error", onError);
+          server.listen({ path: o.path, backlog: o.backlog ?? 511 });
+        });
+        return;
+      }
+      fail(err);
+    };
+    const fail = (err: NodeJS.ErrnoException) => {
       server.off("listening", onListening);
       task.fail(new SkeinError("SKEIN_ERR_LISTEN", `cannot listen on ${this.description.slice(7, -1)}: ${err.code ?? err.message}`, { cause: err }));
     };

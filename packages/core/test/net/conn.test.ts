@@ -268,6 +268,28 @@ describe("Conn over TCP", () => {
     });
   });
 
+  test("close() lingers at most lingerMs in all, however a peer that keeps sending trickles bytes", async () => {
+    await run(function* () {
+      const listener = yield* listen({ port: 0 });
+      const client = net.connect({ port: listener.address.port, host: "127.0.0.1", allowHalfOpen: true });
+      client.on("error", () => {});
+      client.resume();
+      const conn = yield* listener.accept();
+      const t0 = Date.now();
+      let closedAfter = -1;
+      conn.socket.on("close", () => (closedAfter = Date.now() - t0));
+      conn.close(300);
+      const trickle = setInterval(() => client.writable && client.write("x"), 50);
+      yield* sleep(1000);
+      clearInterval(trickle);
+      client.destroy();
+      listener.close();
+      // Before: an idle timeout, reset by every byte: the socket stayed for as long as the peer sent.
+      expect(closedAfter).toBeGreaterThanOrEqual(250);
+      expect(closedAfter).toBeLessThan(900);
+    });
+  });
+
   test("a second recv() refused with a TypeError leaves the task already waiting in recv() its data", async () => {
     await run(function* () {
       const listener = yield* listen({ port: 0 });

@@ -420,6 +420,29 @@ describe("look-ahead", () => {
   });
 });
 
+describe("maxPipelinedRequests: 0 (one request at a time)", () => {
+  it("still reads the body of the request being handled when it comes in a later read", async () => {
+    const one = await startServer(function* (req: Request, res: Response) {
+      return res.text(200, `got ${(yield* req.text()).length}`);
+    }, { limits: { maxPipelinedRequests: 0, requestTimeoutMs: 2000 } });
+    try {
+      const socket = await rawSocket(one.port);
+      const reader = new ResponseReader();
+      socket.on("data", (d: Buffer) => reader.push(d));
+      socket.write("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n");
+      await new Promise((r) => setTimeout(r, 100)); // the handler is waiting for the body now
+      socket.write("hello");
+      const t0 = Date.now();
+      while (reader.responses.length === 0 && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 10));
+      socket.destroy();
+      // Before: the reader waited for pipelining room that never came; no answer at all.
+      expect(reader.responses.map((x) => x.body)).toEqual(["got 5"]);
+    } finally {
+      await one.stop();
+    }
+  });
+});
+
 describe("maxRequestsPerConnection", () => {
   const three = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n".repeat(2) + "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n";
 

@@ -1,5 +1,6 @@
 // Timeouts with short real limits (each fires within its value plus two
 // sweeps); assertions are on what the client sees, never on elapsed time.
+import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sleep } from "@skein/core";
 import { compose, type Request, type Response } from "../../src/app.js";
@@ -8,6 +9,9 @@ import { Prepared } from "../../src/prepared.js";
 import { exchange, rawSocket, ResponseReader, startServer, until, type Running } from "../helpers/server.js";
 
 const hello = Prepared.text(200, "Hello, World!");
+// More than loopback's socket buffers hold (several MB), so the download takes a while.
+const BIG_BYTES = 8 * 1024 * 1024;
+const BIG = Prepared.bytes(200, Buffer.alloc(BIG_BYTES, 0x62));
 const events: string[] = [];
 
 function* app(req: Request, res: Response) {
@@ -25,6 +29,11 @@ function* app(req: Request, res: Response) {
     } finally {
       events.push("sleep: finally");
     }
+  }
+  if (req.path === "/big") return BIG;
+  if (req.path === "/slow-then-read") {
+    yield* sleep(500); // longer than requestTimeoutMs: an auth lookup, say
+    return res.text(200, `got ${(yield* req.text()).length}`);
   }
   if (req.path === "/flood") {
     res.start(200, { "content-type": "application/octet-stream" });
@@ -156,5 +165,91 @@ describe("handler deadline and the handler's own scopes", () => {
     } finally {
       await s.stop();
     }
+  });
+});
+
+/** Reads `socket` at about `bytesPerTick` per 20 ms (a slow but steady client); resolves with all it got once it closes or `until` holds. */
+function slowReader(socket: Socket, bytesPerTick: number, until: (text: string) => boolean): Promise<string> {
+  socket.pause();
+  const parts: Buffer[] = [];
+  let text = "";
+  return new Promise((resolve) => {
+    const tick = setInterval(() => {
+      let got = 0;
+      let chunk: Buffer | null;
+      while (got < bytesPerTick && (chunk = socket.read() as Buffer | null) !== null) {
+        parts.push(chunk);
+        got += chunk.length;
+      }
+      text = Buffer.concat(parts).toString("latin1");
+      if (until(text) || socket.destroyed || socket.readableEnded) {
+        clearInterval(tick);
+        resolve(text);
+      }
+    }, 20);
+  });
+}
+
+describe("what is and is not the client's delay", () => {
+  it("closes a connection that sends only CRLF now and then: on a fresh connection at the headers timeout, after a response at the keep-alive timeout", async () => {
+    for (const first of ["", "GET / HTTP/1.1\r\nHost: a\r\n\r\n"]) {
+      const socket = await rawSocket(s.port);
+      let closed = false;
+      socket.on("close", () => (closed = true));
+      socket.resume(); // read the response, so the server's FIN is seen
+      socket.write(first);
+      const trickle = setInterval(() => socket.writable && socket.write("\r\n"), 50);
+      await new Promise((r) => setTimeout(r, 1000));
+      clearInterval(trickle);
+      // Before: every CRLF restarted the clock, and the connection stayed open.
+      expect([first.slice(0, 3), closed]).toEqual([first.slice(0, 3), true]);
+      socket.destroy();
+    }
+  });
+
+  // The kernel takes a download in steps of its socket buffer (on loopback,
+  // ~1.5 MB at a time); writeStallTimeoutMs must be longer than one step at
+  // the reader's pace, as the 30 s default is for all but the slowest links.
+  let steady: Running;
+  beforeAll(async () => {
+    steady = await startServer(app, { limits: { headersTimeoutMs: 150, requestTimeoutMs: 150, writeStallTimeoutMs: 1000 } });
+  });
+  afterAll(async () => {
+    await steady.stop();
+  });
+
+  it("does not drop a client that downloads slowly but steadily: only one that stopped reading is a write stall", async () => {
+    const socket = await rawSocket(steady.port);
+    socket.write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+    // About 3 MB/s: the 8 MiB answer takes ~2.5 s, past writeStallTimeoutMs, with no pause over 20 ms.
+    const text = await slowReader(socket, 64 * 1024, (t) => t.length >= BIG_BYTES);
+    // Before: aborted once the socket buffers were full, a few MB in.
+    expect(text.length).toBeGreaterThanOrEqual(BIG_BYTES);
+    socket.destroy();
+  });
+
+  it("stops the next request's clock while the client downloads a response: pipelined requests behind it are all answered", async () => {
+    const socket = await rawSocket(steady.port);
+    socket.write("GET /big HTTP/1.1\r\nHost: a\r\n\r\nGET /small HTTP/1.1\r\nHost: a\r\n\r\nGET /third HTTP/1.1\r\n");
+    setTimeout(() => socket.write("Host: a\r\n\r\n"), 50);
+    const text = await slowReader(socket, 64 * 1024, (t) => (t.match(/HTTP\/1\.1 200 OK/g) ?? []).length === 3 && t.endsWith("Hello, World!"));
+    // Before: the head clock ran out during the download; /small was dropped and nothing answered /third.
+    expect((text.match(/HTTP\/1\.1 \d{3}/g) ?? [])).toEqual(["HTTP/1.1 200", "HTTP/1.1 200", "HTTP/1.1 200"]);
+    socket.destroy();
+  });
+
+  it("starts an Expect: 100-continue body's clock when the 100 is sent, not while the handler makes the client wait", async () => {
+    const socket = await rawSocket(s.port);
+    let raw = "";
+    socket.on("data", (c: Buffer) => {
+      raw += c.toString("latin1");
+      if (raw === "HTTP/1.1 100 Continue\r\n\r\n") socket.write("hello");
+    });
+    socket.write("POST /slow-then-read HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    const t0 = Date.now();
+    while (!raw.includes("got 5") && !raw.includes(" 408 ") && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
+    socket.destroy();
+    // Before: a 408 after requestTimeoutMs (150), while the handler (500 ms) had not yet asked for the body.
+    expect(raw).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*got 5$/);
   });
 });

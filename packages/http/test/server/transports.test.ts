@@ -1,6 +1,6 @@
 // TLS, Unix sockets and node:cluster workers.
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { get as httpGet, type RequestOptions } from "node:http";
 import { get as httpsGet, type RequestOptions as HttpsRequestOptions } from "node:https";
 import { createServer as createNetServer } from "node:net";
@@ -13,7 +13,7 @@ import { run } from "@skein/core";
 import type { Request, Response } from "../../src/app.js";
 import { Prepared } from "../../src/prepared.js";
 import { serve } from "../../src/server.js";
-import { startServer } from "../helpers/server.js";
+import { rawSocket, startServer } from "../helpers/server.js";
 
 function* whoami(req: Request, res: Response) {
   return res.json(200, { secure: req.secure, pid: process.pid, path: req.path });
@@ -39,8 +39,16 @@ function fetchText(options: RequestOptions | HttpsRequestOptions, secure = false
 }
 
 describe("transports", () => {
+  /** A throwaway self-signed certificate, made once. */
+  function tlsFiles(): { key: Buffer; cert: Buffer } {
+    if (!existsSync(join(dir, "cert.pem"))) {
+      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1", "-subj", "/CN=localhost"], { stdio: "ignore" });
+    }
+    return { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) };
+  }
+
   it("serves HTTPS with serve({ tls })", async () => {
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1", "-subj", "/CN=localhost"], { stdio: "ignore" });
+    tlsFiles();
     const key = readFileSync(join(dir, "key.pem"));
     const cert = readFileSync(join(dir, "cert.pem"));
     const s = await startServer(whoami, { tls: { key, cert } });
@@ -48,6 +56,41 @@ describe("transports", () => {
       const r = await fetchText({ host: "127.0.0.1", port: s.port, path: "/tls", ca: cert, servername: "localhost" }, true);
       expect(r.status).toBe(200);
       expect(JSON.parse(r.body)).toMatchObject({ secure: true, path: "/tls" });
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("closes a TLS connection that never finishes its handshake, within headersTimeoutMs", async () => {
+    const { key, cert } = tlsFiles();
+    const s = await startServer(whoami, { tls: { key, cert }, limits: { headersTimeoutMs: 300 } });
+    try {
+      const silent = await rawSocket(s.port);
+      const t0 = Date.now();
+      const closedAfter = await new Promise<number>((resolve) => {
+        silent.on("close", () => resolve(Date.now() - t0));
+        setTimeout(() => resolve(-1), 3000);
+      });
+      silent.destroy();
+      // Before: Node's 120 s handshake timeout, and then the TCP connection stayed open all the same.
+      expect(closedAfter).toBeGreaterThan(0);
+      expect(closedAfter).toBeLessThan(2000);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("starts on a Unix socket path left behind by a server that was killed, but never over a live one", async () => {
+    const socketPath = join(dir, "stale.sock");
+    // A server that dies without removing its socket file (SIGKILL, a crash).
+    spawnSync(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(socketPath)}, () => process.kill(process.pid, "SIGKILL"))`], { stdio: "ignore" });
+    expect(existsSync(socketPath)).toBe(true);
+    const s = await startServer(whoami, { path: socketPath });
+    try {
+      const r = await fetchText({ socketPath, path: "/after-crash" });
+      expect(JSON.parse(r.body)).toMatchObject({ path: "/after-crash" });
+      // A live server's socket is not taken over.
+      await expect(startServer(whoami, { path: socketPath })).rejects.toThrow(/EADDRINUSE/);
     } finally {
       await s.stop();
     }
