@@ -268,7 +268,8 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
    * logged, and goes no further (the server keeps serving).
    */
   settle(failed: boolean, outcome: unknown): void {
-    if (failed && !isCancelled(outcome) && !isPeerGone(outcome)) this.ctx.log(`skein http: a task started by a handler on ${this.conn.remote} failed; connection closed`, outcome);
+    // Quiet only when it failed because this client left, not a backend.
+    if (failed && !isCancelled(outcome) && !(this.conn.isClosed && isPeerGone(outcome))) this.ctx.log(`skein http: a task started by a handler on ${this.conn.remote} failed; connection closed`, outcome);
     this.ctx.taskEnded(this);
   }
 
@@ -394,8 +395,10 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
       this.ctx.log(`skein http: ${req.method} ${req.target} failed after takeover`, e);
       return 0;
     }
-    // Not a failed connect() to a backend: that is the handler's failure, a logged 500.
-    const gone = this.conn.isClosed || isPeerGone(e);
+    // Gone means this client's connection failed or closed, not any
+    // connection error: a backend that reset or refused the handler is the
+    // handler's failure, a logged 500.
+    const gone = this.conn.isClosed || (e !== null && e === this.conn.failure) || (e instanceof HttpError && e.code === "HTTP_ERR_CLIENT_GONE");
     if (gone) return 0;
     // A client error (a malformed or oversized body, a cut-short upload: any
     // 4xx) is answered on the wire and not logged, like a bad head: logging

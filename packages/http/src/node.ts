@@ -10,7 +10,7 @@ import { ServerResponse as NodeServerResponse, type IncomingMessage, type Outgoi
 import type { Socket } from "node:net";
 import type { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
-import { action, isCancelled, isPeerGone, Kernel, type Operation } from "@skein/core";
+import { action, isCancelled, Kernel, type Operation } from "@skein/core";
 import { RESPONSE_STATE, type App, type HeadersView, type Response, type ResponseState, type Takeover } from "./app.js";
 import { HttpError, isClientError } from "./errors.js";
 import { handlerOperation } from "./drive.js";
@@ -343,7 +343,7 @@ function* handle(app: App, req: NodeRequest, res: NodeResponse, raw: NodeServerR
     if (isCancelled(e)) return; // the client went away
     if (req.takenOver) return log(`skein http: ${req.method} ${req.target} failed after takeover`, e);
     // A client's fault (a 4xx HttpError) is only answered, as by the native server.
-    if (!raw.destroyed && !isClientError(e) && !isPeerGone(e)) log(`skein http: ${req.method} ${req.target} failed`, e);
+    if (!raw.destroyed && !isClientError(e)) log(`skein http: ${req.method} ${req.target} failed`, e);
     if (raw.headersSent) {
       raw.destroy();
       return;

@@ -43,7 +43,7 @@ export class TakenOver implements Takeover {
     host: TakeoverHost,
     req: Request,
   ) {
-    this.upgraded = new Upgraded(host, req);
+    this.upgraded = new Upgraded(host, req, socket);
   }
 
   /** True once {@link handOff} was called. */
@@ -89,6 +89,8 @@ export class Upgraded implements JoinLike {
   constructor(
     readonly host: TakeoverHost,
     req: Request,
+    /** The taken-over socket: a failure after it is gone, of a kind that says the peer left, is not logged. */
+    private readonly socket: Socket,
   ) {
     this.#method = req.method;
     this.#target = req.target;
@@ -131,7 +133,7 @@ export class Upgraded implements JoinLike {
     this.task = null;
     this.release();
     // A task that failed because the peer left (a send on a closed WebSocket) ended the conversation, no more.
-    if (failed && !(outcome instanceof Cancelled) && !isPeerGone(outcome)) this.host.log(`skein http: ${this.#method} ${this.#target} failed after takeover`, outcome);
+    if (failed && !(outcome instanceof Cancelled) && !(this.socket.destroyed && isPeerGone(outcome))) this.host.log(`skein http: ${this.#method} ${this.#target} failed after takeover`, outcome);
     this.host.handOffEnded(this);
   }
 }

@@ -1,5 +1,6 @@
 // The app contract, run against every server that must obey it: the Skein
 // server (`serve`) and node:http through `toNodeListener` (STYLE 19).
+import { createServer as createNetServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, sleep, spawn } from "@skein/core";
 import { compose, type App, type Middleware, type Request, type Response, type ResponseOutcome } from "../src/app.js";
@@ -15,6 +16,19 @@ let release: () => void = () => {};
 let kept: Response | null = null;
 const BIG = Buffer.alloc(64 * 1024 * 1024, 0x61);
 const laterReads: string[] = [];
+/** A server that resets every connection it accepts (see /backend-reset). */
+const resetting = createNetServer((socket) => {
+  socket.write("x");
+  setTimeout(() => socket.resetAndDestroy(), 20);
+});
+let resettingPort = 0;
+beforeAll(async () => {
+  await new Promise<void>((r) => resetting.listen(0, "127.0.0.1", r));
+  resettingPort = (resetting.address() as { port: number }).port;
+});
+afterAll(() => {
+  resetting.close();
+});
 
 /** A task of the request reads its body after the handler returned. */
 function* laterRead(req: Request) {
@@ -77,6 +91,12 @@ const router = new Router()
     throw new Error("boom");
   })
   .get("/nothing", function* () {})
+  .get("/backend-reset", function* () {
+    // A backend that accepts and resets: the handler's recv() fails with ConnectionResetError.
+    const backend = yield* connect({ host: "127.0.0.1", port: resettingPort });
+    yield* backend.recv(); // "x"
+    yield* backend.recv();
+  })
   .get("/backend-down", function* () {
     // Nothing listens on port 1: the connect is refused.
     yield* connect({ host: "127.0.0.1", port: 1 });
@@ -242,6 +262,12 @@ describe.each(servers)("the app contract on %s", (_name, startIt) => {
     const before = s.logs.length;
     expect((await get("/backend-down")).responses[0]!.status).toBe(500);
     expect(s.logs.slice(before).map((l) => (l.error as { code?: string })?.code)).toEqual(["SKEIN_ERR_CONNECT"]);
+  });
+
+  it("answers a handler whose backend connection reset with a logged 500: a reset is not always the client's", async () => {
+    const before = s.logs.length;
+    expect((await get("/backend-reset")).responses[0]!.status).toBe(500);
+    expect(s.logs.slice(before).map((l) => (l.error as { code?: string })?.code)).toEqual(["SKEIN_ERR_CONN_RESET"]);
   });
 
   it("rejects an illegal response transition with HTTP_ERR_RESPONSE_STATE", async () => {

@@ -134,8 +134,9 @@ export class Session implements Iterator<unknown, void, unknown> {
       this.#rethrow = e;
       return this.#close(CloseCode.GOING_AWAY, reason);
     }
-    // A send that failed because the peer left is the end of the story, not a bug.
-    if (isPeerGone(e)) return this.#close(CloseCode.NORMAL, "");
+    // A send that failed because this peer left is the end of the story, not
+    // a bug (a backend's reset while the peer is still here is one).
+    if (isPeerGone(e) && !ws.isOpen) return this.#close(CloseCode.NORMAL, "");
     (this.owner.log ?? ws.kernel.log)(`skein: websocket handler for ${ws.remote} failed:`, e);
     ws.error ??= new WebSocketError("WS_ERR_HANDLER", "the handler failed", { cause: e });
     return this.#close(CloseCode.INTERNAL_ERROR, "internal error");

@@ -2,7 +2,8 @@
  * `websocket()` as an @skein/http app, over the wire: handshake answers,
  * subprotocols, compression, graceful shutdown, and 2,000 connections at once.
  */
-import { sleep, spawn } from "@skein/core";
+import { createServer as createNetServer } from "node:net";
+import { connect, sleep, spawn } from "@skein/core";
 import { describe, expect, it } from "vitest";
 import { websocket, type WebSocketApp } from "@skein/websocket";
 import { startHost, useHosts } from "./support/host.js";
@@ -194,6 +195,33 @@ describe("a peer that leaves", () => {
       expect(h.logs.map((l) => l.message)).toEqual([]);
     } finally {
       await h.stop();
+    }
+  });
+});
+
+describe("a backend that fails while the peer is here", () => {
+  it("is the handler's failure: logged, and the peer gets 1011", async () => {
+    const resetting = createNetServer((socket) => {
+      socket.write("x");
+      setTimeout(() => socket.resetAndDestroy(), 20);
+    });
+    await new Promise<void>((r) => resetting.listen(0, "127.0.0.1", r));
+    const port = (resetting.address() as { port: number }).port;
+    const h = await startHost(
+      websocket(function* () {
+        const backend = yield* connect({ host: "127.0.0.1", port });
+        yield* backend.recv();
+        yield* backend.recv(); // reset
+      }),
+    );
+    try {
+      const c = await openClient(h.url);
+      // Before: taken for this peer leaving, closed 1000 and nothing logged.
+      expect((await c.closeEvent()).code).toBe(1011);
+      expect(h.logs.map((l) => (l.error as { code?: string })?.code)).toEqual(["SKEIN_ERR_CONN_RESET"]);
+    } finally {
+      await h.stop();
+      resetting.close();
     }
   });
 });

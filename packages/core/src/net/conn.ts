@@ -157,6 +157,11 @@ export class Conn implements Flushable {
   get readClosed(): boolean {
     return this.eof || this.error !== null;
   }
+  /** The error the connection failed with (a reset, a broken pipe), or null. */
+  get failure(): Error | null {
+    return this.error;
+  }
+
   /** True after `close`, `shutdown` or `abort`, or once the socket is gone. */
   get isClosed(): boolean {
     return this.writeClosed;
