@@ -96,6 +96,8 @@ export function* race(ops: readonly Operation<unknown>[]): Generator<unknown, un
       if (winner !== null) break; // decided while the rest were starting: they never start
       tasks.push(
         yield* g.spawn(function* () {
+          // Spawned before any ran: one whose turn comes after the race was decided never starts.
+          if (winner !== null) return undefined;
           try {
             return yield* op;
           } finally {

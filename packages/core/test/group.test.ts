@@ -166,4 +166,16 @@ describe("group, all, race, runAll", () => {
     // Before: both gets and both acquires ran; b1 was dropped and both locks stayed held by no one.
     expect(got).toEqual({ item: "a1", queued: 1, held: [true, false] });
   });
+
+  test("race never starts an operation whose turn comes after the winner finished", async () => {
+    const log: string[] = [];
+    await run(function* () {
+      const op = (name: string) => (function* () {
+        log.push(`${name} runs`);
+        return name;
+      })();
+      expect(yield* race([op("first"), op("second")])).toBe("first");
+    });
+    expect(log).toEqual(["first runs"]);
+  });
 });

@@ -75,7 +75,7 @@ export class Semaphore {
       task.resume();
       return;
     }
-    if (this.free === this.permits) throw new RangeError(`${this.name}: release() without a matching acquire()`);
+    if (this.free === this.permits && this.permits !== Infinity) throw new RangeError(`${this.name}: release() without a matching acquire()`);
     this.free++;
   }
 
@@ -135,13 +135,16 @@ export class Lock extends Semaphore {
 
   /**
    * Only the holder may release (trio's rule): a release by another task
-   * would let two tasks hold the lock at once. Throws `SkeinError`
+   * would let two tasks hold the lock at once. The holder's ancestors may
+   * too (a lock taken by `race` or `all`, whose tasks acquire for their
+   * caller), and anyone once the holder has ended. Throws `SkeinError`
    * SKEIN_ERR_NOT_LOCK_OWNER.
    */
   protected override releasing(): void {
     const owner = this.#owner;
-    if (this.locked && owner !== null && maybeCurrentTask() !== owner) {
-      throw new SkeinError("SKEIN_ERR_NOT_LOCK_OWNER", `${this.name}: release() by a task that does not hold it (held by ${owner.name})`);
-    }
+    if (!this.locked || owner === null || owner.isDone) return;
+    const me = maybeCurrentTask();
+    for (let t: Task<unknown> | null = owner; t !== null; t = t.parent) if (t === me) return;
+    throw new SkeinError("SKEIN_ERR_NOT_LOCK_OWNER", `${this.name}: release() by a task that does not hold it (held by ${owner.name})`);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { Event, Lock, Queue, run, Semaphore, sleep, spawn, VirtualClock, type Task } from "@skein/core";
+import { all, Event, Lock, Queue, race, run, runAll, Semaphore, sleep, spawn, VirtualClock, type Task } from "@skein/core";
 
 const virtual = () => new VirtualClock({ autoJump: true });
 
@@ -117,6 +117,24 @@ describe("bad use", () => {
       return { verdict, state, after: lock.locked };
     }, { name: "holder" });
     expect(got).toEqual({ verdict: "SKEIN_ERR_NOT_LOCK_OWNER", state: [true, "holder"], after: false });
+  });
+
+  test("a Lock taken through race() or all() is the caller's to release; a Semaphore(Infinity) takes any number of releases", async () => {
+    const got = await run(function* () {
+      const lock = new Lock("l");
+      yield* race([lock.acquire(), sleep(100)]);
+      const afterRace = lock.locked;
+      lock.release();
+      yield* all([lock.acquire()]);
+      lock.release();
+      const sem = new Semaphore(Infinity);
+      yield* sem.acquire();
+      sem.release();
+      const ran = yield* runAll([sleep(1), sleep(1)], { concurrency: Infinity });
+      return { afterRace, free: !lock.locked, ran };
+    });
+    // Before: the permit belonged to race's finished child and release() threw SKEIN_ERR_NOT_LOCK_OWNER; Semaphore(Infinity).release() threw RangeError.
+    expect(got).toEqual({ afterRace: true, free: true, ran: 2 });
   });
 
   test("a Semaphore or Queue size that is not a whole number is a RangeError", () => {
