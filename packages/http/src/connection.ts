@@ -76,6 +76,8 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
   #suspended: Suspended | null = null;
   /** Requests handed to the app on this connection (for maxRequestsPerConnection). */
   #served = 0;
+  /** Exchanges whose end waits for their bytes to be written (see #ended). */
+  #finishing = 0;
 
   /** Where response bytes go (created for a busy period, dropped when idle). */
   get out(): Output {
@@ -346,9 +348,9 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
    * (or taken the connection over) before.
    */
   #abandoned(res: ServerResponse, cancelled: unknown): unknown {
-    if (this.takenOver) res.finished(101, true, this.ctx);
+    if (this.takenOver) this.#finishNow(res, 101, true);
     else if (res.state === RESPONSE_STATE.ENDED) this.#ended(res, res.status, true);
-    else res.finished(res.headersSent ? res.status : 0, false, this.ctx);
+    else this.#finishNow(res, res.headersSent ? res.status : 0, false);
     return cancelled;
   }
 
@@ -359,8 +361,26 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
    * before: a client that leaves half-way through a large body cuts it short.
    */
   #ended(res: ServerResponse, status: number, written: boolean): void {
-    if (!written || this.conn.isClosed || !res.awaitsFinish) res.finished(status, written && !this.conn.isClosed, this.ctx);
-    else this.conn.whenWritten((ok) => res.finished(status, ok, this.ctx));
+    if (!written || this.conn.isClosed || !res.awaitsFinish) return this.#finishNow(res, status, written && !this.conn.isClosed);
+    this.#finishing++;
+    this.conn.whenWritten((ok) => {
+      this.#finishing--;
+      res.finished(status, ok, this.ctx);
+    });
+  }
+
+  /**
+   * Ends the exchange with an outcome known now: at once, unless an earlier
+   * exchange's end still waits for its bytes, behind which it queues
+   * (onFinish listeners run in request order).
+   */
+  #finishNow(res: ServerResponse, status: number, complete: boolean): void {
+    if (this.#finishing === 0 || !res.awaitsFinish) return res.finished(status, complete, this.ctx);
+    this.#finishing++;
+    this.conn.whenWritten(() => {
+      this.#finishing--;
+      res.finished(status, complete, this.ctx);
+    });
   }
 
   /** Finishes the response after the handler; false when the connection must close. */
@@ -375,7 +395,7 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
       }
     }
     const errorStatus = failure === NO_FAILURE ? 0 : this.#handlerFailed(req, res, failure);
-    if (this.takenOver) res.finished(101, true, this.ctx);
+    if (this.takenOver) this.#finishNow(res, 101, true);
     else if (errorStatus > 0) this.#ended(res, errorStatus, true);
     else this.#ended(res, res.headersSent ? res.status : 0, failure === NO_FAILURE);
     this.current = null;

@@ -369,6 +369,14 @@ describe.each(servers)("the app contract on %s", (_name, startIt) => {
     expect(outcomes).toEqual(["GET /cut-short 200 7 false"]);
   });
 
+  it("ends pipelined exchanges in request order, also when a later one fails at once", async () => {
+    outcomes.length = 0;
+    await exchange(s.port, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\nGET /cut-short HTTP/1.1\r\nHost: t\r\n\r\n", { timeoutMs: 3000 });
+    await until(() => outcomes.length === 2);
+    // Before: the failure, known at once, overtook /hello, whose end waited for its bytes to be written.
+    expect(outcomes).toEqual(["GET /hello 200 13 true", "GET /cut-short 200 7 false"]);
+  });
+
   it("reports a large response the client left half-way through as incomplete", async () => {
     outcomes.length = 0;
     const socket = await rawSocket(s.port);
