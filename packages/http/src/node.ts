@@ -387,7 +387,7 @@ export function toNodeListener(app: App, options: NodeListenerOptions = {}): Nod
       if (!res.writableFinished && !task.isDone) task.cancel();
     });
   }) as NodeListener;
-  listener.upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const request = new NodeRequest(req, { socket, head, host });
     // The app answers on the socket after takeover(); a plain response is
     // written raw, with Connection: close, and the socket closed after it
@@ -400,6 +400,30 @@ export function toNodeListener(app: App, options: NodeListenerOptions = {}): Nod
     });
     const response = new NodeResponse(res, req.method, logger);
     kernel.spawn(handle(app, request, response, res, log), null);
+  };
+  listener.upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // A response to a request pipelined before this one may still own the
+    // socket (node:http hands the upgrade over at once): answer this one
+    // after it. Assigning the socket now threw ERR_HTTP_SOCKET_ASSIGNED,
+    // uncaught: any client could stop the process.
+    const previous = (socket as Socket & { _httpMessage?: NodeServerResponse | null })._httpMessage;
+    if (previous === undefined || previous === null) return upgrade(req, socket, head);
+    let started = false;
+    previous.once("finish", () => {
+      started = true;
+      setImmediate(() => {
+        if (socket.destroyed) return;
+        try {
+          upgrade(req, socket, head);
+        } catch (e) {
+          log(`skein http: ${req.method} ${req.url} could not be answered after the response before it`, e);
+          socket.destroy();
+        }
+      });
+    });
+    previous.once("close", () => {
+      if (!started) socket.destroy();
+    });
   };
   listener.shutdown = (graceMs = 5000) => {
     for (const hook of hooks) hook(graceMs);

@@ -164,6 +164,25 @@ describe("upgrade", () => {
   });
 });
 
+describe("toNodeListener and a pipelined upgrade", () => {
+  it("answers a request pipelined before an upgrade first, then the upgrade, instead of crashing the process", async () => {
+    events.length = 0;
+    const s = await startNodeServer(handOffApp);
+    try {
+      const socket = await rawSocket(s.port);
+      const switched = collect(socket, (t) => t.includes("|body:"));
+      socket.write(`GET /first HTTP/1.1\r\nHost: a\r\n\r\n${upgrade}`);
+      const text = await switched;
+      // Before: assignSocket threw ERR_HTTP_SOCKET_ASSIGNED, uncaught, and the process exited.
+      expect(text.indexOf("Hello, World!")).toBeGreaterThan(0);
+      expect(text.indexOf("HTTP/1.1 101 Switching Protocols")).toBeGreaterThan(text.indexOf("Hello, World!"));
+      socket.destroy();
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe("the outcome of a takeover", () => {
   it("is 101 even when the handler running the protocol in place is cancelled by a graceful close's deadline", async () => {
     const outcomes: string[] = [];
