@@ -105,6 +105,7 @@ export class ClientConnection implements ParserEvents {
   /** Reserves a place for a new request on this connection. */
   begin(method: string, asksUpgrade = false): Exchange {
     this.active++;
+    if (asksUpgrade) this.reusable = false; // nothing may be pipelined behind it
     return new Exchange(this, method, asksUpgrade);
   }
 

@@ -92,7 +92,9 @@ function* exchange(
   const pool = agent.pool(target);
   const canRetry = IDEMPOTENT.has(method) && isReplayable(body);
   for (let attempt = 0; ; attempt++) {
-    const c = yield* pool.acquire(limits.pipeline, limits, deadline);
+    // A request that asks to switch protocols takes a connection to itself:
+    // after a 101 nothing behind it on the wire would be HTTP.
+    const c = yield* pool.acquire(asksUpgrade ? 1 : limits.pipeline, limits, deadline);
     const reused = c.responses > 0;
     const ex = c.begin(method, asksUpgrade);
     try {

@@ -360,6 +360,30 @@ describe("raw responses", () => {
     expect(connections).toBe(2);
   });
 
+  it("sends an Upgrade request on a connection of its own: a request made at the same time is not pipelined into the new protocol", async () => {
+    server = await rawServer((socket) => {
+      onRequests(socket, (head) => {
+        if (head.includes("upgrade: other")) socket.write("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: other\r\n\r\n");
+        else socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      });
+    });
+    const got = await run(function* () {
+      const agent = new Agent({ pipeline: 2, connectionsPerOrigin: 1 });
+      try {
+        const up = yield* spawn(fetch(server!.url, { agent, headers: { connection: "Upgrade", upgrade: "other" }, timeoutMs: 2000 }));
+        const plain = yield* spawn(function* () {
+          const res = yield* fetch(server!.url, { agent, timeoutMs: 2000 });
+          return `${res.status} ${yield* res.text()}`;
+        });
+        return [(yield* join(up)).status, yield* join(plain)];
+      } finally {
+        agent.close();
+      }
+    });
+    // Before: the GET was written behind the Upgrade request and timed out after the 101.
+    expect(got).toEqual([101, "200 ok"]);
+  });
+
   it("refuses to read a whole body twice with HTTP_ERR_BODY_UNAVAILABLE; read() at the end stays empty", async () => {
     server = await nodeServer((_req, res) => res.end("once"));
     const got = await withAgent(function* (agent) {
