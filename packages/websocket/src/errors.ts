@@ -32,6 +32,12 @@ export const WS_ERROR_CLOSE_CODE = {
   WS_ERR_SHUTTING_DOWN: CloseCode.GOING_AWAY,
   /** The handler threw; the peer was sent 1011. */
   WS_ERR_HANDLER: CloseCode.INTERNAL_ERROR,
+  /**
+   * The peer's messages outgrew the inbound queue's hard bound
+   * (`maxQueuedBytes + maxPayloadBytes`) while the handler was behind:
+   * compressed messages that inflate faster than reading can be paused.
+   */
+  WS_ERR_QUEUE_OVERFLOW: CloseCode.POLICY_VIOLATION,
   /** A hub subscriber fell more than `maxBufferedBytes` behind (policy "close"). */
   WS_ERR_SLOW_CONSUMER: CloseCode.POLICY_VIOLATION,
   /** `send`/`ping` on a socket that is closing or closed; `closeCode` is the socket's. */

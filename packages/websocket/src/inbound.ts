@@ -22,6 +22,9 @@ export interface WaitOptions {
   timeoutMs?: number;
 }
 
+/** Beyond `maxQueuedBytes`, what the hard bound allows when `maxPayloadBytes` is 0 (no limit). */
+const HARD_QUEUE_SLACK_BYTES = 16 * 1024 * 1024;
+
 // InboundSocket.bits (WebSocket uses the higher ones).
 const DONE = 1;
 const PAUSED = 2;
@@ -180,10 +183,26 @@ export abstract class InboundSocket {
       return;
     }
     const queue = (this.queue ??= []);
+    // Past the hard bound the connection is already being closed: what ws
+    // still emits from bytes it had read is dropped, not queued.
+    if (this.qBytes > this.hardQueueBytes()) return;
     queue.push(msg);
     this.qBytes += data.length;
     if (queue.length - this.qHead > this.limits.maxQueuedMessages || this.qBytes > this.limits.maxQueuedBytes) this.overflow();
   }
+
+  /**
+   * The most the queue may hold whatever ws does: pausing the socket stops
+   * new reads, but ws goes on emitting every message of the bytes it has,
+   * and with permessage-deflate 64 KiB of them can inflate to megabytes.
+   */
+  private hardQueueBytes(): number {
+    const max = this.limits.maxPayloadBytes;
+    return this.limits.maxQueuedBytes + (max > 0 ? max : HARD_QUEUE_SLACK_BYTES);
+  }
+
+  /** The peer sent more than the queue may ever hold (see {@link hardQueueBytes}). */
+  protected abstract queueFlooded(): void;
 
   /** The queue is past its bound: pause reading — or, closing, drop the message just queued. */
   private overflow(): void {
@@ -197,9 +216,11 @@ export abstract class InboundSocket {
     }
     // ws emits every message of the current read even once paused, so the
     // queue can overshoot by one read's worth — bounded, never unbounded.
-    if (this.paused) return;
-    this.paused = true;
-    this.raw.pause();
+    if (!this.paused) {
+      this.paused = true;
+      this.raw.pause();
+    }
+    if (this.qBytes > this.hardQueueBytes()) this.queueFlooded();
   }
 
   /**

@@ -132,6 +132,9 @@ export class Session implements Iterator<unknown, void, unknown> {
       const reason = "server shutting down";
       ws.error ??= new WebSocketError("WS_ERR_SHUTTING_DOWN", reason);
       this.#rethrow = e;
+      // Cancelled after our close frame went out (a graceful shutdown's
+      // 1001, then its grace ran out): the peer has had its time to answer.
+      if (ws.closeFrameSent) ws.terminate();
       return this.#close(CloseCode.GOING_AWAY, reason);
     }
     // A send that failed because this peer left is the end of the story, not

@@ -51,6 +51,34 @@ export class DrainOp extends Instruction<void> {
   }
 }
 
+/**
+ * The wait inside `ws.send()` for a large payload handed to the socket
+ * uncopied: until the socket has written all of it (or failed), after which
+ * the caller may reuse its buffer.
+ */
+export class WrittenOp extends Instruction<void> {
+  task: Task<unknown> | null = null;
+  written = false;
+  get description(): string {
+    return "ws.send(written)";
+  }
+  enter(task: Task<unknown>): Teardown | void {
+    if (this.written) return task.resume();
+    this.task = task;
+    return this.cancel;
+  }
+  /** The socket's write callback for the payload. */
+  readonly done = (): void => {
+    this.written = true;
+    const task = this.task;
+    this.task = null;
+    task?.resume();
+  };
+  cancel(this: WrittenOp): void {
+    this.task = null;
+  }
+}
+
 /** `ws.ping()`: resolves with the round-trip time when the matching pong arrives. */
 export class PingOp extends Instruction<number> {
   task: Task<unknown> | null = null;

@@ -20,8 +20,8 @@ import { fromWsError, WebSocketError, type WebSocketErrorCode } from "./errors.j
 import { Heartbeat, type HeartbeatTarget } from "./heartbeat.js";
 import type { WebSocketLimits } from "./limits.js";
 import { InboundSocket, type WaitOptions } from "./inbound.js";
-import { ClosedOp, DrainOp, PingOp } from "./socket-ops.js";
-import { hasDeflate, writeMessage, wsStatusCode, type EventSink, type RawWebSocket } from "./ws-internals.js";
+import { ClosedOp, DrainOp, PingOp, WrittenOp } from "./socket-ops.js";
+import { COPY_MAX, hasDeflate, writeMessage, wsStatusCode, type EventSink, type RawWebSocket } from "./ws-internals.js";
 
 const OPEN = 1;
 
@@ -160,6 +160,10 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
       if (this.drainers !== null && !this.mustWait()) this.wakeDrainers();
     });
   }
+  /** @internal our close frame has gone out (the close handshake is under way) */
+  get closeFrameSent(): boolean {
+    return this.sentCloseCode !== null;
+  }
   private get sentCloseCode(): number | null {
     return this.#x === null ? null : this.#x.sentCloseCode;
   }
@@ -238,8 +242,18 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
     this.cork();
     // Without compression ws's send is Sender.frame plus a write; do that
     // directly (ws never holds messages back then). With it, ws must.
-    if (this.sendMode === DIRECT_SEND || this.sendMode === DIRECT_SEND_MASKED) writeMessage(this.socket!, data, binary, this.sendMode === DIRECT_SEND_MASKED);
-    else this.sendThroughWs(data, binary);
+    // Either way the caller may reuse its buffer once send returns: up to
+    // 64 KiB it is copied; a larger one is waited for until written (and
+    // ws compresses a copy).
+    if (this.sendMode === DIRECT_SEND || this.sendMode === DIRECT_SEND_MASKED) {
+      if (typeof data !== "string" && data.byteLength > COPY_MAX && this.sendMode === DIRECT_SEND) {
+        const written = new WrittenOp();
+        writeMessage(this.socket!, data, binary, false, written.done);
+        this.uncork();
+        return written;
+      }
+      writeMessage(this.socket!, data, binary, this.sendMode === DIRECT_SEND_MASKED);
+    } else this.sendThroughWs(typeof data === "string" ? data : Buffer.from(data), binary);
     return this.writeStalled ? new DrainOp(this) : NO_WAIT;
   }
 
@@ -506,6 +520,11 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
     else this.startClose(err.closeCode, message);
   }
 
+  /** @internal the inbound queue passed its hard bound: close 1008. */
+  protected queueFlooded(): void {
+    this.expire("WS_ERR_QUEUE_OVERFLOW");
+  }
+
   /** @internal ws's 'error' event: bad input from the peer, or a failed write. */
   onError(err: Error): void {
     this.error ??= fromWsError(err, wsStatusCode(err));
@@ -567,4 +586,5 @@ const EXPIRY_MESSAGES: Partial<Record<WebSocketErrorCode, string>> = {
   WS_ERR_MAX_LIFETIME: "maximum lifetime reached",
   WS_ERR_SHUTTING_DOWN: "server shutting down",
   WS_ERR_SLOW_CONSUMER: "slow consumer",
+  WS_ERR_QUEUE_OVERFLOW: "inbound queue overflow",
 };

@@ -107,8 +107,12 @@ const FRAME_OPTIONS: FrameOptions[] = [
   { fin: true, opcode: 2, mask: true, readOnly: true, rsv1: false },
 ];
 
-/** Payloads up to this size are copied behind their header (one write); larger ones are written after it. */
-const MERGE_MAX = 4096;
+/**
+ * Payloads up to this size are copied behind their header (one write, and
+ * the caller's buffer is free at once); larger ones are written after it
+ * uncopied, and `onWritten` says when the socket is done with them.
+ */
+export const COPY_MAX = 64 * 1024;
 
 /**
  * Frames one whole message with ws's framer and writes it to `socket`: what
@@ -117,24 +121,24 @@ const MERGE_MAX = 4096;
  * is one write. `masked` for the client side (the mask is applied to a copy:
  * `data` is never modified).
  */
-export function writeMessage(socket: Socket, data: Buffer | Uint8Array | string, binary: boolean, masked: boolean): void {
+export function writeMessage(socket: Socket, data: Buffer | Uint8Array | string, binary: boolean, masked: boolean, onWritten?: () => void): void {
   const payload = typeof data === "string" ? Buffer.from(data) : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const parts = Sender.frame(payload, FRAME_OPTIONS[(masked ? 2 : 0) + (binary ? 1 : 0)]!);
   if (parts.length === 1) {
-    socket.write(parts[0]!);
+    socket.write(parts[0]!, onWritten);
     return;
   }
   const head = parts[0]!;
   const body = parts[1]!;
-  if (body.length > MERGE_MAX) {
+  if (body.length > COPY_MAX) {
     socket.write(head);
-    socket.write(body);
+    socket.write(body, onWritten);
     return;
   }
   const one = Buffer.allocUnsafe(head.length + body.length);
   head.copy(one, 0);
   body.copy(one, head.length);
-  socket.write(one);
+  socket.write(one, onWritten);
 }
 
 /** True when permessage-deflate was negotiated on `raw`. */

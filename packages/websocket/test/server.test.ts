@@ -252,6 +252,27 @@ describe("graceful shutdown", () => {
     expect(log.filter((l) => l === "recv null: WS_ERR_SHUTTING_DOWN")).toHaveLength(3);
   });
 
+  it("drops, when the grace period is over, a peer that never answered the 1001", async () => {
+    const h = await startHost(
+      websocket(function* (ws) {
+        while ((yield* ws.recv()) !== null);
+      }),
+      { graceMs: 300 },
+    );
+    const peer = await RawPeer.open(h.port, "/");
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = Date.now();
+    h.server.close();
+    await until(() => peer.frames.some((f) => f.opcode === 8), 2000, "the 1001");
+    await h.done;
+    const took = Date.now() - t0;
+    expect(peer.frames.find((f) => f.opcode === 8)!.payload.readUInt16BE(0)).toBe(1001);
+    // Before: the session then waited closeTimeoutMs (5 s) afresh, from the end of the grace period.
+    expect(took).toBeLessThan(2500);
+    await until(() => peer.ended, 2000, "the drop");
+    peer.destroy();
+  });
+
   it("app.shutdown() closes this endpoint's sockets with 1001, refuses new ones with 503, and returns when handlers are done", async () => {
     const log: string[] = [];
     const app = websocket(function* (ws) {

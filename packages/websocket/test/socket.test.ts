@@ -5,6 +5,7 @@
  * send backpressure, and replies to one read leaving in one write.
  */
 import { randomBytes } from "node:crypto";
+import { constants as zlibConstants, deflateRawSync } from "node:zlib";
 import { Event, isCancelled, sleep, spawn, TimeoutError } from "@skein/core";
 import { describe, expect, it } from "vitest";
 import { websocket, type WebSocket } from "@skein/websocket";
@@ -420,7 +421,54 @@ describe("inbound flow control", () => {
   });
 });
 
+describe("inbound flow control with permessage-deflate", () => {
+  it("closes with 1008 (WS_ERR_QUEUE_OVERFLOW) a peer whose compressed messages outgrow the queue's hard bound while the handler is behind", async () => {
+    const gate = new Event("gate");
+    let server: WebSocket | null = null;
+    const h = await host(websocket(function* (ws) {
+      server = ws;
+      yield* gate.wait();
+      while ((yield* ws.recv()) !== null);
+    }, { perMessageDeflate: true }));
+    const peer = await RawPeer.open(h.port, "/", { "sec-websocket-extensions": "permessage-deflate; client_no_context_takeover" });
+    // 1 MiB of zeros deflates to about a kilobyte: 300 such messages fit in one read.
+    let compressed = deflateRawSync(Buffer.alloc(1024 * 1024 - 64), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    compressed = compressed.subarray(0, compressed.length - 4); // the 00 00 ff ff tail (RFC 7692 §7.2.1)
+    const one = frame(2, compressed, { rsv: 4 });
+    await until(() => server !== null, 5000, "the handler");
+    peer.write(Buffer.concat(Array.from({ length: 300 }, () => one)));
+    await until(() => peer.frames.some((f) => f.opcode === 8), 5000, "a close frame");
+    const close = peer.frames.find((f) => f.opcode === 8)!;
+    // Before: 63 inflated messages (63 MiB) queued against a 1 MiB bound, and no close.
+    expect(close.payload.readUInt16BE(0)).toBe(1008);
+    expect(server!.error?.code).toBe("WS_ERR_QUEUE_OVERFLOW");
+    expect(server!.queuedMessages).toBeLessThanOrEqual(3);
+    gate.set();
+    peer.destroy();
+  });
+});
+
 describe("send", () => {
+  it.each([5_000, 200_000])("lets the caller reuse its buffer once send returns (%i bytes)", async (size) => {
+    const h = await host(websocket(function* (ws) {
+      const buf = Buffer.alloc(size);
+      for (let i = 0; i < 5; i++) {
+        buf.fill(0x30 + i);
+        yield* ws.send(buf);
+      }
+      while ((yield* ws.recv()) !== null);
+    }, { pingIntervalMs: 0 }));
+    const c = await openClient(h.url);
+    const got: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const m = await c.next();
+      got.push(`${String.fromCharCode(m.data[0]!)}${m.data[size - 1] === m.data[0] ? "" : "!"}`);
+    }
+    // Before, at 5,000 bytes: the socket still held the buffer by reference; all five carried the last fill.
+    expect(got).toEqual(["0", "1", "2", "3", "4"]);
+    c.ws.close();
+  });
+
   it("suspends above sendHighWaterMarkBytes while the peer is not reading", async () => {
     const hwm = 64 * 1024;
     const size = 32 * 1024;
