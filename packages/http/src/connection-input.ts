@@ -61,6 +61,9 @@ const F_CLOSE_AFTER = 2;
 const F_TAKEN_OVER = 4;
 const F_CONTINUE_DONE = 8;
 
+/** What `holdReadClock` held: a body whose clock had not started (waiting for our 100 Continue). */
+const READ_BODY_UNTIMED = -1;
+
 /** The rarely used part of a connection's state. */
 class Rare {
   next: Signal | null = null;
@@ -260,13 +263,17 @@ export abstract class ConnectionInput implements ParserEvents {
    */
   protected holdReadClock(): number {
     const kind = this.readKind;
-    if (kind === READ_HEAD || kind === READ_BODY) this.setRead(READ_NONE, NO_DEADLINE);
-    return kind;
+    if (kind !== READ_HEAD && kind !== READ_BODY) return kind;
+    // A body clock not yet running (waiting for our 100 Continue) stays so.
+    const held = kind === READ_BODY && this.readDeadline === NO_DEADLINE ? READ_BODY_UNTIMED : kind;
+    this.setRead(READ_NONE, NO_DEADLINE);
+    return held;
   }
 
   /** Reading resumes: the held clock starts afresh. */
   protected restartReadClock(kind: number): void {
     if (kind === READ_HEAD && this.parser !== null && this.parser.inHead) this.startHead();
+    else if (kind === READ_BODY_UNTIMED && this.parsing !== null) this.setRead(READ_BODY, NO_DEADLINE);
     else if (kind === READ_BODY && this.parsing !== null) {
       this.requestDeadline = this.ctx.deadline(this.ctx.limits.requestTimeoutMs);
       this.setRead(READ_BODY, this.requestDeadline);
@@ -381,8 +388,10 @@ export abstract class ConnectionInput implements ParserEvents {
     const req = this.createRequest(head, expectContinue);
     this.parsing = req;
     // The body gets what is left of requestTimeoutMs, counted from the head's
-    // first byte; one that waits for our 100 Continue has no clock until we
-    // send it (the server, not the client, is holding it up).
+    // first byte (a head that came whole in one read starts it now); one
+    // that waits for our 100 Continue has no clock until we send it, or
+    // start the final response (the server, not the client, holds it up).
+    if (this.readKind !== READ_HEAD) this.requestDeadline = this.ctx.deadline(this.ctx.limits.requestTimeoutMs);
     if (this.readKind !== READ_BODY) this.setRead(READ_BODY, expectContinue ? NO_DEADLINE : this.requestDeadline);
     this.enqueue(req);
   }

@@ -270,8 +270,10 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
    * logged, and goes no further (the server keeps serving).
    */
   settle(failed: boolean, outcome: unknown): void {
-    // Quiet only when it failed because this client left, not a backend.
-    if (failed && !isCancelled(outcome) && !(this.conn.isClosed && isPeerGone(outcome))) this.ctx.log(`skein http: a task started by a handler on ${this.conn.remote} failed; connection closed`, outcome);
+    // Quiet only when it failed because this client left, not a backend
+    // (the socket is always closed by now: its own failure is what tells).
+    const clientLeft = (outcome instanceof HttpError && outcome.code === "HTTP_ERR_CLIENT_GONE") || (this.conn.failure !== null && isPeerGone(outcome));
+    if (failed && !isCancelled(outcome) && !clientLeft) this.ctx.log(`skein http: a task started by a handler on ${this.conn.remote} failed; connection closed`, outcome);
     this.ctx.taskEnded(this);
   }
 
@@ -453,7 +455,10 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
   /** @internal */
   connectionMode(req: ServerRequest, wantsClose: boolean): ConnectionMode {
     // Called as the final response's head is written: no 100 after it (RFC 9110 §15.2).
-    if (req === this.current) this.continueDone = true;
+    if (req === this.current) {
+      this.continueDone = true;
+      this.#timeBody(req);
+    }
     const max = this.ctx.limits.maxRequestsPerConnection;
     const head = req.head;
     if (
@@ -510,7 +515,11 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     if (!req.expectContinue || this.continueDone || req !== this.current || this.takenOver) return;
     this.continueDone = true;
     this.out.bytes(CONTINUE_BYTES);
-    // The client sends the body now: its clock starts (see onHead).
+    this.#timeBody(req);
+  }
+
+  /** A body that waited for our 100 Continue: the client sends it now (or knows none is coming), so its clock starts (see onHead). */
+  #timeBody(req: ServerRequest): void {
     if (this.readKind === READ_BODY && this.parsing === req && this.readDeadline === NO_DEADLINE) {
       this.setRead(READ_BODY, this.ctx.deadline(this.ctx.limits.requestTimeoutMs));
     }

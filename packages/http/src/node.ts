@@ -414,7 +414,8 @@ export function toNodeListener(app: App, options: NodeListenerOptions = {}): Nod
       setImmediate(() => {
         if (socket.destroyed) return;
         try {
-          upgrade(req, socket, head);
+          // Looked at again: node may have given the socket to the next response queued before this one.
+          listener.upgrade(req, socket, head);
         } catch (e) {
           log(`skein http: ${req.method} ${req.url} could not be answered after the response before it`, e);
           socket.destroy();

@@ -416,8 +416,10 @@ export class Conn implements Flushable {
    * all written), so add what libuv still holds of the write in progress.
    */
   get unsentMeasure(): number {
-    const handle = (this.socket as { _handle?: { writeQueueSize?: number } | null })._handle;
-    return this.outBytes + this.socket.writableLength + (handle?.writeQueueSize ?? 0);
+    type Handle = { writeQueueSize?: number } | null | undefined;
+    const s = this.socket as Socket & { _handle?: Handle; _parent?: { _handle?: Handle } | null };
+    // On TLS only the TCP socket underneath shows the progress.
+    return this.outBytes + s.writableLength + (s._handle?.writeQueueSize ?? 0) + (s._parent?._handle?.writeQueueSize ?? 0);
   }
 
   /** @internal */
@@ -552,14 +554,43 @@ export class Conn implements Flushable {
       this.socket.off("data", onData);
       this.socket.on("data", ignore);
       this.socket.resume();
-      // At most lingerMs in all (nginx's lingering_time), not an idle
-      // timeout a peer could keep resetting by trickling bytes: closed
-      // connections no longer count against maxConnections.
-      const socket = this.socket;
-      const linger = setTimeout(() => socket.destroy(), lingerMs);
-      linger.unref?.();
-      socket.once("close", () => clearTimeout(linger));
+      this.linger(lingerMs);
     }
+  }
+
+  /**
+   * After close(): the socket goes once the peer has closed too, or
+   * lingerMs after our last byte and FIN went out (nginx's lingering_time:
+   * in all, not an idle timeout a peer could keep resetting by trickling
+   * bytes; closed connections no longer count against maxConnections).
+   * While the last bytes are still going out, only a peer that reads none
+   * of them for lingerMs is dropped: a long last download is not cut.
+   */
+  private linger(lingerMs: number): void {
+    const socket = this.socket;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const finalCountdown = (): void => {
+      timer = setTimeout(() => socket.destroy(), lingerMs);
+      timer.unref?.();
+    };
+    if (socket.writableFinished) finalCountdown();
+    else {
+      let last = this.unsentMeasure;
+      const watch = setInterval(() => {
+        const now = this.unsentMeasure;
+        if (now >= last) socket.destroy();
+        last = now;
+      }, lingerMs);
+      watch.unref?.();
+      socket.once("finish", () => {
+        clearInterval(watch);
+        finalCountdown();
+      });
+      socket.once("close", () => clearInterval(watch));
+    }
+    socket.once("close", () => {
+      if (timer !== null) clearTimeout(timer);
+    });
   }
 
   /** Closes at once, discarding queued data (TCP RST when possible). */

@@ -171,11 +171,16 @@ function guardHandshakes(server: Server): void {
   server.on("tlsClientError", (_err: Error, socket: Socket) => socket.destroy());
 }
 
-function isSocketFile(path: string): boolean {
+/**
+ * Names the socket file at `path` (null when it is none): device, inode and
+ * change time in ns, since a new file may get the inode just freed.
+ */
+function socketFileId(path: string): string | null {
   try {
-    return lstatSync(path).isSocket();
+    const st = lstatSync(path, { bigint: true });
+    return st.isSocket() ? `${st.dev}:${st.ino}:${st.ctimeNs}` : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -191,20 +196,25 @@ class Listen extends Instruction<Listener> {
     const o = this.options;
     const server = o.tls ? createTlsServer({ handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...o.tls, allowHalfOpen: true } as TlsOptions) : createServer({ allowHalfOpen: true, pauseOnConnect: true });
     let retried = false;
+    let abandoned = false;
     const onError = (err: NodeJS.ErrnoException) => {
       // A Unix socket file left by a process that died (SIGKILL, a crash):
       // nobody listens on it any more, so it is removed and the listen tried
       // again. A live socket, or a file that is not a socket, is left alone.
-      if (err.code === "EADDRINUSE" && o.path !== undefined && !retried && isSocketFile(o.path)) {
+      const stale = err.code === "EADDRINUSE" && o.path !== undefined && !retried ? socketFileId(o.path) : null;
+      if (stale !== null) {
         retried = true;
-        const probe = netConnect({ path: o.path });
+        const probe = netConnect({ path: o.path! });
         probe.once("connect", () => {
           probe.destroy();
           fail(err);
         });
         probe.once("error", (e: NodeJS.ErrnoException) => {
+          if (abandoned) return; // cancelled meanwhile: nobody would own a listener now
           if (e.code !== "ECONNREFUSED") return fail(err);
           try {
+            // Still the file that refused: another server may have replaced it meanwhile.
+            if (socketFileId(o.path!) !== stale) return fail(err);
             unlinkSync(o.path!);
           } catch {
             return fail(err);
@@ -217,6 +227,7 @@ class Listen extends Instruction<Listener> {
       fail(err);
     };
     const fail = (err: NodeJS.ErrnoException) => {
+      if (abandoned) return;
       server.off("listening", onListening);
       task.fail(new SkeinError("SKEIN_ERR_LISTEN", `cannot listen on ${this.description.slice(7, -1)}: ${err.code ?? err.message}`, { cause: err }));
     };
@@ -229,8 +240,12 @@ class Listen extends Instruction<Listener> {
     if (o.path !== undefined) server.listen({ path: o.path, backlog: o.backlog ?? 511 });
     else server.listen({ port: o.port ?? 0, host: o.host ?? "127.0.0.1", backlog: o.backlog ?? 511, exclusive: o.exclusive ?? false });
     return () => {
+      abandoned = true;
       server.off("error", onError);
       server.off("listening", onListening);
+      // Node may still report the listen's failure: with no listener, its
+      // 'error' event would end the process.
+      server.on("error", noop);
       server.close();
     };
   }

@@ -137,12 +137,12 @@ export class Lock extends Semaphore {
    * Only the holder may release (trio's rule): a release by another task
    * would let two tasks hold the lock at once. The holder's ancestors may
    * too (a lock taken by `race` or `all`, whose tasks acquire for their
-   * caller), and anyone once the holder has ended. Throws `SkeinError`
+   * caller; a task's parent link outlives it). Throws `SkeinError`
    * SKEIN_ERR_NOT_LOCK_OWNER.
    */
   protected override releasing(): void {
     const owner = this.#owner;
-    if (!this.locked || owner === null || owner.isDone) return;
+    if (!this.locked || owner === null) return;
     const me = maybeCurrentTask();
     for (let t: Task<unknown> | null = owner; t !== null; t = t.parent) if (t === me) return;
     throw new SkeinError("SKEIN_ERR_NOT_LOCK_OWNER", `${this.name}: release() by a task that does not hold it (held by ${owner.name})`);

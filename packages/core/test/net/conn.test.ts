@@ -1,6 +1,6 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
 import { tmpdir } from "node:os";
@@ -288,6 +288,63 @@ describe("Conn over TCP", () => {
       expect(closedAfter).toBeGreaterThanOrEqual(250);
       expect(closedAfter).toBeLessThan(900);
     });
+  });
+
+  test("close() delivers a last download slower than lingerMs to a peer that keeps reading", async () => {
+    await run(function* () {
+      const listener = yield* listen({ port: 0 });
+      const client = net.connect({ port: listener.address.port, host: "127.0.0.1" });
+      client.pause();
+      const conn = yield* listener.accept();
+      const size = 8 * 1024 * 1024; // more than loopback's buffers hold
+      conn.send(Buffer.alloc(size, 1));
+      conn.close(1500);
+      let got = 0;
+      const reading = setInterval(() => {
+        let chunk: Buffer | null;
+        let n = 0;
+        while (n < 64 * 1024 && (chunk = client.read() as Buffer | null) !== null) n += chunk.length;
+        got += n;
+      }, 20); // about 3 MB/s: some 2.7 s, past lingerMs
+      const t0 = Date.now();
+      while (got < size && !client.destroyed && Date.now() - t0 < 8000) yield* sleep(50);
+      clearInterval(reading);
+      client.destroy();
+      listener.close();
+      // Before (at the last commit): cut lingerMs after close(), a few MB in.
+      expect(got).toBe(size);
+    });
+  });
+
+  test("a listen cancelled while it finds out a Unix socket path is stale crashes nothing and leaves no listener behind", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "skein-stale-"));
+    const path = join(dir, "s.sock");
+    // A socket file nobody listens on, as a killed server leaves it.
+    spawnSync(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, "SIGKILL"))`]);
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => void uncaught.push(e);
+    process.on("uncaughtException", onUncaught);
+    try {
+      await run(function* () {
+        const t = yield* spawn(listen({ path }));
+        yield* sleep(0); // the listen starts, meets EADDRINUSE, probes the file…
+        t.cancel(); // …and is cancelled meanwhile
+        yield* sleep(100);
+      });
+      const answer = await new Promise<string>((resolve) => {
+        const c = net.connect({ path });
+        c.once("connect", () => {
+          c.destroy();
+          resolve("connected");
+        });
+        c.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+      });
+      expect(answer).not.toBe("connected");
+    } finally {
+      process.off("uncaughtException", onUncaught);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(uncaught).toEqual([]);
   });
 
   test("a second recv() refused with a TypeError leaves the task already waiting in recv() its data", async () => {

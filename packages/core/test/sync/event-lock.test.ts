@@ -137,6 +137,26 @@ describe("bad use", () => {
     expect(got).toEqual({ afterRace: true, free: true, ran: 2 });
   });
 
+  test("a Lock taken through all() is refused to an unrelated task, even after all's child ended", async () => {
+    const got = await run(function* () {
+      const lock = new Lock("l");
+      yield* all([lock.acquire()]);
+      const other = yield* spawn(function* () {
+        try {
+          lock.release();
+          return "released";
+        } catch (e) {
+          return (e as { code?: string }).code;
+        }
+      });
+      const verdict = yield* other;
+      const held = lock.locked;
+      lock.release();
+      return { verdict, held };
+    });
+    expect(got).toEqual({ verdict: "SKEIN_ERR_NOT_LOCK_OWNER", held: true });
+  });
+
   test("a Semaphore or Queue size that is not a whole number is a RangeError", () => {
     expect(() => new Semaphore(1.5)).toThrow(RangeError);
     expect(() => new Semaphore(Number.NaN)).toThrow(RangeError);

@@ -1,9 +1,9 @@
 // HTTP/1.1 on the wire: exact bytes in and out, every split offset,
 // pipelining order, corked writes, keep-alive rules, 100-continue.
-import { Socket } from "node:net";
+import { createServer as createNetServer, Socket } from "node:net";
 import { setDefaultHighWaterMark } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Event, sleep } from "@skein/core";
+import { connect, Event, sleep, spawn } from "@skein/core";
 import type { Request, Response } from "../../src/app.js";
 import { Prepared } from "../../src/prepared.js";
 import { Router } from "../../src/router.js";
@@ -439,6 +439,38 @@ describe("maxPipelinedRequests: 0 (one request at a time)", () => {
       expect(reader.responses.map((x) => x.body)).toEqual(["got 5"]);
     } finally {
       await one.stop();
+    }
+  });
+});
+
+describe("a task started by a handler", () => {
+  it("is logged when it fails on a backend's reset while its client is still here", async () => {
+    const backend = createNetServer((socket) => {
+      socket.write("x");
+      setTimeout(() => socket.resetAndDestroy(), 20);
+    });
+    await new Promise<void>((r) => backend.listen(0, "127.0.0.1", r));
+    const port = (backend.address() as { port: number }).port;
+    const s2 = await startServer(function* (_req: Request, res: Response) {
+      yield* spawn(function* () {
+        const c = yield* connect({ host: "127.0.0.1", port });
+        yield* c.recv();
+        yield* c.recv(); // reset
+      });
+      return res.text(200, "ok");
+    });
+    try {
+      const socket = await rawSocket(s2.port);
+      socket.resume();
+      socket.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      const t0 = Date.now();
+      while (s2.logs.length === 0 && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 10));
+      socket.destroy();
+      // Before: quiet, as if this client had left (the socket is always closed when such a task's end is settled).
+      expect(s2.logs.map((l) => (l.error as { code?: string })?.code)).toEqual(["SKEIN_ERR_CONN_RESET"]);
+    } finally {
+      await s2.stop();
+      backend.close();
     }
   });
 });

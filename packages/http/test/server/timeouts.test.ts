@@ -31,6 +31,16 @@ function* app(req: Request, res: Response) {
     }
   }
   if (req.path === "/big") return BIG;
+  if (req.path === "/start-then-read") {
+    res.start(200, { "content-type": "text/plain" });
+    yield* res.write("head sent; ");
+    res.end(`got ${(yield* req.text()).length}`);
+    return;
+  }
+  if (req.path === "/slower-then-read") {
+    yield* sleep(2000);
+    return res.text(200, `got ${(yield* req.text()).length}`);
+  }
   if (req.path === "/slow-then-read") {
     yield* sleep(500); // longer than requestTimeoutMs: an auth lookup, say
     return res.text(200, `got ${(yield* req.text()).length}`);
@@ -236,6 +246,60 @@ describe("what is and is not the client's delay", () => {
     // Before: the head clock ran out during the download; /small was dropped and nothing answered /third.
     expect((text.match(/HTTP\/1\.1 \d{3}/g) ?? [])).toEqual(["HTTP/1.1 200", "HTTP/1.1 200", "HTTP/1.1 200"]);
     socket.destroy();
+  });
+
+  it("times an Expect: 100-continue body once the final response has begun: a client that then sends nothing is closed", async () => {
+    const socket = await rawSocket(s.port);
+    let closed = false;
+    socket.on("close", () => (closed = true));
+    socket.resume();
+    socket.write("POST /start-then-read HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    await new Promise((r) => setTimeout(r, 1000));
+    socket.destroy();
+    // Before (at the last commit): no clock for the body at all; the connection stayed open.
+    expect(closed).toBe(true);
+  });
+
+  it("keeps a pipelined Expect: 100-continue body untimed while the client downloads the response before it", async () => {
+    const patient = await startServer(app, { limits: { headersTimeoutMs: 1000, requestTimeoutMs: 1000, writeStallTimeoutMs: 1000 } });
+    const socket = await rawSocket(patient.port);
+    socket.write("GET /big HTTP/1.1\r\nHost: a\r\n\r\nPOST /slower-then-read HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    let sentBody = false;
+    const text = await slowReader(socket, 64 * 1024, (t) => {
+      if (!sentBody && t.includes("100 Continue")) {
+        sentBody = true;
+        socket.write("hello");
+      }
+      return t.endsWith("got 5") || / 408 /.test(t);
+    });
+    socket.destroy();
+    await patient.stop();
+    // Before: holding and restarting the read clock armed the body's clock, and the slow handler's client got a 408.
+    expect((text.match(/HTTP\/1\.1 \d{3}/g) ?? [])).toEqual(["HTTP/1.1 200", "HTTP/1.1 100", "HTTP/1.1 200"]);
+  });
+
+  it("times a request that came whole in one read from its arrival, not from an earlier request's", async () => {
+    const kept = await startServer(app, { limits: { requestTimeoutMs: 400, keepAliveTimeoutMs: 2000, headersTimeoutMs: 2000 } });
+    try {
+      const socket = await rawSocket(kept.port);
+      const reader = new ResponseReader();
+      socket.on("data", (d: Buffer) => reader.push(d));
+      for (let i = 0; i < 6; i++) {
+        socket.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      socket.write("POST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n");
+      await new Promise((r) => setTimeout(r, 100));
+      socket.write("hello");
+      const t0 = Date.now();
+      while (reader.responses.length < 7 && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 10));
+      socket.destroy();
+      // Before: the POST's body clock was the connection's first, long run out: 408 at once.
+      expect(reader.responses.map((x) => x.status)).toEqual([200, 200, 200, 200, 200, 200, 200]);
+      expect(reader.responses.at(-1)!.body).toBe("hello");
+    } finally {
+      await kept.stop();
+    }
   });
 
   it("starts an Expect: 100-continue body's clock when the 100 is sent, not while the handler makes the client wait", async () => {
