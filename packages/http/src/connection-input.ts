@@ -273,7 +273,11 @@ export abstract class ConnectionInput implements ParserEvents {
   /** Reading resumes: the held clock starts afresh. */
   protected restartReadClock(kind: number): void {
     if (kind === READ_HEAD && this.parser !== null && this.parser.inHead) this.startHead();
-    else if (kind === READ_BODY_UNTIMED && this.parsing !== null) this.setRead(READ_BODY, NO_DEADLINE);
+    else if (kind === READ_BODY_UNTIMED && this.parsing !== null) {
+      // The 100 may have gone out (or the final response begun) while held: then it is timed now.
+      const waiting = !(this.continueDone && this.parsing === this.current);
+      this.setRead(READ_BODY, waiting ? NO_DEADLINE : this.ctx.deadline(this.ctx.limits.requestTimeoutMs));
+    }
     else if (kind === READ_BODY && this.parsing !== null) {
       this.requestDeadline = this.ctx.deadline(this.ctx.limits.requestTimeoutMs);
       this.setRead(READ_BODY, this.requestDeadline);

@@ -14,7 +14,7 @@ import { wholeMs, type Heartbeat } from "./heartbeat.js";
 import type { WebSocketLimits } from "./limits.js";
 import { Message } from "./message.js";
 import { RecvOp } from "./socket-ops.js";
-import type { RawWebSocket } from "./ws-internals.js";
+import { hasDeflate, type RawWebSocket } from "./ws-internals.js";
 
 /** Options of `recv` and `ping`. */
 export interface WaitOptions {
@@ -24,6 +24,8 @@ export interface WaitOptions {
 
 /** Beyond `maxQueuedBytes`, what the hard bound allows when `maxPayloadBytes` is 0 (no limit). */
 const HARD_QUEUE_SLACK_BYTES = 16 * 1024 * 1024;
+/** What one socket read may hold (Node reads 64 KiB at a time). */
+const ONE_READ_BYTES = 64 * 1024;
 
 // InboundSocket.bits (WebSocket uses the higher ones).
 const DONE = 1;
@@ -197,8 +199,11 @@ export abstract class InboundSocket {
    * and with permessage-deflate 64 KiB of them can inflate to megabytes.
    */
   private hardQueueBytes(): number {
+    // Without inflation one read (64 KiB) bounds the overshoot already:
+    // an ordinary peer whose handler is slow is paused, never closed.
+    if (!hasDeflate(this.raw)) return Infinity;
     const max = this.limits.maxPayloadBytes;
-    return this.limits.maxQueuedBytes + (max > 0 ? max : HARD_QUEUE_SLACK_BYTES);
+    return this.limits.maxQueuedBytes + (max > 0 ? max : HARD_QUEUE_SLACK_BYTES) + ONE_READ_BYTES;
   }
 
   /** The peer sent more than the queue may ever hold (see {@link hardQueueBytes}). */

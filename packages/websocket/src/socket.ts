@@ -269,7 +269,9 @@ export class WebSocket extends InboundSocket implements Flushable, HeartbeatTarg
     if (raw.readyState !== OPEN) return false;
     this.cork();
     if (this.sendMode === DIRECT_SEND) this.socket!.write(frame);
-    else this.sendThroughWs(payload, binary);
+    // ws compresses later: its own bytes, the frame's tail (a copy made
+    // once per publish), not the publisher's buffer, which may be refilled.
+    else this.sendThroughWs(frame.subarray(frame.length - payload.length), binary);
     return true;
   }
 

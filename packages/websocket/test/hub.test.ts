@@ -259,3 +259,25 @@ describe("Hub", () => {
     expect(() => new Hub({ slowConsumer: "ignore" as "drop" })).toThrow(RangeError);
   });
 });
+
+describe("publish to permessage-deflate subscribers", () => {
+  it("sends what the buffer held at publish: the publisher may refill it at once", async () => {
+    const hub = new Hub();
+    const h = await startHost(websocket(function* (ws) {
+      hub.subscribe(ws, "t");
+      const buf = Buffer.alloc(1000);
+      for (let i = 0; i < 5; i++) {
+        buf.fill(0x30 + i);
+        hub.publish("t", buf);
+      }
+      while ((yield* ws.recv()) !== null);
+    }, { pingIntervalMs: 0, perMessageDeflate: true }));
+    const c = await openClient(h.url, { perMessageDeflate: true });
+    const got: string[] = [];
+    for (let i = 0; i < 5; i++) got.push(String.fromCharCode((await c.next()).data[0]!));
+    // Before: ws compressed the publisher's buffer later, after it was refilled: "4 4 4 4 4".
+    expect(got).toEqual(["0", "1", "2", "3", "4"]);
+    c.ws.close();
+    await h.stop();
+  });
+});

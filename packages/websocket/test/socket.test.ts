@@ -448,6 +448,25 @@ describe("inbound flow control with permessage-deflate", () => {
   });
 });
 
+describe("inbound flow control without compression", () => {
+  it("pauses a peer whose handler is slow, and never closes it, however small the queue limits", async () => {
+    let got = 0;
+    const h = await host(websocket(function* (ws) {
+      for (;;) {
+        if ((yield* ws.recv()) === null) return;
+        got++;
+        yield* sleep(2);
+      }
+    }, { maxQueuedBytes: 0, maxPayloadBytes: 4096, maxQueuedMessages: 1000 }));
+    const peer = await RawPeer.open(h.port, "/");
+    peer.write(Buffer.concat(Array.from({ length: 40 }, () => frame(2, Buffer.alloc(1000)))));
+    await until(() => got === 40, 5000, "all 40 messages");
+    // Before (2ff73e1's first form): one read's overshoot passed the hard bound and the peer got 1008.
+    expect(peer.frames.filter((f) => f.opcode === 8)).toEqual([]);
+    peer.destroy();
+  });
+});
+
 describe("send", () => {
   it.each([5_000, 200_000])("lets the caller reuse its buffer once send returns (%i bytes)", async (size) => {
     const h = await host(websocket(function* (ws) {

@@ -278,6 +278,24 @@ describe("what is and is not the client's delay", () => {
     expect((text.match(/HTTP\/1\.1 \d{3}/g) ?? [])).toEqual(["HTTP/1.1 200", "HTTP/1.1 100", "HTTP/1.1 200"]);
   });
 
+  it("times an Expect: 100-continue body whose 100 went out while reading was held for pipelining room", async () => {
+    const one = await startServer(app, { limits: { maxPipelinedRequests: 1, requestTimeoutMs: 300, headersTimeoutMs: 2000 } });
+    try {
+      const socket = await rawSocket(one.port);
+      let closed = false;
+      socket.on("close", () => (closed = true));
+      socket.resume();
+      // /pause answers after 600 ms; the POST's body is never sent.
+      socket.write("GET /pause HTTP/1.1\r\nHost: a\r\n\r\nPOST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+      await new Promise((r) => setTimeout(r, 2000));
+      socket.destroy();
+      // Before: the clock held while the reader waited for room came back untimed; the connection stayed open.
+      expect(closed).toBe(true);
+    } finally {
+      await one.stop();
+    }
+  });
+
   it("times a request that came whole in one read from its arrival, not from an earlier request's", async () => {
     const kept = await startServer(app, { limits: { requestTimeoutMs: 400, keepAliveTimeoutMs: 2000, headersTimeoutMs: 2000 } });
     try {
