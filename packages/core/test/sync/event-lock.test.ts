@@ -76,6 +76,19 @@ describe("Lock and Semaphore", () => {
   });
 });
 
+/** Has an unrelated task try to release `lock`: "released", or the error code it got. */
+function* releaseFromAnotherTask(lock: Lock): Generator<unknown, string | undefined, any> {
+  const other = yield* spawn(function* () {
+    try {
+      lock.release();
+      return "released";
+    } catch (e) {
+      return (e as { code?: string }).code;
+    }
+  });
+  return yield* other;
+}
+
 describe("bad use", () => {
   test("Event.set() from outside a task wakes only the tasks waiting then: one that clears and waits again waits for the next set", async () => {
     const log: string[] = [];
@@ -103,15 +116,7 @@ describe("bad use", () => {
     const got = await run(function* () {
       const lock = new Lock("l");
       yield* lock.acquire();
-      const other = yield* spawn(function* () {
-        try {
-          lock.release();
-          return "released";
-        } catch (e) {
-          return (e as { code?: string }).code;
-        }
-      });
-      const verdict = yield* other;
+      const verdict = yield* releaseFromAnotherTask(lock);
       const state = [lock.locked, lock.owner?.name];
       lock.release();
       return { verdict, state, after: lock.locked };
@@ -141,15 +146,7 @@ describe("bad use", () => {
     const got = await run(function* () {
       const lock = new Lock("l");
       yield* all([lock.acquire()]);
-      const other = yield* spawn(function* () {
-        try {
-          lock.release();
-          return "released";
-        } catch (e) {
-          return (e as { code?: string }).code;
-        }
-      });
-      const verdict = yield* other;
+      const verdict = yield* releaseFromAnotherTask(lock);
       const held = lock.locked;
       lock.release();
       return { verdict, held };
