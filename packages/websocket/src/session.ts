@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { isCancelled, isPeerGone } from "@skein/core";
+import { currentTaskSync, isCancelled, isPeerGone } from "@skein/core";
 import type { Request } from "@skein/http";
 import { CloseCode } from "./constants.js";
 import { WebSocketError } from "./errors.js";
@@ -129,6 +129,15 @@ export class Session implements Iterator<unknown, void, unknown> {
   #failed(e: unknown): IteratorResult<unknown, void> {
     const ws = this.ws;
     if (isCancelled(e)) {
+      // Cancelled because a task the handler started failed: the server's
+      // fault (1011), not a shutdown (1001). It is logged with the task.
+      const failedChildren = currentTaskSync().childErrors;
+      if (failedChildren !== null && !ws.closeFrameSent) {
+        this.#rethrow = e;
+        if (!ws.isOpen && failedChildren.every(isPeerGone)) return this.#close(CloseCode.NORMAL, "");
+        ws.error ??= new WebSocketError("WS_ERR_HANDLER", "a task the handler started failed", { cause: failedChildren[0] });
+        return this.#close(CloseCode.INTERNAL_ERROR, "internal error");
+      }
       const reason = "server shutting down";
       ws.error ??= new WebSocketError("WS_ERR_SHUTTING_DOWN", reason);
       this.#rethrow = e;

@@ -199,6 +199,29 @@ describe("a peer that leaves", () => {
   });
 });
 
+describe("a task the handler started that fails", () => {
+  it("closes the peer with 1011, not 1001, and is logged", async () => {
+    const h = await startHost(
+      websocket(function* (ws) {
+        yield* spawn(function* () {
+          yield* sleep(20);
+          throw new Error("worker broke");
+        });
+        while ((yield* ws.recv()) !== null);
+      }),
+    );
+    try {
+      const c = await openClient(h.url);
+      // Before: "server shutting down" (1001), as if the server were stopping.
+      expect((await c.closeEvent()).code).toBe(1011);
+      await until(() => h.logs.length > 0, 2000, "the log line");
+      expect(h.logs.map((l) => (l.error as Error).message)).toEqual(["worker broke"]);
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
 describe("a backend that fails while the peer is here", () => {
   it("is the handler's failure: logged, and the peer gets 1011", async () => {
     const resetting = createNetServer((socket) => {
