@@ -93,7 +93,6 @@ export function* race(ops: readonly Operation<unknown>[]): Generator<unknown, un
     const decided = new Event("race");
     const tasks: Task<unknown>[] = [];
     for (const op of ops) {
-      if (winner !== null) break; // decided while the rest were starting: they never start
       tasks.push(
         yield* g.spawn(function* () {
           // Spawned before any ran: one whose turn comes after the race was decided never starts.

@@ -274,13 +274,23 @@ export abstract class ConnectionInput implements ParserEvents {
   protected restartReadClock(kind: number): void {
     if (kind === READ_HEAD && this.parser !== null && this.parser.inHead) this.startHead();
     else if (kind === READ_BODY_UNTIMED && this.parsing !== null) {
-      // The 100 may have gone out (or the final response begun) while held: then it is timed now.
-      const waiting = !(this.continueDone && this.parsing === this.current);
-      this.setRead(READ_BODY, waiting ? NO_DEADLINE : this.ctx.deadline(this.ctx.limits.requestTimeoutMs));
+      this.setRead(READ_BODY, NO_DEADLINE);
+      // The 100 may have gone out (or the final response begun) while held.
+      if (this.continueDone && this.parsing === this.current) this.timeBody(this.parsing);
     }
     else if (kind === READ_BODY && this.parsing !== null) {
       this.requestDeadline = this.ctx.deadline(this.ctx.limits.requestTimeoutMs);
       this.setRead(READ_BODY, this.requestDeadline);
+    }
+  }
+
+  /**
+   * A body that waited for our 100 Continue: the client sends it now (or
+   * knows none is coming), so its clock starts (see onHead).
+   */
+  protected timeBody(req: ServerRequest): void {
+    if (this.readKind === READ_BODY && this.parsing === req && this.readDeadline === NO_DEADLINE) {
+      this.setRead(READ_BODY, this.ctx.deadline(this.ctx.limits.requestTimeoutMs));
     }
   }
 

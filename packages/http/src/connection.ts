@@ -272,9 +272,17 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
   settle(failed: boolean, outcome: unknown): void {
     // Quiet only when it failed because this client left, not a backend
     // (the socket is always closed by now: its own failure is what tells).
-    const clientLeft = (outcome instanceof HttpError && outcome.code === "HTTP_ERR_CLIENT_GONE") || (this.conn.failure !== null && isPeerGone(outcome));
-    if (failed && !isCancelled(outcome) && !clientLeft) this.ctx.log(`skein http: a task started by a handler on ${this.conn.remote} failed; connection closed`, outcome);
+    if (failed && !isCancelled(outcome) && !this.#clientLeft(outcome)) this.ctx.log(`skein http: a task started by a handler on ${this.conn.remote} failed; connection closed`, outcome);
     this.ctx.taskEnded(this);
+  }
+
+  /**
+   * True when `e` says this client left: its connection failed (and `e`
+   * is of a kind that says so) or a write found it gone. A backend's reset
+   * while the client is still here is not.
+   */
+  #clientLeft(e: unknown): boolean {
+    return (e instanceof HttpError && e.peerGone) || (this.conn.failure !== null && isPeerGone(e));
   }
 
   /** @internal (JoinLike) this joiner handles the task's failure. */
@@ -364,11 +372,7 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
    */
   #ended(res: ServerResponse, status: number, written: boolean): void {
     if (!written || this.conn.isClosed || !res.awaitsFinish) return this.#finishNow(res, status, written && !this.conn.isClosed);
-    this.#finishing++;
-    this.conn.whenWritten((ok) => {
-      this.#finishing--;
-      res.finished(status, ok, this.ctx);
-    });
+    this.#finishAfterWritten(res, status, null);
   }
 
   /**
@@ -378,10 +382,15 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
    */
   #finishNow(res: ServerResponse, status: number, complete: boolean): void {
     if (this.#finishing === 0 || !res.awaitsFinish) return res.finished(status, complete, this.ctx);
+    this.#finishAfterWritten(res, status, complete);
+  }
+
+  /** Ends the exchange once what was sent before has reached the socket; `complete` null: whether it did. */
+  #finishAfterWritten(res: ServerResponse, status: number, complete: boolean | null): void {
     this.#finishing++;
-    this.conn.whenWritten(() => {
+    this.conn.whenWritten((ok) => {
       this.#finishing--;
-      res.finished(status, complete, this.ctx);
+      res.finished(status, complete ?? ok, this.ctx);
     });
   }
 
@@ -417,10 +426,10 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
       this.ctx.log(`skein http: ${req.method} ${req.target} failed after takeover`, e);
       return 0;
     }
-    // Gone means this client's connection failed or closed, not any
+    // Gone means this client's connection closed or failed, not any
     // connection error: a backend that reset or refused the handler is the
     // handler's failure, a logged 500.
-    const gone = this.conn.isClosed || (e !== null && e === this.conn.failure) || (e instanceof HttpError && e.code === "HTTP_ERR_CLIENT_GONE");
+    const gone = this.conn.isClosed || this.#clientLeft(e);
     if (gone) return 0;
     // A client error (a malformed or oversized body, a cut-short upload: any
     // 4xx) is answered on the wire and not logged, like a bad head: logging
@@ -457,7 +466,7 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     // Called as the final response's head is written: no 100 after it (RFC 9110 §15.2).
     if (req === this.current) {
       this.continueDone = true;
-      this.#timeBody(req);
+      this.timeBody(req);
     }
     const max = this.ctx.limits.maxRequestsPerConnection;
     const head = req.head;
@@ -515,14 +524,7 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     if (!req.expectContinue || this.continueDone || req !== this.current || this.takenOver) return;
     this.continueDone = true;
     this.out.bytes(CONTINUE_BYTES);
-    this.#timeBody(req);
-  }
-
-  /** A body that waited for our 100 Continue: the client sends it now (or knows none is coming), so its clock starts (see onHead). */
-  #timeBody(req: ServerRequest): void {
-    if (this.readKind === READ_BODY && this.parsing === req && this.readDeadline === NO_DEADLINE) {
-      this.setRead(READ_BODY, this.ctx.deadline(this.ctx.limits.requestTimeoutMs));
-    }
+    this.timeBody(req);
   }
 
   /** @internal */

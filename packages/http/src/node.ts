@@ -15,8 +15,8 @@ import { RESPONSE_STATE, type App, type HeadersView, type Response, type Respons
 import { HttpError, isClientError } from "./errors.js";
 import { handlerOperation } from "./drive.js";
 import { headOnlyError, Prepared } from "./prepared.js";
-import { ResponseBase, type FinishLogger } from "./response-outcome.js";
-import { BaseRequest } from "./request.js";
+import { chunkLength, ResponseBase, type FinishLogger } from "./response-outcome.js";
+import { BaseRequest, bodyUnavailable } from "./request.js";
 import { checkContentLengthAllowed, NO_FIELDS, serializeFields, type HeaderInit, type SerializedFields } from "./response-head.js";
 import { isBodiless, isValidStatus, statusText } from "./status.js";
 import { TakenOver, type ShutdownHook, type TakeoverHost } from "./takeover.js";
@@ -139,7 +139,7 @@ class NodeRequest extends BaseRequest {
 
   *read(): Generator<unknown, Buffer, any> {
     const req = this.#req;
-    if (this.#dropped) throw new HttpError("HTTP_ERR_BODY_UNAVAILABLE", "the request body is no longer available (response finished or connection taken over)");
+    if (this.#dropped) throw bodyUnavailable();
     for (;;) {
       const chunk = req.read() as Buffer | null;
       if (chunk !== null) return chunk;
@@ -232,7 +232,7 @@ class NodeResponse extends ResponseBase implements Response {
     if (this.state === RESPONSE_STATE.STARTED) this.#writeHead(undefined);
     if (chunk.length > 0 && isBodiless(this.status)) throw new HttpError("HTTP_ERR_RESPONSE_STATE", `a ${this.status} response has no body`);
     if (chunk.length === 0 || this.#head) return;
-    this.bodyBytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
+    this.bodyBytes += chunkLength(chunk);
     const res = this.#res;
     if (!res.write(chunk)) {
       yield* firstEvent("write(response)", res, ["drain"], { event: "close", error: () => new HttpError("HTTP_ERR_CLIENT_GONE", "client closed the connection") });
@@ -241,17 +241,17 @@ class NodeResponse extends ResponseBase implements Response {
   end(chunk?: string | Uint8Array): void {
     if (this.state === RESPONSE_STATE.ENDED) throw new HttpError("HTTP_ERR_RESPONSE_STATE", "end() called twice");
     if (this.state === RESPONSE_STATE.IDLE) this.start(200);
+    const length = chunk === undefined ? 0 : chunkLength(chunk);
     if (this.state === RESPONSE_STATE.STARTED) {
-      const length = chunk === undefined ? 0 : typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
       if (this.#fields.contentLength >= 0 && this.#fields.contentLength !== length) {
         throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `end() with ${length} bytes but Content-Length is ${this.#fields.contentLength}`);
       }
       this.#writeHead(isBodiless(this.status) ? undefined : length);
     }
     this.state = RESPONSE_STATE.ENDED;
-    if (this.#head || chunk === undefined || chunk.length === 0) this.#res.end();
+    if (this.#head || length === 0) this.#res.end();
     else {
-      this.bodyBytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
+      this.bodyBytes += length;
       this.#res.end(chunk);
     }
   }

@@ -18,6 +18,11 @@ let lastTarget = "";
 let lastPath = "";
 let lastQuery = "";
 
+/** @internal the error for a body read once the body is gone (both servers throw it) */
+export function bodyUnavailable(): HttpError {
+  return new HttpError("HTTP_ERR_BODY_UNAVAILABLE", "the request body is no longer available (response finished or connection taken over)");
+}
+
 // ServerRequest body states (see closeBody).
 const BODY_OPEN = 0;
 const BODY_CLOSED = 1;
@@ -297,7 +302,7 @@ export class ServerRequest extends BaseRequest {
       if (this.#error !== null) throw this.#error;
       // A body read to its end stays ended; one whose rest was dropped is not "".
       if (this.#complete && this.#closed !== BODY_DROPPED) return EMPTY;
-      if (this.#closed !== BODY_OPEN) throw new HttpError("HTTP_ERR_BODY_UNAVAILABLE", "the request body is no longer available (response finished or connection taken over)");
+      if (this.#closed !== BODY_OPEN) throw bodyUnavailable();
       this.#host.willRead(this);
       yield* this.#host.waitBody(this);
     }

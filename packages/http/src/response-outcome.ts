@@ -16,6 +16,11 @@ import { PreparedFastPaths } from "./prepared.js";
 
 type FinishListener = (outcome: ResponseOutcome) => void;
 
+/** Bytes a body chunk puts on the wire (a string as UTF-8). */
+export function chunkLength(chunk: string | Uint8Array): number {
+  return typeof chunk === "string" ? Buffer.byteLength(chunk, "utf8") : chunk.length;
+}
+
 /** Where a listener's exception goes (it never reaches the server). */
 export interface FinishLogger {
   log(message: string, error?: unknown): void;
@@ -47,11 +52,6 @@ export abstract class ResponseBase extends PreparedFastPaths {
   /** @internal someone waits for the end of this exchange (then the server finds out whether the bytes went out) */
   get awaitsFinish(): boolean {
     return this.#listeners !== null;
-  }
-
-  /** True once {@link finished} ran. */
-  protected get isFinished(): boolean {
-    return this.#end >= 0;
   }
 
   /** Called when a listener is added before the end (the node adapter subscribes to its response's events then). */

@@ -16,7 +16,7 @@ import type { Output } from "./output.js";
 import type { Prepared } from "./prepared.js";
 import type { ServerRequest } from "./request.js";
 import { buildHead, FRAMING, NO_FIELDS, serializeFields, type ConnectionMode, type HeaderInit, type SerializedFields } from "./response-head.js";
-import { ResponseBase } from "./response-outcome.js";
+import { chunkLength, ResponseBase } from "./response-outcome.js";
 import { isBodiless, isValidStatus } from "./status.js";
 
 /** What a response needs from its connection. */
@@ -106,7 +106,7 @@ export class ServerResponse extends ResponseBase implements Response {
     if (this.state === RESPONSE_STATE.ENDED) throw stateError("end() called twice");
     if (this.state === RESPONSE_STATE.IDLE) this.start(200);
     if (this.state === RESPONSE_STATE.STARTED) {
-      const length = chunk === undefined ? 0 : typeof chunk === "string" ? Buffer.byteLength(chunk, "utf8") : chunk.length;
+      const length = chunk === undefined ? 0 : chunkLength(chunk);
       if (length > 0 && isBodiless(this.status)) this.#refuseBody();
       this.#writeHead(false, length);
       if (chunk !== undefined) this.#writeBody(chunk);
@@ -165,7 +165,7 @@ export class ServerResponse extends ResponseBase implements Response {
   }
 
   #writeBody(chunk: string | Uint8Array): void {
-    const n = typeof chunk === "string" ? Buffer.byteLength(chunk, "utf8") : chunk.length;
+    const n = chunkLength(chunk);
     if (n === 0) return;
     const framing = this.#framing;
     if (framing === FRAMING.NONE) this.#refuseBody();

@@ -419,7 +419,7 @@ export class Conn implements Flushable {
     type Handle = { writeQueueSize?: number } | null | undefined;
     const s = this.socket as Socket & { _handle?: Handle; _parent?: { _handle?: Handle } | null };
     // On TLS only the TCP socket underneath shows the progress.
-    return this.outBytes + s.writableLength + (s._handle?.writeQueueSize ?? 0) + (s._parent?._handle?.writeQueueSize ?? 0);
+    return this.pendingBytes + (s._handle?.writeQueueSize ?? 0) + (s._parent?._handle?.writeQueueSize ?? 0);
   }
 
   /** @internal */

@@ -81,8 +81,7 @@ function route(name: NodeJS.Signals): SignalRoute {
  * its remover.
  */
 export function onMainSignal(name: NodeJS.Signals, handler: Fallback): () => void {
-  checkSignal(name);
-  const r = route(name);
+  const r = route(name); // `main` has checked every name first (checkSignal)
   r.fallbacks.add(handler);
   r.update();
   return () => {

@@ -178,6 +178,18 @@ describe("handler deadline and the handler's own scopes", () => {
   });
 });
 
+/** Sends `bytes` on a new connection, reads whatever comes, and says whether the server closed it within `ms`. */
+async function closedWithin(port: number, bytes: string, ms: number): Promise<boolean> {
+  const socket = await rawSocket(port);
+  let closed = false;
+  socket.on("close", () => (closed = true));
+  socket.resume();
+  socket.write(bytes);
+  await new Promise((r) => setTimeout(r, ms));
+  socket.destroy();
+  return closed;
+}
+
 /** Reads `socket` at about `bytesPerTick` per 20 ms (a slow but steady client); resolves with all it got once it closes or `until` holds. */
 function slowReader(socket: Socket, bytesPerTick: number, until: (text: string) => boolean): Promise<string> {
   socket.pause();
@@ -249,13 +261,7 @@ describe("what is and is not the client's delay", () => {
   });
 
   it("times an Expect: 100-continue body once the final response has begun: a client that then sends nothing is closed", async () => {
-    const socket = await rawSocket(s.port);
-    let closed = false;
-    socket.on("close", () => (closed = true));
-    socket.resume();
-    socket.write("POST /start-then-read HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
-    await new Promise((r) => setTimeout(r, 1000));
-    socket.destroy();
+    const closed = await closedWithin(s.port, "POST /start-then-read HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n", 1000);
     // Before (at the last commit): no clock for the body at all; the connection stayed open.
     expect(closed).toBe(true);
   });
@@ -281,14 +287,8 @@ describe("what is and is not the client's delay", () => {
   it("times an Expect: 100-continue body whose 100 went out while reading was held for pipelining room", async () => {
     const one = await startServer(app, { limits: { maxPipelinedRequests: 1, requestTimeoutMs: 300, headersTimeoutMs: 2000 } });
     try {
-      const socket = await rawSocket(one.port);
-      let closed = false;
-      socket.on("close", () => (closed = true));
-      socket.resume();
       // /pause answers after 600 ms; the POST's body is never sent.
-      socket.write("GET /pause HTTP/1.1\r\nHost: a\r\n\r\nPOST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
-      await new Promise((r) => setTimeout(r, 2000));
-      socket.destroy();
+      const closed = await closedWithin(one.port, "GET /pause HTTP/1.1\r\nHost: a\r\n\r\nPOST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n", 2000);
       // Before: the clock held while the reader waited for room came back untimed; the connection stayed open.
       expect(closed).toBe(true);
     } finally {
