@@ -84,7 +84,9 @@ export interface HttpLimits {
   maxRequestsPerConnection: number;
   /**
    * Most open connections per server process. Past it new connections get
-   * a prebuilt 503 and are closed. Default 16384. 0 = no limit.
+   * a prebuilt 503 and are closed. Default 16384. 0 = no limit. With TLS,
+   * as many again may be in their handshake (not yet served); more are
+   * closed as they arrive (set `maxHandshakes` to choose another bound).
    */
   maxConnections: number;
 }

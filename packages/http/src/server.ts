@@ -124,10 +124,7 @@ export class HttpServer implements ConnectionContext {
   *run(): Generator<unknown, void, any> {
     const task = (this.#task = currentTaskSync());
     if (this.#options.log === undefined) this.#log = task.kernel.log;
-    // A TLS handshake counts as part of the head: headersTimeoutMs bounds it too.
-    const o = this.#options;
-    const tls = o.tls !== undefined && o.tls.handshakeTimeout === undefined && this.limits.headersTimeoutMs > 0 ? { handshakeTimeout: this.limits.headersTimeoutMs, ...o.tls } : o.tls;
-    const listener = yield* listen(tls === o.tls ? o : { ...o, tls });
+    const listener = yield* listen(this.#listenOptions());
     this.#listener = listener;
     const sweeper = yield* spawn(this.#sweep(), { name: "http timeouts" });
     try {
@@ -211,6 +208,19 @@ export class HttpServer implements ConnectionContext {
   }
 
   // ---- internals ---------------------------------------------------------------
+
+  /**
+   * TLS: a handshake counts as part of the head (headersTimeoutMs bounds it
+   * too), and at most maxConnections may be in progress besides the
+   * connections served.
+   */
+  #listenOptions(): ServeOptions {
+    const o = this.#options;
+    if (o.tls === undefined) return o;
+    const headersMs = this.limits.headersTimeoutMs;
+    const tls = o.tls.handshakeTimeout === undefined && headersMs > 0 ? { handshakeTimeout: headersMs, ...o.tls } : o.tls;
+    return { maxHandshakes: this.limits.maxConnections, ...o, tls };
+  }
 
   *#acceptLoop(listener: Listener): Generator<unknown, void, any> {
     const max = this.limits.maxConnections;

@@ -23,6 +23,13 @@ export interface ListenOptions extends ConnOptions {
    * bounds a peer that connects and says nothing).
    */
   tls?: TlsOptions;
+  /**
+   * TLS: how many connections may be in their handshake at once; more are
+   * closed as they arrive. Default 16,384; 0 sets no bound. Handshaking connections are not
+   * accepted yet, so a server's own connection limit does not see them
+   * (Node's `maxConnections` counts them with the rest).
+   */
+  maxHandshakes?: number;
   /** Kernel listen backlog. Default 511. */
   backlog?: number;
   /** Disable Nagle's algorithm on accepted sockets. Default true. */
@@ -67,6 +74,9 @@ export class Listener {
   private readonly kernel: Kernel;
   private readonly options: ListenOptions;
   private closed = false;
+  /** TLS: raw sockets whose handshake is in progress (see `maxHandshakes`). */
+  private readonly inHandshake = new WeakSet<Socket>();
+  private handshakes = 0;
 
   /** @internal */
   constructor(server: Server, kernel: Kernel, options: ListenOptions) {
@@ -83,8 +93,16 @@ export class Listener {
       this.address = { host: info.address, port: info.port, toString: () => `${host}:${info.port}` };
     }
     server.on(options.tls ? "secureConnection" : "connection", this.onConnection);
-    if (options.tls) guardHandshakes(server);
+    if (options.tls) {
+      server.on("connection", this.onHandshakeStart);
+      server.on("tlsClientError", this.onHandshakeFailed);
+    }
     server.on("error", (err) => kernel.log(`skein: listener ${this.address} error`, err));
+  }
+
+  /** TLS: connections in their handshake now. */
+  get handshaking(): number {
+    return this.handshakes;
   }
 
   /** Connections accepted by the OS and not yet taken by `accept()`. */
@@ -137,7 +155,46 @@ export class Listener {
     return conn;
   }
 
+  /** TLS: a TCP connection arrived; its handshake counts until it ends. */
+  private readonly onHandshakeStart = (raw: Socket): void => {
+    const max = this.options.maxHandshakes ?? MAX_HANDSHAKES;
+    if (max > 0 && this.handshakes >= max) {
+      raw.destroy();
+      return;
+    }
+    this.handshakes++;
+    this.inHandshake.add(raw);
+    // A raw socket closed under its handshake may not say so through the TLS one.
+    raw.once("close", () => {
+      if (this.inHandshake.delete(raw)) this.handshakes--;
+    });
+  };
+
+  /**
+   * Ends failed TLS handshakes: Node reports them (`tlsClientError`: a
+   * silent peer past `handshakeTimeout`, garbage, plain HTTP) but leaves the
+   * TCP connection open. Until its handshake is done a connection is not
+   * accepted, so nothing else would close it.
+   */
+  private readonly onHandshakeFailed = (_err: Error, socket: Socket): void => {
+    this.handshakeEnded(socket);
+    socket.destroy();
+  };
+
+  /** `secure` (a TLS socket) is done with its handshake, one way or the other. */
+  private handshakeEnded(secure: Socket): void {
+    // The TLS socket wraps the raw one the handshake was counted on.
+    const raw = (secure as Socket & { _parent?: Socket })._parent;
+    if (raw !== undefined && this.inHandshake.delete(raw)) this.handshakes--;
+  }
+
   private readonly onConnection = (socket: Socket): void => {
+    if (this.options.tls) {
+      this.handshakeEnded(socket);
+      // Half-open only from now: a peer that hangs up in its handshake is
+      // closed at once, not held until the handshake timeout.
+      socket.allowHalfOpen = true;
+    }
     // Node keeps the peer address once it has been read: read it now, so
     // `remoteAddress`, `remotePort` and the `remote` of log lines still name
     // the peer after it has reset the connection (uvicorn reads it here too).
@@ -158,18 +215,11 @@ export class Listener {
 
 function noop(): void {}
 
+/** Default `ListenOptions.maxHandshakes`. */
+const MAX_HANDSHAKES = 16_384;
+
 /** Node waits 120 s for a TLS handshake; a server should not (see `ListenOptions.tls`). */
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
-
-/**
- * Ends failed TLS handshakes: Node reports them (`tlsClientError`: a
- * silent peer past `handshakeTimeout`, garbage, plain HTTP) but leaves the
- * TCP connection open. Until its handshake is done a connection is not
- * accepted, so nothing else would close it.
- */
-function guardHandshakes(server: Server): void {
-  server.on("tlsClientError", (_err: Error, socket: Socket) => socket.destroy());
-}
 
 /**
  * Names the socket file at `path` (null when it is none): device, inode and
@@ -194,7 +244,7 @@ class Listen extends Instruction<Listener> {
   }
   enter(task: Task<unknown>): Teardown {
     const o = this.options;
-    const server = o.tls ? createTlsServer({ handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...o.tls, allowHalfOpen: true } as TlsOptions) : createServer({ allowHalfOpen: true, pauseOnConnect: true });
+    const server = o.tls ? createTlsServer({ handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...o.tls, allowHalfOpen: false } as TlsOptions) : createServer({ allowHalfOpen: true, pauseOnConnect: true });
     let retried = false;
     let abandoned = false;
     const onError = (err: NodeJS.ErrnoException) => {

@@ -675,6 +675,62 @@ describe("Conn over Unix sockets and TLS", () => {
     });
   });
 
+  test("a TLS peer that half-closes after its request still gets the answer", async () => {
+    const { key, cert } = selfSigned();
+    await run(function* () {
+      const listener = yield* listen({ port: 0, tls: { key, cert } });
+      const client = tls.connect({ port: listener.address.port, host: "127.0.0.1", ca: cert, servername: "localhost" });
+      client.on("error", () => {});
+      const got: Buffer[] = [];
+      client.on("data", (d: Buffer) => got.push(d));
+      // TLS 1.3: the request and the FIN can follow the client's Finished at once.
+      client.write("question");
+      client.end();
+      const conn = yield* listener.accept();
+      const request: Buffer[] = [];
+      for (;;) {
+        const chunk = yield* conn.recv({ timeoutMs: 2000 });
+        if (chunk.length === 0) break;
+        request.push(chunk);
+      }
+      expect(Buffer.concat(request).toString()).toBe("question");
+      conn.send("answer");
+      conn.close();
+      yield* wait(once(client, "close"));
+      expect(Buffer.concat(got).toString()).toBe("answer");
+      listener.close();
+    });
+  });
+
+  test("at most maxHandshakes TLS connections wait in their handshake; one that hangs up frees its place", async () => {
+    const { key, cert } = selfSigned();
+    await run(function* () {
+      const listener = yield* listen({ port: 0, tls: { key, cert }, maxHandshakes: 2 });
+      const silent = (): net.Socket => net.connect(listener.address.port, "127.0.0.1").on("error", () => {});
+      const a = silent();
+      const b = silent();
+      yield* sleep(100);
+      expect(listener.handshaking).toBe(2);
+      const c = silent();
+      yield* wait(once(c, "close")); // over the bound: closed at once
+      a.end(); // hangs up mid-handshake (a FIN, not a reset)
+      yield* sleep(100);
+      expect(listener.handshaking).toBe(1);
+      // A finished handshake leaves the count too.
+      const d = tls.connect({ port: listener.address.port, host: "127.0.0.1", ca: cert, servername: "localhost" });
+      d.on("error", () => {});
+      yield* wait(once(d, "secureConnect"));
+      const conn = yield* listener.accept();
+      expect(listener.handshaking).toBe(1);
+      b.destroy();
+      d.destroy();
+      conn.close();
+      yield* sleep(100);
+      expect(listener.handshaking).toBe(0);
+      listener.close();
+    });
+  });
+
   test("a TLS connection that died while it waited to be accepted ends at once instead of hanging", async () => {
     const { key, cert } = selfSigned();
     await run(function* () {

@@ -80,6 +80,36 @@ describe("transports", () => {
     }
   });
 
+  it("bounds connections still in their TLS handshake by maxConnections, apart from those served", async () => {
+    const { key, cert } = tlsFiles();
+    const s = await startServer(whoami, { tls: { key, cert }, limits: { maxConnections: 2 } });
+    const closedWithin = (socket: import("node:net").Socket, ms: number) =>
+      new Promise<boolean>((resolve) => {
+        if (socket.destroyed) return resolve(true);
+        socket.on("close", () => resolve(true));
+        setTimeout(() => resolve(false), ms);
+      });
+    const raws: import("node:net").Socket[] = [];
+    try {
+      // One served HTTPS connection (kept alive) does not count against handshakes.
+      const served = await fetchText({ host: "127.0.0.1", port: s.port, path: "/served", ca: cert, servername: "localhost" }, true);
+      expect(served.status).toBe(200);
+      // Two silent peers fill the handshake slots; a third is closed at once.
+      for (let i = 0; i < 3; i++) raws.push(await rawSocket(s.port));
+      expect(await closedWithin(raws[2]!, 1000)).toBe(true);
+      expect(raws[0]!.destroyed || raws[1]!.destroyed).toBe(false);
+      // A slot freed by a peer that left is taken by the next one.
+      raws[0]!.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      raws.push(await rawSocket(s.port));
+      expect(await closedWithin(raws[3]!, 300)).toBe(false);
+      // Before: no bound; every silent peer was held until its handshake timed out.
+    } finally {
+      for (const r of raws) r.destroy();
+      await s.stop();
+    }
+  });
+
   it("starts on a Unix socket path left behind by a server that was killed, but never over a live one", async () => {
     const socketPath = join(dir, "stale.sock");
     // A server that dies without removing its socket file (SIGKILL, a crash).
