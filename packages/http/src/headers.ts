@@ -90,10 +90,22 @@ export class HeaderFields implements Iterable<[string, string]> {
 
   /** A plain object of lower-case names to combined values (for logging and JSON). */
   toJSON(): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [name, value] of this.entries()) out[name] = name in out ? `${out[name]}, ${value}` : value;
-    return out;
+    return fieldsObject(this.entries());
   }
+}
+
+/**
+ * A plain object of `fields` (lower-case names), repeated names joined
+ * with ", ". Any name the peer sent is an own property, even `__proto__`
+ * or `constructor`.
+ */
+export function fieldsObject(fields: Iterable<[string, string]>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of fields) {
+    const prev = Object.hasOwn(out, name) ? out[name] : undefined;
+    Object.defineProperty(out, name, { value: prev === undefined ? value : `${prev}, ${value}`, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 /** The header fields of a request the server received (`req.headers`). */

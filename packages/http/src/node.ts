@@ -17,11 +17,13 @@ import { handlerOperation } from "./drive.js";
 import { headOnlyError, Prepared } from "./prepared.js";
 import { chunkLength, ResponseBase, type FinishLogger } from "./response-outcome.js";
 import { BaseRequest, bodyUnavailable } from "./request.js";
+import { fieldsObject } from "./headers.js";
 import { checkContentLengthAllowed, NO_FIELDS, serializeFields, type HeaderInit, type SerializedFields } from "./response-head.js";
 import { isBodiless, isValidStatus, statusText } from "./status.js";
 import { TakenOver, type ShutdownHook, type TakeoverHost } from "./takeover.js";
 
 const EMPTY = Buffer.alloc(0);
+const NON_ASCII = /[\x80-\xff]/;
 
 /** What the upgrade listener captured for `takeover()`. */
 interface UpgradeInfo {
@@ -73,9 +75,7 @@ class NodeHeaders implements HeadersView {
     return out;
   }
   toJSON(): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [k, v] of this.entries()) out[k] = k in out ? `${out[k]}, ${v}` : v;
-    return out;
+    return fieldsObject(this.entries());
   }
 }
 
@@ -206,6 +206,12 @@ class NodeResponse extends ResponseBase implements Response {
   readonly #logger: FinishLogger;
   #fields: SerializedFields = NO_FIELDS;
   #subscribed = false;
+  /**
+   * The head has bytes over 0x7f (obs-text, sent as latin1): node joins the
+   * head with a first string chunk and encodes both as UTF-8, so string
+   * chunks go as bytes.
+   */
+  #latin1Head = false;
 
   constructor(res: NodeServerResponse, method: string | undefined, logger: FinishLogger) {
     super();
@@ -229,12 +235,13 @@ class NodeResponse extends ResponseBase implements Response {
   *write(chunk: string | Uint8Array): Generator<unknown, void, any> {
     if (this.state === RESPONSE_STATE.ENDED) throw new HttpError("HTTP_ERR_RESPONSE_STATE", "write() after end()");
     if (this.state === RESPONSE_STATE.IDLE) this.start(200);
+    // Refused before the head is written, so a 500 can still go out instead.
+    if (chunk.length > 0 && isBodiless(this.status)) this.#refuseBody();
     if (this.state === RESPONSE_STATE.STARTED) this.#writeHead(undefined);
-    if (chunk.length > 0 && isBodiless(this.status)) throw new HttpError("HTTP_ERR_RESPONSE_STATE", `a ${this.status} response has no body`);
     if (chunk.length === 0 || this.#head) return;
     this.bodyBytes += chunkLength(chunk);
     const res = this.#res;
-    if (!res.write(chunk)) {
+    if (!res.write(this.#encoded(chunk))) {
       yield* firstEvent("write(response)", res, ["drain"], { event: "close", error: () => new HttpError("HTTP_ERR_CLIENT_GONE", "client closed the connection") });
     }
   }
@@ -242,9 +249,12 @@ class NodeResponse extends ResponseBase implements Response {
     if (this.state === RESPONSE_STATE.ENDED) throw new HttpError("HTTP_ERR_RESPONSE_STATE", "end() called twice");
     if (this.state === RESPONSE_STATE.IDLE) this.start(200);
     const length = chunk === undefined ? 0 : chunkLength(chunk);
+    if (length > 0 && isBodiless(this.status)) this.#refuseBody();
     if (this.state === RESPONSE_STATE.STARTED) {
-      if (this.#fields.contentLength >= 0 && this.#fields.contentLength !== length) {
-        throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `end() with ${length} bytes but Content-Length is ${this.#fields.contentLength}`);
+      const declared = this.#fields.contentLength;
+      // A response to HEAD, or a 304, may declare the length its GET would have (RFC 9110 §8.6).
+      if (declared >= 0 && declared !== length && !isBodiless(this.status) && !(this.#head && length === 0)) {
+        throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `end() with ${length} bytes but Content-Length is ${declared}`);
       }
       this.#writeHead(isBodiless(this.status) ? undefined : length);
     }
@@ -252,7 +262,7 @@ class NodeResponse extends ResponseBase implements Response {
     if (this.#head || length === 0) this.#res.end();
     else {
       this.bodyBytes += length;
-      this.#res.end(chunk);
+      this.#res.end(this.#encoded(chunk!));
     }
   }
   sendPrepared(p: Prepared): void {
@@ -266,8 +276,16 @@ class NodeResponse extends ResponseBase implements Response {
     if (this.#head || bodiless || p.body.length === 0) this.#res.end();
     else {
       this.bodyBytes = p.byteLength;
-      this.#res.end(p.body);
+      this.#res.end(this.#encoded(p.body));
     }
+  }
+  /** A string chunk as UTF-8 bytes when the head must stay latin1 (see #latin1Head). */
+  #encoded(chunk: string | Uint8Array): string | Uint8Array {
+    return this.#latin1Head && typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+  }
+  /** A body for a status that has none (204, 304): refused, as on the Skein server. */
+  #refuseBody(): never {
+    throw new HttpError("HTTP_ERR_RESPONSE_STATE", `a ${this.status} response has no body (RFC 9110 §6.4.1)`);
   }
   /**
    * The exchange ends with node's response: its 'finish' (all written,
@@ -300,15 +318,21 @@ class NodeResponse extends ResponseBase implements Response {
   }
   #writeHead(length: number | undefined, contentType = ""): void {
     checkContentLengthAllowed(this.status, this.#fields);
-    const headers: OutgoingHttpHeaders = {};
+    // No prototype: a field may be named __proto__.
+    const headers: OutgoingHttpHeaders = Object.create(null);
+    let connection = false;
     for (const [name, value] of this.#fields.pairs) {
       // Node frames the body itself: a handler's Transfer-Encoding beside its Content-Length would be both.
       if (name.length === 17 && name.toLowerCase() === "transfer-encoding") continue;
+      if (name.length === 10 && name.toLowerCase() === "connection") connection = true;
       const prev = headers[name];
       headers[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [String(prev), value];
     }
     if (contentType !== "" && !this.#fields.hasContentType) headers["content-type"] = contentType;
     if (length !== undefined && this.#fields.contentLength < 0) headers["content-length"] = length;
+    // The handler's close (its keep-alive is not its to say: see serializeFields).
+    if (this.#fields.close && !connection) headers.connection = "close";
+    this.#latin1Head = NON_ASCII.test(this.#fields.text) || NON_ASCII.test(contentType);
     this.#res.writeHead(this.status, statusText(this.status) || undefined, headers);
     this.state = RESPONSE_STATE.STREAMING;
   }
@@ -349,7 +373,8 @@ function* handle(app: App, req: NodeRequest, res: NodeResponse, raw: NodeServerR
       return;
     }
     const status = e instanceof HttpError && e.status > 0 ? e.status : 500;
-    raw.writeHead(status, { "content-length": 0, connection: "close" });
+    // The reason is given: a writeHead that failed may have left its own behind.
+    raw.writeHead(status, statusText(status) || "Error", { "content-length": 0, connection: "close" });
     raw.end();
   } finally {
     req.closeBody();

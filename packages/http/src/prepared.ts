@@ -8,7 +8,7 @@
  * @module
  */
 import type { Operation } from "@skein/core";
-import { APPLICATION_JSON, OCTET_STREAM, TEXT_PLAIN } from "./constants.js";
+import { APPLICATION_JSON, FIELD_VALUE, OCTET_STREAM, TEXT_PLAIN } from "./constants.js";
 import { httpDate } from "./date.js";
 import { HttpError } from "./errors.js";
 import type { Output } from "./output.js";
@@ -52,6 +52,10 @@ export class Prepared implements Operation<Prepared>, Iterator<unknown, Prepared
   constructor(status: number, contentType: string, body: string | Uint8Array, fields: SerializedFields, reusable: boolean) {
     if (!isValidStatus(status) || status < 200) throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `invalid status ${String(status)} for a prepared response`);
     if (isBodiless(status) && body.length > 0) throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `a ${status} response cannot have a body (RFC 9110 §6.4.1)`);
+    // The factories pass constants; anything else is checked like a field value.
+    if (contentType !== TEXT_PLAIN && contentType !== APPLICATION_JSON && contentType !== OCTET_STREAM && (typeof contentType !== "string" || !FIELD_VALUE.test(contentType))) {
+      throw new HttpError("HTTP_ERR_INVALID_RESPONSE", "invalid content type: CR, LF, NUL and control characters are not allowed (RFC 9110 §5.5)");
+    }
     if (fields.contentLength >= 0 && !isBodiless(status)) {
       // A wrong length would make the client read into (or swallow) the next
       // response. An empty body may declare one: the answer to a HEAD (RFC

@@ -74,11 +74,9 @@ function addField(acc: Acc, name: string, raw: string | number): void {
         if (/(^|,)\s*close\s*(,|$)/i.test(value)) acc.close = true;
         // close and keep-alive are the server's to say, from the connection's
         // fate (a handler's keep-alive beside the server's close would
-        // contradict it); other options, such as Upgrade, stay.
-        if (/^\s*(close|keep-alive)\s*(,\s*(close|keep-alive)\s*)*$/i.test(value)) {
-          acc.pairs.push([name, value]);
-          return;
-        }
+        // contradict it; `close` is kept as the flag); other options, such
+        // as Upgrade, stay.
+        if (/^\s*(close|keep-alive)\s*(,\s*(close|keep-alive)\s*)*$/i.test(value)) return;
       }
       break;
     case 12:

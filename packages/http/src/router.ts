@@ -8,10 +8,12 @@
  * @module
  */
 import type { App, Request, Response } from "./app.js";
+import { TOKEN } from "./constants.js";
 import { HttpError } from "./errors.js";
 import { Prepared } from "./prepared.js";
 
 const NOT_FOUND = Prepared.text(404, "Not Found\n");
+const STANDARD_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]);
 
 interface Node {
   statics: Map<string, Node>;
@@ -59,6 +61,11 @@ export class Router {
    */
   route(method: string, pattern: string, app: App): this {
     if (!pattern.startsWith("/")) throw new TypeError(`route pattern must start with "/": ${pattern}`);
+    if (method !== "*" && !TOKEN.test(method)) throw new TypeError(`invalid method ${JSON.stringify(method)}`);
+    // Methods are case-sensitive (RFC 9110 §9.1): "get" would never match a GET.
+    if (method !== method.toUpperCase() && STANDARD_METHODS.has(method.toUpperCase())) {
+      throw new TypeError(`methods are case-sensitive: ${JSON.stringify(method)} matches no ${method.toUpperCase()} request`);
+    }
     const methods = this.#methodsFor(pattern);
     if (methods.has(method)) throw new TypeError(`duplicate route ${method} ${pattern}`);
     methods.set(method, app);

@@ -148,6 +148,28 @@ const router = new Router()
     yield* res.write("hello");
     res.end();
   })
+  .get("/declared-length", function* (_req: Request, res: Response) {
+    // What a HEAD answer or a 304 may say: the length the GET would have.
+    res.start(200, { "content-length": "5" });
+    res.end();
+  })
+  .get("/not-modified", function* (_req: Request, res: Response) {
+    res.start(304, { "content-length": "10", etag: '"v1"' });
+    res.end();
+  })
+  .get("/no-content-body/:how", function* (req: Request, res: Response) {
+    res.start(204);
+    if (req.params.how === "write") yield* res.write("x");
+    res.end("x");
+  })
+  .get("/latin1-field/:how", function* (req: Request, res: Response) {
+    if (req.params.how === "prepared") return res.text(200, "ok", { "x-a": "caf\u00e9" });
+    res.start(200, { "x-a": "caf\u00e9" });
+    res.end("ok");
+  })
+  .get("/says-keep-alive", (_req: Request, res: Response) => res.text(200, "x", { connection: "keep-alive" }))
+  .get("/says-close", (_req: Request, res: Response) => res.text(200, "x", { connection: "close" }))
+  .get("/fields-json", (req: Request, res: Response) => res.json(200, req.headers.toJSON()))
   .get("/items/mine", (_req: Request, res: Response) => res.text(200, "my items"))
   .delete("/items/:id", (req: Request, res: Response) => res.text(200, `deleted ${req.params.id}`))
   .get("/files/:name/raw", (req: Request, res: Response) => res.text(200, `raw ${req.params.name}`))
@@ -305,6 +327,45 @@ describe.each(servers)("the app contract on %s", (_name, startIt) => {
     expect((await get("/no-content-length")).responses[0]!.status).toBe(500);
     const r = (await get("/te-end")).responses[0]!;
     expect([r.header("transfer-encoding") ?? null, r.header("content-length"), r.body]).toEqual([null, "3", "abc"]);
+  });
+
+  it("lets a HEAD answer or a 304 declare the Content-Length its GET would have, and keeps the connection", async () => {
+    const r = await exchange(s.port, "HEAD /declared-length HTTP/1.1\r\nHost: t\r\n\r\nGET /not-modified HTTP/1.1\r\nHost: t\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n", { count: 3, headIndexes: [0] });
+    expect(r.responses.map((x) => [x.status, x.header("content-length"), x.body])).toEqual([[200, "5", ""], [304, "10", ""], [200, "13", "Hello, World!"]]);
+    expect(r.closed).toBe(false);
+    // Before: node:http answered both with a 500 (end() with 0 bytes but Content-Length is 5).
+  });
+
+  it("refuses a body on a 204 with a logged 500, whether ended or written", async () => {
+    s.logs.length = 0;
+    for (const how of ["end", "write"]) {
+      const r = await exchange(s.port, `GET /no-content-body/${how} HTTP/1.1\r\nHost: t\r\n\r\n`, { count: 1 });
+      expect([r.responses[0]?.status, r.responses[0]?.body]).toEqual([500, ""]);
+    }
+    expect(s.logs.map((l) => (l.error as { code?: string }).code)).toEqual(["HTTP_ERR_RESPONSE_STATE", "HTTP_ERR_RESPONSE_STATE"]);
+    // Before, on node:http: end("x") sent a 204 and dropped the body unsaid; write("x") sent nothing and closed.
+  });
+
+  it("sends a field value's obs-text bytes as latin1 with a string body, streamed or prepared", async () => {
+    for (const how of ["end", "prepared"]) {
+      const r = await exchange(s.port, `GET /latin1-field/${how} HTTP/1.1\r\nHost: t\r\n\r\n`, { count: 1 });
+      expect([r.responses[0]!.header("x-a"), r.responses[0]!.body]).toEqual(["caf\u00e9", "ok"]); // read as latin1: one byte 0xe9
+      // Before, on node:http: "caf\u00c3\u00a9" (node encoded the head with the first string chunk as UTF-8).
+    }
+  });
+
+  it("decides keep-alive itself: a handler's Connection: keep-alive does not keep an HTTP/1.0 connection, its close does close", async () => {
+    const old = await exchange(s.port, "GET /says-keep-alive HTTP/1.0\r\n\r\n", { timeoutMs: 1000 });
+    // Before, on node:http: "connection: keep-alive", and the connection left open.
+    expect([old.responses[0]!.body, old.responses[0]!.header("connection")?.toLowerCase(), old.closed]).toEqual(["x", "close", true]);
+    const close = await exchange(s.port, "GET /says-close HTTP/1.1\r\nHost: t\r\n\r\n", { timeoutMs: 1000 });
+    expect([close.responses[0]!.header("connection")?.toLowerCase(), close.closed]).toEqual(["close", true]);
+  });
+
+  it("gives req.headers.toJSON() every field as sent, even __proto__ and constructor", async () => {
+    const r = (await get("/fields-json", "__proto__: p1\r\nConstructor: c1\r\nX-A: 1\r\nx-a: 2\r\n")).responses[0]!;
+    expect(r.body).toBe('{"host":"test","__proto__":"p1","constructor":"c1","x-a":"1, 2"}');
+    // Before: "__proto__" was missing and constructor read "function Object() { [native code] }, c1".
   });
 
   it("never sends more body than its Content-Length: a pipelined response after it is not misread", async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { httpDate } from "../src/date.js";
 import { errorResponse, PREBUILT_STATUSES } from "../src/error-responses.js";
 import { HttpError } from "../src/errors.js";
+import { Prepared } from "../src/prepared.js";
 import { buildHead, FRAMING, NO_FIELDS, serializeFields } from "../src/response-head.js";
 import { statusLine, statusText } from "../src/status.js";
 
@@ -34,6 +35,9 @@ describe("response heads", () => {
     expect(code(() => serializeFields({ "transfer-encoding": "gzip" }))).toBe("HTTP_ERR_INVALID_RESPONSE");
     expect(code(() => buildHead(99, NO_FIELDS, FRAMING.NONE, 0, "keep"))).toBe("HTTP_ERR_INVALID_RESPONSE");
     expect(code(() => serializeFields({ "x-ok": "tab\tand obs-text \xff" }))).toBe("none");
+    // A prepared response's content type is a field value too (the constructor is public).
+    expect(code(() => new Prepared(200, "text/plain\r\nX-Injected: yes", "ok", NO_FIELDS, false))).toBe("HTTP_ERR_INVALID_RESPONSE");
+    expect(code(() => new Prepared(200, "text/csv; charset=latin1", "a,b", NO_FIELDS, false))).toBe("none");
   });
 
   it("knows reason phrases and caches status lines", () => {
