@@ -60,6 +60,14 @@ const F_READER_DONE = 1;
 const F_CLOSE_AFTER = 2;
 const F_TAKEN_OVER = 4;
 const F_CONTINUE_DONE = 8;
+const F_CONTINUE_SENT = 16;
+
+/**
+ * Most body bytes read and dropped after a response that did not wait for
+ * them (as Go's server does, 256 KiB): within it the connection is kept;
+ * past it, it closes. A declared larger rest closes at once.
+ */
+export const DRAIN_LIMIT = 256 * 1024;
 
 /** What `holdReadClock` held: a body whose clock had not started (waiting for our 100 Continue). */
 const READ_BODY_UNTIMED = -1;
@@ -73,6 +81,8 @@ class Rare {
   taken: TakenOver | null = null;
   /** Outbound bytes still queued at the last sign of the client reading (write-stall timeout). */
   stallPending = 0;
+  /** Body bytes dropped after the response (see DRAIN_LIMIT). */
+  drained = 0;
 }
 
 /** The input side of a connection (see the module comment). */
@@ -128,6 +138,25 @@ export abstract class ConnectionInput implements ParserEvents {
   }
   protected set continueDone(v: boolean) {
     this.flags = v ? this.flags | F_CONTINUE_DONE : this.flags & ~F_CONTINUE_DONE;
+  }
+  /** A 100 Continue went out for the current request. */
+  protected get continueSent(): boolean {
+    return (this.flags & F_CONTINUE_SENT) !== 0;
+  }
+  protected set continueSent(v: boolean) {
+    this.flags = v ? this.flags | F_CONTINUE_SENT : this.flags & ~F_CONTINUE_SENT;
+  }
+
+  /**
+   * Whether the rest of `req`'s body, should its response end first, can be
+   * read and dropped to keep the connection: not when the client may still
+   * be waiting for our 100 Continue (it may or may not send the body: only
+   * closing is unambiguous, RFC 9110 §10.1.1), nor when more than
+   * DRAIN_LIMIT is declared.
+   */
+  protected drainable(req: ServerRequest): boolean {
+    if (req.expectContinue && !this.continueSent) return false;
+    return req.contentLength <= DRAIN_LIMIT;
   }
   protected extra(): Rare {
     return (this.rare ??= new Rare());
@@ -401,6 +430,7 @@ export abstract class ConnectionInput implements ParserEvents {
     }
     const req = this.createRequest(head, expectContinue);
     this.parsing = req;
+    if (this.rare !== null) this.rare.drained = 0;
     // The body gets what is left of requestTimeoutMs, counted from the head's
     // first byte (a head that came whole in one read starts it now); one
     // that waits for our 100 Continue has no clock until we send it, or
@@ -413,11 +443,16 @@ export abstract class ConnectionInput implements ParserEvents {
   /** @internal */
   onBody(chunk: Buffer): void {
     const req = this.parsing!;
-    req.pushBody(chunk);
-    if (!req.bodyClosed) {
-      this.lookaheadBytes += chunk.length;
-      if (req === this.current) this.body?.wake();
+    if (req.bodyClosed) {
+      // Answered already: dropped, up to DRAIN_LIMIT (the connection closes past it).
+      const rare = this.extra();
+      rare.drained += chunk.length;
+      if (rare.drained > DRAIN_LIMIT) throw new HttpError("HTTP_ERR_BODY_TOO_LARGE", `more than ${DRAIN_LIMIT} bytes of body left unread after the response`);
+      return;
     }
+    req.pushBody(chunk);
+    this.lookaheadBytes += chunk.length;
+    if (req === this.current) this.body?.wake();
   }
 
   /** @internal */

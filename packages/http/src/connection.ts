@@ -300,7 +300,7 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
   #respond(req: ServerRequest): number {
     this.current = req;
     this.#served++;
-    this.continueDone = false;
+    this.continueDone = this.continueSent = false;
     this.wakeRoom();
     const res = new ServerResponse(this, req);
     let result: unknown;
@@ -414,7 +414,8 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     if (this.taken?.handedOff === true) req.detachHost(new SocketHost(this.taken.socket, this.ctx.secure, this.ctx.unixSocket));
     const dropped = req.closeBody();
     if (dropped > 0) this.bodyConsumed(dropped);
-    if (!req.bodyComplete) this.closeAfter = true; // the rest of its body would follow
+    // The rest of its body follows: read and dropped if small enough, else close.
+    if (!req.bodyComplete && !this.drainable(req)) this.closeAfter = true;
     this.wakeRoom();
     return !(this.closeAfter || this.takenOver);
   }
@@ -471,7 +472,7 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
     const max = this.ctx.limits.maxRequestsPerConnection;
     const head = req.head;
     if (
-      wantsClose || !head.keepAlive || this.ctx.closing || head.upgrade || !req.bodyComplete || (max > 0 && this.#served >= max) ||
+      wantsClose || !head.keepAlive || this.ctx.closing || head.upgrade || (!req.bodyComplete && !this.drainable(req)) || (max > 0 && this.#served >= max) ||
       // An HTTP/1.0 message with Transfer-Encoding has faulty framing: answer, then close (RFC 9112 §6.1).
       (head.versionMinor === 0 && (head.flags & HEAD_HAS_TRANSFER_ENCODING) !== 0)
     ) {
@@ -522,7 +523,7 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
   /** @internal answers `Expect: 100-continue` when the handler first waits for the body */
   willRead(req: ServerRequest): void {
     if (!req.expectContinue || this.continueDone || req !== this.current || this.takenOver) return;
-    this.continueDone = true;
+    this.continueDone = this.continueSent = true;
     this.out.bytes(CONTINUE_BYTES);
     this.timeBody(req);
   }

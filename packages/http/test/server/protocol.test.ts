@@ -75,6 +75,11 @@ const router = new Router()
     }
     res.end();
   })
+  .post("/stream-echo", function* (req: Request, res: Response) {
+    res.start(200);
+    for (let chunk = yield* req.read(); chunk.length > 0; chunk = yield* req.read()) yield* res.write(chunk);
+    res.end();
+  })
   .post("/write-then-read", function* (req: Request, res: Response) {
     res.start(200, { "content-type": "text/plain" });
     yield* res.write("head-sent;");
@@ -385,6 +390,59 @@ describe("Expect: 100-continue", () => {
   it("answers 417 to any other expectation", async () => {
     const r = await exchange(s.port, "POST /continue HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\nx");
     expect(r.responses.map((x) => x.status)).toEqual([417]);
+    expect(r.closed).toBe(true);
+  });
+});
+
+describe("a request body still arriving when its response ends", () => {
+  /** Writes `pieces` with a pause after each, collecting what comes back until the server closes or `ms` pass. */
+  async function paced(pieces: string[], ms = 600): Promise<{ raw: string; closed: boolean }> {
+    const socket = await rawSocket(s.port);
+    let raw = "";
+    let closed = false;
+    socket.on("data", (c) => (raw += c.toString("latin1")));
+    socket.on("close", () => (closed = true));
+    for (const piece of pieces) {
+      socket.write(piece);
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    for (const t0 = Date.now(); !closed && Date.now() - t0 < ms; ) await new Promise((r) => setTimeout(r, 10));
+    socket.destroy();
+    return { raw: normalizeDate(raw), closed };
+  }
+
+  it("keeps the connection for a streamed echo whose body came in pieces after the head went out", async () => {
+    const r = await paced(["POST /stream-echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nxy\r\n", "0\r\n\r\nGET /missing-ok HTTP/1.1\r\nHost: a\r\n\r\n"]);
+    expect(r.raw).toBe(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nDate: <date>\r\n\r\n2\r\nxy\r\n0\r\n\r\n" +
+      "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 9\r\nDate: <date>\r\n\r\nnone here",
+    );
+    expect(r.closed).toBe(false);
+    // Before: the first head said Connection: close and the GET went unanswered.
+  });
+
+  it("reads and drops the rest of a small body the handler did not read, then answers the next request on the connection", async () => {
+    const r = await paced(["POST /ignore-body HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc", "defghijGET /missing-ok HTTP/1.1\r\nHost: a\r\n\r\n"]);
+    expect(r.raw).toBe(
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 7\r\nDate: <date>\r\n\r\nignored" +
+      "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 9\r\nDate: <date>\r\n\r\nnone here",
+    );
+    expect(r.closed).toBe(false);
+  });
+
+  it("says Connection: close and closes when the unread rest is declared over 256 KiB", async () => {
+    const r = await paced(["POST /ignore-body HTTP/1.1\r\nHost: a\r\nContent-Length: 300000\r\n\r\nabc"]);
+    expect(r.raw).toBe("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 7\r\nDate: <date>\r\nConnection: close\r\n\r\nignored");
+    expect(r.closed).toBe(true);
+  });
+
+  it("closes once more than 256 KiB of an unread chunked body has followed the response", async () => {
+    const chunk = (n: number) => `${n.toString(16)}\r\n${"z".repeat(n)}\r\n`;
+    const r = await paced([
+      "POST /ignore-body HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+      chunk(200_000), chunk(100_000), "0\r\n\r\nGET /missing-ok HTTP/1.1\r\nHost: a\r\n\r\n",
+    ]);
+    expect(r.raw).toBe("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 7\r\nDate: <date>\r\n\r\nignored");
     expect(r.closed).toBe(true);
   });
 });
