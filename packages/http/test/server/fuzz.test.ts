@@ -7,38 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sleep } from "@skein/core";
 import type { Request, Response } from "../../src/app.js";
 import { Router } from "../../src/router.js";
+import { FUZZ, fuzzCases, mutate, Random, randomPieces } from "../helpers/random.js";
 import { ResponseReader, startServer, type Running } from "../helpers/server.js";
 
-const SEED = Number(process.env.SKEIN_FUZZ_SEED ?? 20261203);
-const CASES = Number(process.env.SKEIN_FUZZ_CASES ?? 240);
-/** Replays this one case (by the number a failure printed) instead. */
-const ONLY = process.env.SKEIN_FUZZ_CASE === undefined ? -1 : Number(process.env.SKEIN_FUZZ_CASE);
 const PARALLEL = 16;
 /** Each case takes up to ~0.2 s (the keep-alive timeout ends most), PARALLEL at a time. */
-const TIMEOUT_MS = 30_000 + CASES * 40;
-
-/** A small deterministic generator per case (so a case replays alone). */
-class Random {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed >>> 0 || 1;
-  }
-  next(): number {
-    // xorshift32
-    let x = this.#s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.#s = x >>> 0;
-    return this.#s / 2 ** 32;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-}
+const TIMEOUT_MS = 30_000 + FUZZ.cases * 40;
 
 const app = new Router()
   .get("/plain", (_req: Request, res: Response) => res.text(200, "hello\n"))
@@ -105,23 +79,6 @@ const TOKENS = [
   `X-Long: ${"v".repeat(1100)}\r\n`, "X: y\r\n".repeat(150), `5000\r\n${"z".repeat(5000)}\r\n`,
 ];
 
-function mutate(r: Random, input: string): string {
-  let b = input;
-  for (let n = 1 + r.int(4); n > 0; n--) {
-    const at = r.int(b.length + 1);
-    switch (r.int(7)) {
-      case 0: b = b.slice(0, at) + String.fromCharCode(r.int(256)) + b.slice(at + 1); break;
-      case 1: b = b.slice(0, at) + String.fromCharCode(r.int(256)) + b.slice(at); break;
-      case 2: b = b.slice(0, at) + b.slice(at + 1 + r.int(8)); break;
-      case 3: b = b.slice(0, at) + r.pick(TOKENS) + b.slice(at); break;
-      case 4: { const from = r.int(b.length); b = b.slice(0, at) + b.slice(from, from + r.int(12)) + b.slice(at); break; }
-      case 5: b = b.slice(0, at); break;
-      default: b = b.slice(0, at) + r.pick(VALID) + b.slice(at);
-    }
-  }
-  return b.replace(/HEAD/g, "HEXD");
-}
-
 interface Outcome {
   /** "server": the server closed; "timeout": it neither answered all nor closed in time. */
   end: "server" | "timeout";
@@ -174,12 +131,7 @@ function send(port: number, r: Random, input: string, halfClose: boolean): Promi
     socket.on("error", () => finish("server"));
     const bytes = Buffer.from(input, "latin1");
     // The schedule is drawn up front: the case replays the same whatever the timing.
-    const pieces: [Buffer, number][] = [];
-    for (let at = 0; at < bytes.length; ) {
-      const len = r.next() < 0.5 ? bytes.length - at : 1 + r.int(bytes.length - at);
-      pieces.push([bytes.subarray(at, at + len), r.next() < 0.3 ? r.int(15) : 0]);
-      at += len;
-    }
+    const pieces = randomPieces(r, bytes).map((piece) => [piece, r.next() < 0.3 ? r.int(15) : 0] as const);
     void (async () => {
       for (const [piece, pause] of pieces) {
         if (done) return;
@@ -192,17 +144,13 @@ function send(port: number, r: Random, input: string, halfClose: boolean): Promi
   });
 }
 
-/** Runs `CASES` cases, `PARALLEL` at a time; returns the failures, described. */
+/** Runs the cases, `PARALLEL` at a time; returns the failures, described. */
 async function runCases(check: (index: number) => Promise<string | null>): Promise<string[]> {
   const failures: string[] = [];
-  if (ONLY >= 0) {
-    const failure = await check(ONLY);
-    return failure === null ? [] : [failure];
-  }
-  let next = 0;
+  const cases = fuzzCases();
   const worker = async () => {
-    while (next < CASES) {
-      const failure = await check(next++);
+    for (let i = cases.shift(); i !== undefined; i = cases.shift()) {
+      const failure = await check(i);
       if (failure !== null) failures.push(failure);
     }
   };
@@ -212,7 +160,7 @@ async function runCases(check: (index: number) => Promise<string | null>): Promi
 
 const LIMITS = { maxHeadBytes: 1024, maxBodyBytes: 4096, headersTimeoutMs: 400, requestTimeoutMs: 1000, keepAliveTimeoutMs: 150, maxPipelinedRequests: 3, maxLookaheadBytes: 512 };
 
-describe(`HTTP server fuzzing (seed ${SEED}, ${CASES} cases)`, () => {
+describe(`HTTP server fuzzing (seed ${FUZZ.seed}, ${FUZZ.cases} cases)`, () => {
   let s: Running;
   beforeAll(async () => {
     s = await startServer(app, { limits: LIMITS });
@@ -228,7 +176,7 @@ describe(`HTTP server fuzzing (seed ${SEED}, ${CASES} cases)`, () => {
       return { statuses: out.statuses, closes: /\r\nConnection: close\r\n/i.test(out.raw) };
     }));
     const failures = await runCases(async (i) => {
-      const r = new Random(SEED + i);
+      const r = new Random(FUZZ.seed + i);
       const picked = Array.from({ length: 1 + r.int(6) }, () => r.int(VALID.length));
       const expected: number[] = [];
       for (const k of picked) {
@@ -245,8 +193,8 @@ describe(`HTTP server fuzzing (seed ${SEED}, ${CASES} cases)`, () => {
   it("never crashes, hangs or misframes on mutated requests, and goes on serving", { timeout: TIMEOUT_MS }, async () => {
     s.logs.length = 0;
     const failures = await runCases(async (i) => {
-      const r = new Random(SEED ^ (0x5bd1e995 + i));
-      let input = Array.from({ length: 1 + r.int(4) }, () => (r.next() < 0.6 ? mutate(r, r.pick(VALID)) : r.pick(VALID))).join("");
+      const r = new Random(FUZZ.seed ^ (0x5bd1e995 + i));
+      let input = Array.from({ length: 1 + r.int(4) }, () => (r.next() < 0.6 ? mutate(r, r.pick(VALID), TOKENS, VALID).replace(/HEAD/g, "HEXD") : r.pick(VALID))).join("");
       if (r.next() < 0.25) {
         // A request cut short: the server's clocks must end the wait.
         const last = r.pick(VALID);
