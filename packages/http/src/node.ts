@@ -19,7 +19,7 @@ import { chunkLength, ResponseBase, type FinishLogger } from "./response-outcome
 import { BaseRequest, bodyUnavailable } from "./request.js";
 import { fieldsObject } from "./headers.js";
 import { checkContentLengthAllowed, NO_FIELDS, serializeFields, type HeaderInit, type SerializedFields } from "./response-head.js";
-import { isBodiless, isValidStatus, statusText } from "./status.js";
+import { forbidsContent, isBodiless, isValidStatus, statusText } from "./status.js";
 import { TakenOver, type ShutdownHook, type TakeoverHost } from "./takeover.js";
 
 const EMPTY = Buffer.alloc(0);
@@ -236,7 +236,7 @@ class NodeResponse extends ResponseBase implements Response {
     if (this.state === RESPONSE_STATE.ENDED) throw new HttpError("HTTP_ERR_RESPONSE_STATE", "write() after end()");
     if (this.state === RESPONSE_STATE.IDLE) this.start(200);
     // Refused before the head is written, so a 500 can still go out instead.
-    if (chunk.length > 0 && isBodiless(this.status)) this.#refuseBody();
+    if (chunk.length > 0 && forbidsContent(this.status)) this.#refuseBody();
     if (this.state === RESPONSE_STATE.STARTED) this.#writeHead(undefined);
     if (chunk.length === 0 || this.#head) return;
     this.bodyBytes += chunkLength(chunk);
@@ -249,7 +249,7 @@ class NodeResponse extends ResponseBase implements Response {
     if (this.state === RESPONSE_STATE.ENDED) throw new HttpError("HTTP_ERR_RESPONSE_STATE", "end() called twice");
     if (this.state === RESPONSE_STATE.IDLE) this.start(200);
     const length = chunk === undefined ? 0 : chunkLength(chunk);
-    if (length > 0 && isBodiless(this.status)) this.#refuseBody();
+    if (length > 0 && forbidsContent(this.status)) this.#refuseBody();
     if (this.state === RESPONSE_STATE.STARTED) {
       const declared = this.#fields.contentLength;
       // A response to HEAD, or a 304, may declare the length its GET would have (RFC 9110 §8.6).
@@ -283,9 +283,9 @@ class NodeResponse extends ResponseBase implements Response {
   #encoded(chunk: string | Uint8Array): string | Uint8Array {
     return this.#latin1Head && typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
   }
-  /** A body for a status that has none (204, 304): refused, as on the Skein server. */
+  /** A body for a status that has none (204, 205, 304): refused, as on the Skein server. */
   #refuseBody(): never {
-    throw new HttpError("HTTP_ERR_RESPONSE_STATE", `a ${this.status} response has no body (RFC 9110 §6.4.1)`);
+    throw new HttpError("HTTP_ERR_RESPONSE_STATE", `a ${this.status} response has no body (RFC 9110 §${this.status === 205 ? "15.3.6" : "6.4.1"})`);
   }
   /**
    * The exchange ends with node's response: its 'finish' (all written,

@@ -17,7 +17,7 @@ import type { Prepared } from "./prepared.js";
 import type { ServerRequest } from "./request.js";
 import { buildHead, FRAMING, NO_FIELDS, serializeFields, type ConnectionMode, type HeaderInit, type SerializedFields } from "./response-head.js";
 import { chunkLength, ResponseBase } from "./response-outcome.js";
-import { isBodiless, isValidStatus } from "./status.js";
+import { forbidsContent, isBodiless, isValidStatus } from "./status.js";
 
 /** What a response needs from its connection. */
 export interface ResponseHost {
@@ -91,7 +91,7 @@ export class ServerResponse extends ResponseBase implements Response {
     if (this.state === RESPONSE_STATE.IDLE) this.start(200);
     if (this.state === RESPONSE_STATE.STARTED) {
       // Refused before the head is written, so a 500 can still go out instead.
-      if (chunk.length > 0 && isBodiless(this.status)) this.#refuseBody();
+      if (chunk.length > 0 && forbidsContent(this.status)) this.#refuseBody();
       this.#writeHead(true, 0);
     }
     this.#writeBody(chunk);
@@ -107,7 +107,7 @@ export class ServerResponse extends ResponseBase implements Response {
     if (this.state === RESPONSE_STATE.IDLE) this.start(200);
     if (this.state === RESPONSE_STATE.STARTED) {
       const length = chunk === undefined ? 0 : chunkLength(chunk);
-      if (length > 0 && isBodiless(this.status)) this.#refuseBody();
+      if (length > 0 && forbidsContent(this.status)) this.#refuseBody();
       this.#writeHead(false, length);
       if (chunk !== undefined) this.#writeBody(chunk);
     } else {
@@ -159,16 +159,16 @@ export class ServerResponse extends ResponseBase implements Response {
     this.state = RESPONSE_STATE.STREAMING;
   }
 
-  /** A body for a status that has none (204, 304): refused. */
+  /** A body for a status that has none (204, 205, 304): refused. */
   #refuseBody(): never {
-    throw stateError(`a ${this.status} response has no body (RFC 9110 §6.4.1)`);
+    throw stateError(`a ${this.status} response has no body (RFC 9110 §${this.status === 205 ? "15.3.6" : "6.4.1"})`);
   }
 
   #writeBody(chunk: string | Uint8Array): void {
     const n = chunkLength(chunk);
     if (n === 0) return;
     const framing = this.#framing;
-    if (framing === FRAMING.NONE) this.#refuseBody();
+    if (framing === FRAMING.NONE || this.status === 205) this.#refuseBody();
     if (framing === FRAMING.LENGTH) {
       if (n > this.#remaining) {
         throw new HttpError("HTTP_ERR_CONTENT_LENGTH_MISMATCH", `response body exceeds its Content-Length by ${n - this.#remaining} bytes`);

@@ -67,3 +67,15 @@ export function isValidStatus(status: number): boolean {
 export function isBodiless(status: number): boolean {
   return status < 200 || status === 204 || status === 304;
 }
+
+/**
+ * True when a response with `status` must carry no content: the bodiless
+ * ones, and 205 Reset Content (RFC 9110 §15.3.6), which is still framed
+ * (`Content-Length: 0`).
+ *
+ * @example
+ * forbidsContent(205); // true
+ */
+export function forbidsContent(status: number): boolean {
+  return isBodiless(status) || status === 205;
+}

@@ -158,7 +158,7 @@ const router = new Router()
     res.end();
   })
   .get("/no-content-body/:how", function* (req: Request, res: Response) {
-    res.start(204);
+    res.start(req.searchParams.get("status") === "205" ? 205 : 204);
     if (req.params.how === "write") yield* res.write("x");
     res.end("x");
   })
@@ -167,6 +167,7 @@ const router = new Router()
     res.start(200, { "x-a": "caf\u00e9" });
     res.end("ok");
   })
+  .get("/reset-content", (_req: Request, res: Response) => res.text(205, ""))
   .get("/says-keep-alive", (_req: Request, res: Response) => res.text(200, "x", { connection: "keep-alive" }))
   .get("/says-close", (_req: Request, res: Response) => res.text(200, "x", { connection: "close" }))
   .get("/fields-json", (req: Request, res: Response) => res.json(200, req.headers.toJSON()))
@@ -336,14 +337,19 @@ describe.each(servers)("the app contract on %s", (_name, startIt) => {
     // Before: node:http answered both with a 500 (end() with 0 bytes but Content-Length is 5).
   });
 
-  it("refuses a body on a 204 with a logged 500, whether ended or written", async () => {
+  it("refuses a body on a 204 or a 205 (RFC 9110 §15.3.6) with a logged 500, whether ended or written", async () => {
     s.logs.length = 0;
-    for (const how of ["end", "write"]) {
-      const r = await exchange(s.port, `GET /no-content-body/${how} HTTP/1.1\r\nHost: t\r\n\r\n`, { count: 1 });
+    for (const path of ["end", "write", "end?status=205", "write?status=205"]) {
+      const r = await exchange(s.port, `GET /no-content-body/${path} HTTP/1.1\r\nHost: t\r\n\r\n`, { count: 1 });
       expect([r.responses[0]?.status, r.responses[0]?.body]).toEqual([500, ""]);
     }
-    expect(s.logs.map((l) => (l.error as { code?: string }).code)).toEqual(["HTTP_ERR_RESPONSE_STATE", "HTTP_ERR_RESPONSE_STATE"]);
+    expect(s.logs.map((l) => (l.error as { code?: string }).code)).toEqual(Array(4).fill("HTTP_ERR_RESPONSE_STATE"));
     // Before, on node:http: end("x") sent a 204 and dropped the body unsaid; write("x") sent nothing and closed.
+  });
+
+  it("frames a 205 with Content-Length: 0", async () => {
+    const r = (await get("/reset-content")).responses[0]!;
+    expect([r.status, r.header("content-length"), r.body]).toEqual([205, "0", ""]);
   });
 
   it("sends a field value's obs-text bytes as latin1 with a string body, streamed or prepared", async () => {
