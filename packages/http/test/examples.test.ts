@@ -14,7 +14,7 @@ import { exchange } from "./helpers/server.js";
 const run = promisify(execFile);
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const readme = readFileSync(here("../README.md"), "utf8");
-const names = ["hello", "echo", "node", "upgrade"];
+const names = ["hello", "echo", "node", "upgrade", "middleware", "parser"];
 let dir: string;
 const children: ChildProcess[] = [];
 
@@ -26,20 +26,26 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Bundles and starts an example on a free port; resolves with the port. */
-async function start(name: string): Promise<number> {
+/** Bundles an example; returns the bundle's path. */
+async function bundle(name: string): Promise<string> {
   const out = join(dir, `${name}.mjs`);
   await build({
     entryPoints: [here(`../examples/${name}.ts`)], outfile: out, bundle: true, platform: "node", format: "esm",
     target: "node20", conditions: ["skein-source"], logLevel: "silent",
     banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
   });
-  const child = spawn(process.execPath, [out], { env: { ...process.env, PORT: "0" }, stdio: ["ignore", "pipe", "inherit"] });
+  return out;
+}
+
+/** Bundles and starts an example on a free port; resolves with the port (its output so far is in `output`). */
+async function start(name: string, output: string[] = []): Promise<number> {
+  const child = spawn(process.execPath, [await bundle(name)], { env: { ...process.env, PORT: "0" }, stdio: ["ignore", "pipe", "inherit"] });
   children.push(child);
   return new Promise((resolve, reject) => {
     let text = "";
     child.stdout!.on("data", (d) => {
       text += d;
+      output.push(String(d));
       const m = /listening on http:\/\/[^:]+:(\d+)/.exec(text);
       if (m) resolve(Number(m[1]));
     });
@@ -76,6 +82,21 @@ describe("README examples", () => {
     const port = await start("node");
     const r = await exchange(port, "GET /hello/ada HTTP/1.1\r\nHost: x\r\n\r\n", { count: 1 });
     expect(r.responses[0]!.body).toBe("hello ada from node:http\n");
+  });
+
+  it("middleware.ts logs timing and access lines, with the client proxyHeaders names", async () => {
+    const output: string[] = [];
+    const port = await start("middleware", output);
+    const r = await exchange(port, "GET /whoami HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.7\r\n\r\n", { count: 1 });
+    expect(r.responses[0]!.body).toBe("203.0.113.7 http\n");
+    for (const t0 = Date.now(); !/\/whoami 200 17 sent/.test(output.join("")) && Date.now() - t0 < 2000; ) await new Promise((w) => setTimeout(w, 10));
+    expect(output.join("")).toMatch(/^203\.0\.113\.7 "GET \/whoami HTTP\/1\.1" 200 17 /m);
+    expect(output.join("")).toMatch(/^\/whoami 200 17 sent \d/m);
+  });
+
+  it("parser.ts parses a request from bytes", async () => {
+    const { stdout } = await run(process.execPath, [await bundle("parser")]);
+    expect(stdout).toBe("GET / 1\nused 27\n");
   });
 
   it("upgrade.ts switches protocols and echoes", async () => {
