@@ -118,12 +118,17 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
    * timeout; graceful shutdown, which passes `midHead`: one whose next head
    * is still arriving is closed too, with no response, as Node's http and
    * uvicorn do — no handler has seen that request, so a client may send it
-   * again elsewhere).
+   * again elsewhere — and so is one only draining an answered body).
    */
   closeIfIdle(midHead = false): boolean {
-    if (!(midHead ? this.noRequest : this.idle) || this.takenOver) return false;
+    if (!(midHead ? this.noRequest || this.#draining : this.idle) || this.takenOver) return false;
     this.task?.cancel();
     return true;
+  }
+
+  /** All that is left is the rest of an answered request's body, read only to be dropped. */
+  get #draining(): boolean {
+    return this.current === null && this.waiting === 0 && this.pendingInput === null && this.parsing !== null && this.parsing.bodyClosed;
   }
 
   /** Abandons the connection (shutdown grace period over). */
@@ -606,6 +611,12 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
    * the error is queued; cancel the read by restarting the task's wait.
    */
   #interruptRead(): void {
+    // The rest of an answered request's body (drained after its response)
+    // did not come in time: nothing to answer, close.
+    if (this.waiting === 0 && this.parsing !== null && this.parsing.bodyClosed) {
+      this.task?.cancel();
+      return;
+    }
     // Requests queued before the error are answered first, in order, by the
     // task (it is not reading then): nothing to interrupt.
     if (this.waiting !== 1) return;

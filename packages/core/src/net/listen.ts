@@ -75,8 +75,7 @@ export class Listener {
   private readonly options: ListenOptions;
   private closed = false;
   /** TLS: raw sockets whose handshake is in progress (see `maxHandshakes`). */
-  private readonly inHandshake = new WeakSet<Socket>();
-  private handshakes = 0;
+  private readonly inHandshake = new Set<Socket>();
 
   /** @internal */
   constructor(server: Server, kernel: Kernel, options: ListenOptions) {
@@ -102,7 +101,7 @@ export class Listener {
 
   /** TLS: connections in their handshake now. */
   get handshaking(): number {
-    return this.handshakes;
+    return this.inHandshake.size;
   }
 
   /** Connections accepted by the OS and not yet taken by `accept()`. */
@@ -122,6 +121,9 @@ export class Listener {
     this.server.close();
     let s;
     while ((s = this.backlog.shift()) !== undefined) s.destroy();
+    // A handshake finishing after the close would find no one to accept it.
+    for (const raw of this.inHandshake) raw.destroy();
+    this.inHandshake.clear();
     const a = this.acceptor;
     if (a !== null) {
       this.acceptor = null;
@@ -158,16 +160,13 @@ export class Listener {
   /** TLS: a TCP connection arrived; its handshake counts until it ends. */
   private readonly onHandshakeStart = (raw: Socket): void => {
     const max = this.options.maxHandshakes ?? MAX_HANDSHAKES;
-    if (max > 0 && this.handshakes >= max) {
+    if (this.closed || (max > 0 && this.inHandshake.size >= max)) {
       raw.destroy();
       return;
     }
-    this.handshakes++;
     this.inHandshake.add(raw);
     // A raw socket closed under its handshake may not say so through the TLS one.
-    raw.once("close", () => {
-      if (this.inHandshake.delete(raw)) this.handshakes--;
-    });
+    raw.once("close", () => this.inHandshake.delete(raw));
   };
 
   /**
@@ -185,10 +184,15 @@ export class Listener {
   private handshakeEnded(secure: Socket): void {
     // The TLS socket wraps the raw one the handshake was counted on.
     const raw = (secure as Socket & { _parent?: Socket })._parent;
-    if (raw !== undefined && this.inHandshake.delete(raw)) this.handshakes--;
+    if (raw !== undefined) this.inHandshake.delete(raw);
   }
 
   private readonly onConnection = (socket: Socket): void => {
+    // Node may still report a connection after close() (a TLS handshake that finished): nobody would accept it.
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
     if (this.options.tls) {
       this.handshakeEnded(socket);
       // Half-open only from now: a peer that hangs up in its handshake is

@@ -731,6 +731,21 @@ describe("Conn over Unix sockets and TLS", () => {
     });
   });
 
+  test("closing a TLS listener closes the connections still in their handshake", async () => {
+    const { key, cert } = selfSigned();
+    await run(function* () {
+      const listener = yield* listen({ port: 0, tls: { key, cert } });
+      const silent = net.connect(listener.address.port, "127.0.0.1").on("error", () => {});
+      yield* sleep(100);
+      expect(listener.handshaking).toBe(1);
+      const t0 = Date.now();
+      listener.close();
+      yield* wait(once(silent, "close"));
+      expect(Date.now() - t0).toBeLessThan(1000); // before: held until the handshake timeout (10 s), then accepted by nobody
+      expect(listener.handshaking).toBe(0);
+    });
+  });
+
   test("a TLS connection that died while it waited to be accepted ends at once instead of hanging", async () => {
     const { key, cert } = selfSigned();
     await run(function* () {

@@ -104,6 +104,17 @@ describe("graceful shutdown", () => {
     expect(reader.responses).toHaveLength(1); // the half request got no response
     expect(s.server.connectionCount).toBe(0);
   });
+
+  it("closes a connection that only drains the rest of an answered request's body, without waiting out the grace period", async () => {
+    const s = await startServer(app);
+    const r = exchange(s.port, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nabc", { timeoutMs: 5000 });
+    await new Promise((w) => setTimeout(w, 100)); // answered at once; the other 97 bytes never come
+    const t0 = performance.now();
+    await s.stop(30_000);
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    const done = await r;
+    expect([done.responses.map((x) => x.status), done.closed]).toEqual([[200], true]);
+  });
 });
 
 describe("tasks a handler starts", () => {

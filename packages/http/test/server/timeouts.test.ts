@@ -87,6 +87,14 @@ describe("timeouts", () => {
     expect(r.closed).toBe(true);
   });
 
+  it("closes, with nothing more sent, a connection whose unread body stalls after a response that did not wait for it", async () => {
+    // The handler answers at once (a prepared response); the rest of the body would be read and dropped.
+    const r = await exchange(s.port, "POST /ignored HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc", { timeoutMs: 3000 });
+    expect(r.responses.map((x) => x.status)).toEqual([200]);
+    expect(r.closed).toBe(true);
+    // Before: held open for ever (no clock ran once the answered body's timed out).
+  });
+
   it("counts requestTimeoutMs from a request's first byte, even while the head is still arriving", async () => {
     // The headers timeout alone would wait 10 s; the whole-request limit ends it first.
     const strict = await startServer(app, { limits: { headersTimeoutMs: 10_000, requestTimeoutMs: 200 } });
