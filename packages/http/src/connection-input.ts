@@ -62,13 +62,6 @@ const F_TAKEN_OVER = 4;
 const F_CONTINUE_DONE = 8;
 const F_CONTINUE_SENT = 16;
 
-/**
- * Most body bytes read and dropped after a response that did not wait for
- * them (as Go's server does, 256 KiB): within it the connection is kept;
- * past it, it closes. A declared larger rest closes at once.
- */
-export const DRAIN_LIMIT = 256 * 1024;
-
 /** What `holdReadClock` held: a body whose clock had not started (waiting for our 100 Continue). */
 const READ_BODY_UNTIMED = -1;
 
@@ -81,7 +74,7 @@ class Rare {
   taken: TakenOver | null = null;
   /** Outbound bytes still queued at the last sign of the client reading (write-stall timeout). */
   stallPending = 0;
-  /** Body bytes dropped after the response (see DRAIN_LIMIT). */
+  /** Body bytes dropped after the response (see `maxDrainBytes`). */
   drained = 0;
 }
 
@@ -152,11 +145,12 @@ export abstract class ConnectionInput implements ParserEvents {
    * read and dropped to keep the connection: not when the client may still
    * be waiting for our 100 Continue (it may or may not send the body: only
    * closing is unambiguous, RFC 9110 §10.1.1), nor when more than
-   * DRAIN_LIMIT is declared.
+   * `maxDrainBytes` is declared.
    */
   protected drainable(req: ServerRequest): boolean {
-    if (req.expectContinue && !this.continueSent) return false;
-    return req.contentLength <= DRAIN_LIMIT;
+    const max = this.ctx.limits.maxDrainBytes;
+    if (max === 0 || (req.expectContinue && !this.continueSent)) return false;
+    return req.contentLength <= max;
   }
   protected extra(): Rare {
     return (this.rare ??= new Rare());
@@ -444,10 +438,11 @@ export abstract class ConnectionInput implements ParserEvents {
   onBody(chunk: Buffer): void {
     const req = this.parsing!;
     if (req.bodyClosed) {
-      // Answered already: dropped, up to DRAIN_LIMIT (the connection closes past it).
+      // Answered already: dropped, up to maxDrainBytes (the connection closes past it).
       const rare = this.extra();
+      const max = this.ctx.limits.maxDrainBytes;
       rare.drained += chunk.length;
-      if (rare.drained > DRAIN_LIMIT) throw new HttpError("HTTP_ERR_BODY_TOO_LARGE", `more than ${DRAIN_LIMIT} bytes of body left unread after the response`);
+      if (rare.drained > max) throw new HttpError("HTTP_ERR_BODY_TOO_LARGE", `more than ${max} bytes of body left unread after the response`);
       return;
     }
     req.pushBody(chunk);

@@ -37,6 +37,15 @@ export interface HttpLimits {
    */
   maxLookaheadBytes: number;
   /**
+   * Most bytes of a request body read and dropped after a response that
+   * ended before the body had arrived (an echo that streams, a handler that
+   * answers without reading), to keep the connection, as Go's server does.
+   * A larger declared rest gets `Connection: close`; an unknown-length rest
+   * that runs past it closes the connection. Default 256 KiB. 0 = always
+   * close instead.
+   */
+  maxDrainBytes: number;
+  /**
    * Time from the first byte of a request (or from connect) to the end of
    * its head, in ms; a slowloris guard. Over it: 408 and close (a
    * connection that never sent a request byte is just closed; bytes that
@@ -103,6 +112,7 @@ export const DEFAULT_LIMITS: Readonly<HttpLimits> = Object.freeze({
   maxBodyBytes: 8 * 1024 * 1024,
   maxPipelinedRequests: 128,
   maxLookaheadBytes: 64 * 1024,
+  maxDrainBytes: 256 * 1024,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 300_000,
   keepAliveTimeoutMs: 5_000,

@@ -436,6 +436,16 @@ describe("a request body still arriving when its response ends", () => {
     expect(r.closed).toBe(true);
   });
 
+  it("with maxDrainBytes: 0, says Connection: close instead of reading the rest", async () => {
+    const strict = await startServer(router.app(), { limits: { maxDrainBytes: 0 } });
+    try {
+      const r = await exchange(strict.port, "POST /ignore-body HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc", { timeoutMs: 2000 });
+      expect([r.responses[0]!.header("connection"), r.closed]).toEqual(["close", true]);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it("closes once more than 256 KiB of an unread chunked body has followed the response", async () => {
     const chunk = (n: number) => `${n.toString(16)}\r\n${"z".repeat(n)}\r\n`;
     const r = await paced([
