@@ -13,8 +13,12 @@ export interface Clock {
   wakeAt(at: number, wake: () => void): void;
   /** Cancels the pending wake-up, if any. */
   cancelWake(): void;
-  /** Called by the kernel whenever it runs out of ready tasks (used by the virtual clock's auto-jump). */
-  idle?(): void;
+  /**
+   * Called by the kernel whenever it runs out of ready tasks (used by the
+   * virtual clock's auto-jump). `busy()` says whether it has tasks ready
+   * again (or a drain put off to let I/O in) by the time the clock acts.
+   */
+  idle?(busy: () => boolean): void;
 }
 
 /**
@@ -135,14 +139,15 @@ export class VirtualClock implements Clock {
     return true;
   }
 
-  idle(): void {
+  idle(busy: () => boolean): void {
     if (!this.autoJump || this.jumpPending || this.wakeTime === Infinity) return;
     this.jumpPending = true;
     // Let already-queued I/O callbacks run first: a jump must not overtake
-    // an event that is due now.
+    // an event that is due now. Nor tasks made ready meanwhile (more than
+    // the kernel runs in one go): it calls idle again once they are done.
     setImmediate(() => {
       this.jumpPending = false;
-      this.jump();
+      if (!busy()) this.jump();
     });
   }
 }

@@ -226,8 +226,11 @@ export class Kernel {
       this.draining = false;
     }
     this.flush();
-    if (ready.length === 0) this.clock.idle?.();
+    if (ready.length === 0) this.clock.idle?.(this.busy);
   }
+
+  /** Tasks are ready, or a drain was put off to let I/O in (for the clock's auto-jump). */
+  private readonly busy = (): boolean => this.ready.length > 0 || this.drainDeferred;
 
   private deferDrain(): void {
     if (this.drainDeferred) return;

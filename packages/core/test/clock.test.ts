@@ -1,6 +1,6 @@
 // The real clock with deadlines beyond what one Node timer can hold.
 import { expect, test } from "vitest";
-import { moveOnAfter, run, sleep, spawn, timeout, VirtualClock } from "@skein/core";
+import { action, Event, moveOnAfter, run, sleep, spawn, timeout, VirtualClock } from "@skein/core";
 
 test("a sleep longer than a Node timer's limit (or forever) arms no 1 ms timer loop and warns nothing", async () => {
   const warnings: string[] = [];
@@ -53,4 +53,29 @@ test("VirtualClock refuses time going backwards or to NaN, and a second kernel w
   await expect(run(sleep(50), { clock })).rejects.toThrow(/another kernel/);
   clock.advance(100);
   await first;
+});
+
+test("VirtualClock's auto-jump waits for tasks still ready after one wake-up made more than the kernel runs in one go", async () => {
+  const clock = new VirtualClock({ autoJump: true });
+  const late = await run(function* () {
+    const go = new Event("go");
+    let late = 0;
+    for (let i = 0; i < 5000; i++) {
+      yield* spawn(function* () {
+        yield* go.wait();
+        if (clock.now() !== 0) late++;
+      });
+    }
+    const timer = yield* spawn(sleep(1000)); // the next deadline the clock could jump to
+    // An idle moment queues a jump; then one wake-up readies all 5000.
+    yield* action<void>("a tick of I/O", (resolve) => {
+      const h = setImmediate(resolve);
+      return () => clearImmediate(h);
+    });
+    go.set();
+    yield* sleep(0);
+    yield* moveOnAfter(2000, timer);
+    return late;
+  }, { clock });
+  expect(late).toBe(0); // before: about 900 ran at virtual time 1000
 });
