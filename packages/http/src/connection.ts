@@ -613,7 +613,7 @@ export class HttpConnection extends ConnectionInput implements RequestHost, Resp
   #interruptRead(): void {
     // The rest of an answered request's body (drained after its response)
     // did not come in time: nothing to answer, close.
-    if (this.waiting === 0 && this.parsing !== null && this.parsing.bodyClosed) {
+    if (this.#draining) {
       this.task?.cancel();
       return;
     }

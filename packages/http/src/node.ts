@@ -15,7 +15,7 @@ import { RESPONSE_STATE, type App, type HeadersView, type Response, type Respons
 import { HttpError, isClientError } from "./errors.js";
 import { handlerOperation } from "./drive.js";
 import { headOnlyError, Prepared } from "./prepared.js";
-import { chunkLength, ResponseBase, type FinishLogger } from "./response-outcome.js";
+import { bodyRefused, chunkLength, ResponseBase, type FinishLogger } from "./response-outcome.js";
 import { BaseRequest, bodyUnavailable } from "./request.js";
 import { fieldsObject } from "./headers.js";
 import { checkContentLengthAllowed, NO_FIELDS, serializeFields, type HeaderInit, type SerializedFields } from "./response-head.js";
@@ -285,7 +285,7 @@ class NodeResponse extends ResponseBase implements Response {
   }
   /** A body for a status that has none (204, 205, 304): refused, as on the Skein server. */
   #refuseBody(): never {
-    throw new HttpError("HTTP_ERR_RESPONSE_STATE", `a ${this.status} response has no body (RFC 9110 §${this.status === 205 ? "15.3.6" : "6.4.1"})`);
+    throw bodyRefused(this.status);
   }
   /**
    * The exchange ends with node's response: its 'finish' (all written,

@@ -13,7 +13,7 @@ import { httpDate } from "./date.js";
 import { HttpError } from "./errors.js";
 import type { Output } from "./output.js";
 import { buildHead, FRAMING, NO_FIELDS, serializeFields, type ConnectionMode, type HeaderInit, type SerializedFields } from "./response-head.js";
-import { forbidsContent, isBodiless, isValidStatus } from "./status.js";
+import { forbidsContent, isBodiless, isValidStatus, noContentRule } from "./status.js";
 
 // `yield* prepared` returns the prepared response itself, with no
 // allocation: the result object is shared (read at once by V8's `yield*`).
@@ -51,7 +51,7 @@ export class Prepared implements Operation<Prepared>, Iterator<unknown, Prepared
   /** Prefer the factories ({@link Prepared.text} …) or `res.text` … */
   constructor(status: number, contentType: string, body: string | Uint8Array, fields: SerializedFields, reusable: boolean) {
     if (!isValidStatus(status) || status < 200) throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `invalid status ${String(status)} for a prepared response`);
-    if (forbidsContent(status) && body.length > 0) throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `a ${status} response cannot have a body (RFC 9110 §${status === 205 ? "15.3.6" : "6.4.1"})`);
+    if (forbidsContent(status) && body.length > 0) throw new HttpError("HTTP_ERR_INVALID_RESPONSE", `a ${status} response cannot have a body (${noContentRule(status)})`);
     // The factories pass constants; anything else is checked like a field value.
     if (contentType !== TEXT_PLAIN && contentType !== APPLICATION_JSON && contentType !== OCTET_STREAM && (typeof contentType !== "string" || !FIELD_VALUE.test(contentType))) {
       throw new HttpError("HTTP_ERR_INVALID_RESPONSE", "invalid content type: CR, LF, NUL and control characters are not allowed (RFC 9110 §5.5)");

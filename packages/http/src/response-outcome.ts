@@ -12,13 +12,20 @@
  * @module
  */
 import type { ResponseOutcome } from "./app.js";
+import { HttpError } from "./errors.js";
 import { PreparedFastPaths } from "./prepared.js";
+import { noContentRule } from "./status.js";
 
 type FinishListener = (outcome: ResponseOutcome) => void;
 
 /** Bytes a body chunk puts on the wire (a string as UTF-8). */
 export function chunkLength(chunk: string | Uint8Array): number {
   return typeof chunk === "string" ? Buffer.byteLength(chunk, "utf8") : chunk.length;
+}
+
+/** The error for a body written on a response whose status has none (204, 205, 304). */
+export function bodyRefused(status: number): HttpError {
+  return new HttpError("HTTP_ERR_RESPONSE_STATE", `a ${status} response has no body (${noContentRule(status)})`);
 }
 
 /** Where a listener's exception goes (it never reaches the server). */

@@ -16,7 +16,7 @@ import type { Output } from "./output.js";
 import type { Prepared } from "./prepared.js";
 import type { ServerRequest } from "./request.js";
 import { buildHead, FRAMING, NO_FIELDS, serializeFields, type ConnectionMode, type HeaderInit, type SerializedFields } from "./response-head.js";
-import { chunkLength, ResponseBase } from "./response-outcome.js";
+import { bodyRefused, chunkLength, ResponseBase } from "./response-outcome.js";
 import { forbidsContent, isBodiless, isValidStatus } from "./status.js";
 
 /** What a response needs from its connection. */
@@ -161,14 +161,14 @@ export class ServerResponse extends ResponseBase implements Response {
 
   /** A body for a status that has none (204, 205, 304): refused. */
   #refuseBody(): never {
-    throw stateError(`a ${this.status} response has no body (RFC 9110 §${this.status === 205 ? "15.3.6" : "6.4.1"})`);
+    throw bodyRefused(this.status);
   }
 
   #writeBody(chunk: string | Uint8Array): void {
     const n = chunkLength(chunk);
     if (n === 0) return;
     const framing = this.#framing;
-    if (framing === FRAMING.NONE || this.status === 205) this.#refuseBody();
+    if (forbidsContent(this.status)) this.#refuseBody();
     if (framing === FRAMING.LENGTH) {
       if (n > this.#remaining) {
         throw new HttpError("HTTP_ERR_CONTENT_LENGTH_MISMATCH", `response body exceeds its Content-Length by ${n - this.#remaining} bytes`);

@@ -79,3 +79,8 @@ export function isBodiless(status: number): boolean {
 export function forbidsContent(status: number): boolean {
   return isBodiless(status) || status === 205;
 }
+
+/** The rule that forbids content with `status` (for error messages). */
+export function noContentRule(status: number): string {
+  return status === 205 ? "RFC 9110 §15.3.6" : "RFC 9110 §6.4.1";
+}

@@ -25,9 +25,9 @@ export interface ListenOptions extends ConnOptions {
   tls?: TlsOptions;
   /**
    * TLS: how many connections may be in their handshake at once; more are
-   * closed as they arrive. Default 16,384; 0 sets no bound. Handshaking connections are not
-   * accepted yet, so a server's own connection limit does not see them
-   * (Node's `maxConnections` counts them with the rest).
+   * closed as they arrive. Default 16,384; 0 sets no bound. Handshaking
+   * connections are not accepted yet, so a server's own connection limit
+   * does not see them (Node's `maxConnections` counts them with the rest).
    */
   maxHandshakes?: number;
   /** Kernel listen backlog. Default 511. */
