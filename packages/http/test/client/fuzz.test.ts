@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { all, run, timeout } from "@skein/core";
 import { Agent, fetch } from "../../src/client/index.js";
-import { FUZZ, fuzzCases, mutate, Random, randomPieces } from "../helpers/random.js";
+import { FUZZ, fuzzCases, mutate, Random, randomPieces } from "../../../../scripts/fuzz-random.js";
 
 
 const RESPONSES = [

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sleep } from "@skein/core";
 import type { Request, Response } from "../../src/app.js";
 import { Router } from "../../src/router.js";
-import { FUZZ, fuzzCases, mutate, Random, randomPieces } from "../helpers/random.js";
+import { FUZZ, fuzzCases, mutate, Random, randomPieces } from "../../../../scripts/fuzz-random.js";
 import { ResponseReader, startServer, type Running } from "../helpers/server.js";
 
 const PARALLEL = 16;

@@ -89,6 +89,8 @@ export function closePayload(code: number, reason = ""): Buffer {
 
 export interface Frame {
   fin: boolean;
+  /** RSV1: a compressed message's first frame (permessage-deflate). */
+  rsv1: boolean;
   opcode: number;
   payload: Buffer;
 }
@@ -112,7 +114,7 @@ export function parseFrames(bytes: Buffer): { frames: Frame[]; rest: Buffer } {
       p = off + 10;
     }
     if (bytes.length < p + len) break;
-    frames.push({ fin: (b0 & 0x80) !== 0, opcode: b0 & 0x0f, payload: bytes.subarray(p, p + len) });
+    frames.push({ fin: (b0 & 0x80) !== 0, rsv1: (b0 & 0x40) !== 0, opcode: b0 & 0x0f, payload: bytes.subarray(p, p + len) });
     off = p + len;
   }
   return { frames, rest: bytes.subarray(off) };

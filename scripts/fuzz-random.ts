@@ -1,4 +1,4 @@
-// Seeded randomness and byte mutation for the fuzz tests (a case replays from its seed alone).
+// Seeded randomness and byte mutation for the fuzz tests of every package (a case replays from its seed alone).
 
 /** A small deterministic generator (xorshift32). */
 export class Random {
@@ -57,7 +57,7 @@ export function randomPieces(r: Random, bytes: Buffer): Buffer[] {
   return pieces;
 }
 
-/** The fuzz tests' settings, from the environment (see packages/http/README.md, Tests). */
+/** The fuzz tests' settings, from the environment (see the Tests sections of packages/http/README.md and packages/websocket/README.md). */
 export const FUZZ = {
   seed: Number(process.env.SKEIN_FUZZ_SEED ?? 20261203),
   cases: Number(process.env.SKEIN_FUZZ_CASES ?? 240),
