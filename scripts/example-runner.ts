@@ -1,7 +1,8 @@
 /**
  * Runs the example programs a README quotes (the packages' tests use it):
  * bundles one with esbuild from the sources, starts it on a free port and
- * reads the port from its `listening on http://host:port` line.
+ * reads the port from its `listening on http://host:port` line, or runs it
+ * to its end.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -10,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
+import { afterAll, expect, it } from "vitest";
 
 /** Example programs in `dir` (an absolute path), bundled into a scratch directory. */
 export class ExampleRunner {
@@ -57,9 +59,32 @@ export class ExampleRunner {
     });
   }
 
+  /** Runs `<name>.ts` to its end (with `env` added); resolves with what it printed. */
+  async output(name: string, env: Record<string, string> = {}): Promise<string> {
+    const { stdout } = await promisify(execFile)(process.execPath, [await this.bundle(name)], { env: { ...process.env, ...env } });
+    return stdout;
+  }
+
   /** Stops every example started and removes the bundles. */
   close(): void {
     for (const c of this.#children) c.kill();
     rmSync(this.#out, { recursive: true, force: true });
   }
+}
+
+/**
+ * For a package's `test/examples.test.ts` (pass its `import.meta.url`): a
+ * runner for the package's `examples/`, stopped after the file's tests, and
+ * the checks every package's examples share — the README quotes each of
+ * `names` verbatim, and they type-check. Call it inside a `describe`.
+ */
+export function readmeExamples(testFile: string, names: readonly string[]): ExampleRunner {
+  const runner = new ExampleRunner(fileURLToPath(new URL("../examples", testFile)));
+  const readme = readFileSync(fileURLToPath(new URL("../README.md", testFile)), "utf8");
+  afterAll(() => runner.close());
+  it("quotes every example file verbatim", () => {
+    expect(runner.notQuoted(readme, names)).toEqual([]);
+  });
+  it("type-check", () => runner.typeCheck(), 60_000);
+  return runner;
 }

@@ -1,27 +1,12 @@
 // The README's examples are the files in examples/, verbatim; each one
 // type-checks, bundles, runs, and answers like the README says.
-import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { connect } from "node:net";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
-import { ExampleRunner } from "../../../scripts/example-runner.js";
+import { describe, expect, it } from "vitest";
+import { readmeExamples } from "../../../scripts/example-runner.js";
 import { exchange } from "./helpers/server.js";
 
-const run = promisify(execFile);
-const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const readme = readFileSync(here("../README.md"), "utf8");
-const names = ["hello", "echo", "node", "upgrade", "middleware", "parser"];
-const examples = new ExampleRunner(here("../examples"));
-afterAll(() => examples.close());
-
 describe("README examples", () => {
-  it("quotes every example file verbatim", () => {
-    expect(examples.notQuoted(readme, names)).toEqual([]);
-  });
-
-  it("type-check", () => examples.typeCheck(), 60_000);
+  const examples = readmeExamples(import.meta.url, ["hello", "echo", "node", "upgrade", "middleware", "parser"]);
 
   it("hello.ts answers Hello, World!", async () => {
     const port = await examples.start("hello");
@@ -56,7 +41,7 @@ describe("README examples", () => {
   });
 
   it("parser.ts parses a request from bytes", async () => {
-    const { stdout } = await run(process.execPath, [await examples.bundle("parser")]);
+    const stdout = await examples.output("parser");
     expect(stdout).toBe("GET / 1\nused 27\n");
   });
 

@@ -1,26 +1,11 @@
 // The README's whole programs are the files in examples/, verbatim; each one
 // type-checks, bundles, runs, and behaves as the README says.
-import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
-import { ExampleRunner } from "../../../scripts/example-runner.js";
+import { describe, expect, it } from "vitest";
+import { readmeExamples } from "../../../scripts/example-runner.js";
 import { openClient, until } from "./support/peers.js";
 
-const run = promisify(execFile);
-const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const readme = readFileSync(here("../README.md"), "utf8");
-const names = ["echo", "chat", "rooms", "client"];
-const examples = new ExampleRunner(here("../examples"));
-afterAll(() => examples.close());
-
 describe("README examples", () => {
-  it("quotes every example file verbatim", () => {
-    expect(examples.notQuoted(readme, names)).toEqual([]);
-  });
-
-  it("type-check", () => examples.typeCheck(), 60_000);
+  const examples = readmeExamples(import.meta.url, ["echo", "chat", "rooms", "client"]);
 
   it("echo.ts echoes, and client.ts prints the reply", async () => {
     const port = await examples.start("echo");
@@ -29,7 +14,7 @@ describe("README examples", () => {
     await until(() => inbox.messages.length === 1);
     expect(inbox.messages[0]!.data.toString()).toBe("ping");
     inbox.ws.close();
-    const { stdout } = await run(process.execPath, [await examples.bundle("client")], { env: { ...process.env, URL: `ws://127.0.0.1:${port}/echo` } });
+    const stdout = await examples.output("client", { URL: `ws://127.0.0.1:${port}/echo` });
     expect(stdout).toBe("hello\n");
   });
 
