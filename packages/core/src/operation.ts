@@ -63,8 +63,14 @@ export abstract class Instruction<T> implements Operation<T>, Iterator<unknown, 
   /** Runs the primitive for `task`; see the class comment. */
   abstract enter(task: Task): Teardown | void;
 
+  /**
+   * Starts a `yield*` of this instruction. One instruction value serves one
+   * wait at a time: yielding it again after it completed is fine (the same
+   * sleep, the same put), but not while a task still waits on it — that is
+   * a TypeError, where it would otherwise lose one of the two wake-ups.
+   */
   [Symbol.iterator](): this {
-    this.stepped = false;
+    if (this.stepped) throw inUseError(this);
     return this;
   }
 
@@ -200,4 +206,12 @@ export function foreignYieldError(value: unknown): TypeError {
     `a Skein task yielded ${shown}, which is not an operation. Yield operations (\`yield* sleep(10)\`), ` +
       "generators (`yield* child()`), or `null` to let other tasks run; use `all([...])` for several operations",
   );
+}
+
+/**
+ * The TypeError for an instruction yielded while a task still waits on it
+ * (two tasks sharing `const tick = sleep(1000)`): it holds one waiter.
+ */
+export function inUseError(op: Instruction<unknown>): TypeError {
+  return new TypeError(`${op.description} is already being waited on: an operation value serves one wait at a time; create one for each task (call sleep(), get(), … again)`);
 }

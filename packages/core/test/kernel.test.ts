@@ -85,6 +85,39 @@ describe("the kernel", () => {
     for (const e of errs) expect(e).toBeInstanceOf(TypeError);
   });
 
+  test("an operation value serves one wait at a time: again after it completed, a TypeError while a task still waits on it", async () => {
+    const clock = new VirtualClock({ autoJump: true });
+    const tick = sleep(10);
+    const outcome = await run(
+      function* () {
+        for (let i = 0; i < 3; i++) yield* tick; // one after the other: fine
+        const after = clock.now();
+        const first = yield* spawn(function* () {
+          yield* tick;
+        });
+        yield* sleep(1); // first now waits on tick
+        const errors: unknown[] = [];
+        try {
+          yield* tick;
+        } catch (e) {
+          errors.push(e);
+        }
+        try {
+          yield tick; // the seeds' plain yield
+        } catch (e) {
+          errors.push(e);
+        }
+        yield* joinTask(first); // the first waiter still wakes
+        return { after, errors, end: clock.now() };
+      },
+      { clock },
+    );
+    expect(outcome.after).toBe(30);
+    expect(outcome.end).toBe(40);
+    expect(outcome.errors).toHaveLength(2);
+    for (const e of outcome.errors) expect(String((e as Error).message)).toMatch(/^sleep\(10\) is already being waited on/);
+  });
+
   test("an operation from a second copy of @skein/core fails with a TypeError saying so, instead of hanging", async () => {
     const other = await loadSecondCopy();
     const outcome = await run(function* () {

@@ -1,4 +1,4 @@
-import { Instruction, type Teardown } from "../operation.js";
+import { inUseError, Instruction, type Teardown } from "../operation.js";
 import type { Task } from "../task.js";
 import { checkDuration, type TimerEntry } from "../timers.js";
 
@@ -22,6 +22,9 @@ class Sleep extends Instruction<void> implements TimerEntry {
       task.kernel.yieldTask(task);
       return;
     }
+    // Yielded plainly (`yield tick`) by a second task while one waits: the
+    // timer entry is this instance, so say so rather than lose a wake-up.
+    if (this.task !== null) throw inUseError(this);
     this.task = task;
     task.kernel.addTimer(this, task.kernel.now() + this.ms);
     return this.cancelTimer;
