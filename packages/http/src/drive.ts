@@ -57,14 +57,18 @@ class Scrub extends KernelInstruction<void> {
   enter(task: Task<unknown>): void {
     task.resume(undefined);
   }
+  /** Shared by every connection: one whose turn ended right after its scrub (the kernel requeued it) still holds this one. */
+  override [Symbol.iterator](): this {
+    return this.stepped ? (new Scrub() as this) : this;
+  }
 }
 
 /**
  * An operation that completes at once with `undefined`. A generator frame
  * suspended in `yield*` keeps the value it was last resumed with (such as the
  * last chunk read); yielding this first replaces it, so a long wait does not
- * pin that value. One shared instance: it completes within the step that
- * yields it.
+ * pin that value. One shared instance (a second one is made in the rare
+ * case that a task's turn ended between its scrub and the resume).
  *
  * @example
  * yield* SCRUB;
