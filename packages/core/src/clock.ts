@@ -9,8 +9,13 @@
 export interface Clock {
   /** Current time in milliseconds (monotonic; the origin is arbitrary). */
   now(): number;
-  /** Arranges for `wake` to be called at (or soon after) absolute time `at`, replacing any earlier request. */
-  wakeAt(at: number, wake: () => void): void;
+  /**
+   * Arranges for `wake` to be called at (or soon after) absolute time `at`,
+   * replacing any earlier request. `wake(true)` asks the kernel to run every
+   * task the due timers made ready before it returns, past its usual turn
+   * (a virtual clock moving time on must not leave woken tasks behind).
+   */
+  wakeAt(at: number, wake: (runAll?: boolean) => void): void;
   /** Cancels the pending wake-up, if any. */
   cancelWake(): void;
   /**
@@ -32,7 +37,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export class RealClock implements Clock {
   private timer: NodeJS.Timeout | undefined;
   private armedAt = Infinity;
-  private wake: (() => void) | undefined;
+  private wake: ((runAll?: boolean) => void) | undefined;
   private readonly fire = () => {
     this.timer = undefined;
     this.armedAt = Infinity;
@@ -43,7 +48,7 @@ export class RealClock implements Clock {
     return performance.now();
   }
 
-  wakeAt(at: number, wake: () => void): void {
+  wakeAt(at: number, wake: (runAll?: boolean) => void): void {
     this.wake = wake;
     // Re-arming costs a timer-list insertion in Node; skip it when the
     // armed wake-up is already early enough (timers are mostly cancelled
@@ -85,7 +90,7 @@ export interface VirtualClockOptions {
 export class VirtualClock implements Clock {
   private t: number;
   private wakeTime = Infinity;
-  private wake: (() => void) | undefined;
+  private wake: ((runAll?: boolean) => void) | undefined;
   private readonly autoJump: boolean;
   private jumpPending = false;
 
@@ -99,7 +104,7 @@ export class VirtualClock implements Clock {
     return this.t;
   }
 
-  wakeAt(at: number, wake: () => void): void {
+  wakeAt(at: number, wake: (runAll?: boolean) => void): void {
     // One clock, one wake-up: a second kernel would silently replace the
     // first one's (its timers would never fire). Handing over is fine once
     // the first has no timer left.
@@ -127,7 +132,8 @@ export class VirtualClock implements Clock {
     while (this.wakeTime <= target) {
       this.t = Math.max(this.t, this.wakeTime);
       this.wakeTime = Infinity;
-      this.wake?.();
+      // Every task these timers wake runs before time moves on.
+      this.wake?.(true);
     }
     this.t = target;
   }

@@ -36,6 +36,11 @@ import { TimerHeap, type TimerEntry } from "./timers.js";
 
 /** Task steps per drain before the kernel lets the event loop run I/O. */
 const DRAIN_BUDGET = 4096;
+/**
+ * Steps of a drain that runs all ready tasks (a virtual clock's `advance`):
+ * a bound only against tasks that keep each other ready forever.
+ */
+const RUN_ALL_BUDGET = DRAIN_BUDGET * 256;
 /** How deeply eagerly started children may nest before spawn falls back to queueing. */
 const MAX_EAGER_DEPTH = 32;
 
@@ -202,8 +207,11 @@ export class Kernel {
     this.ready.push(task);
   }
 
-  /** Runs ready tasks until none are left (or the budget says let I/O in). */
-  drain(): void {
+  /**
+   * Runs ready tasks until none are left (or the budget says let I/O in;
+   * `runAll`: a much larger budget, see {@link RUN_ALL_BUDGET}).
+   */
+  drain(runAll = false): void {
     if (this.draining) return;
     this.draining = true;
     const prev = running.task;
@@ -215,7 +223,7 @@ export class Kernel {
       while ((task = ready.shift()) !== undefined) {
         if (task.st !== READY) continue;
         this.step(task);
-        if (++steps === DRAIN_BUDGET && ready.length > 0) {
+        if (++steps === (runAll ? RUN_ALL_BUDGET : DRAIN_BUDGET) && ready.length > 0) {
           this.deferDrain();
           break;
         }
@@ -636,11 +644,16 @@ export class Kernel {
 
   /** Cancels a scheduled timer (no-op if it already fired). */
   removeTimer(entry: TimerEntry): void {
+    const wasNext = entry.heapIndex === 0;
     this.timers.remove(entry);
     if (this.timers.size === 0) this.clock.cancelWake();
+    // The next wake-up moves later: a real clock keeps its earlier timer (a
+    // spurious wake is cheaper than re-arming), a virtual one must know, or
+    // jump() would land on the cancelled deadline.
+    else if (wasNext) this.clock.wakeAt(this.timers.nextAt, this.onWake);
   }
 
-  private readonly onWake = (): void => {
+  private readonly onWake = (runAll?: boolean): void => {
     const now = this.clock.now();
     this.batching = true;
     try {
@@ -650,7 +663,7 @@ export class Kernel {
       this.batching = false;
     }
     if (this.timers.size > 0) this.clock.wakeAt(this.timers.nextAt, this.onWake);
-    this.drain();
+    this.drain(runAll === true);
   };
 }
 

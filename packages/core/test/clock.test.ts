@@ -1,6 +1,6 @@
 // The real clock with deadlines beyond what one Node timer can hold.
 import { expect, test } from "vitest";
-import { action, Event, moveOnAfter, run, sleep, spawn, timeout, VirtualClock } from "@skein/core";
+import { action, Event, moveOnAfter, run, sleep, spawn, start, timeout, VirtualClock, type Task } from "@skein/core";
 
 test("a sleep longer than a Node timer's limit (or forever) arms no 1 ms timer loop and warns nothing", async () => {
   const warnings: string[] = [];
@@ -78,4 +78,38 @@ test("VirtualClock's auto-jump waits for tasks still ready after one wake-up mad
     return late;
   }, { clock });
   expect(late).toBe(0); // before: about 900 ran at virtual time 1000
+});
+
+test("VirtualClock.advance runs every task a deadline wakes before time moves on, more than the kernel runs in one go", async () => {
+  const clock = new VirtualClock();
+  let late = 0;
+  const { promise } = start(function* () {
+    for (let i = 0; i < 5000; i++) {
+      yield* spawn(function* () {
+        yield* sleep(10);
+        if (clock.now() !== 10) late++;
+      });
+    }
+    yield* sleep(20);
+  }, { clock });
+  clock.advance(30);
+  await promise;
+  expect(late).toBe(0); // before: about 900 ran after advance() had returned, at 20
+});
+
+test("VirtualClock.jump goes to the next live deadline when the earliest was cancelled", async () => {
+  const clock = new VirtualClock();
+  let wokeAt = -1;
+  let first: Task<void> | undefined;
+  const { promise } = start(function* () {
+    first = yield* spawn(sleep(100));
+    yield* spawn(function* () {
+      yield* sleep(500);
+      wokeAt = clock.now();
+    });
+  }, { clock });
+  first!.cancel();
+  expect(clock.jump()).toBe(true);
+  expect([clock.now(), wokeAt]).toEqual([500, 500]); // before: 100, and nothing woke
+  await promise;
 });
