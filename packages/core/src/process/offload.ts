@@ -229,11 +229,17 @@ export class WorkerPool {
     if (this.idle.length === this.threads.size) this.armIdleTimer();
   }
 
-  /** Starts queued work on a new thread if there is room (after a thread went away). */
+  /**
+   * After a thread went away (cancelled, crashed): starts queued work on a
+   * new thread if there is room, else lets the threads left stop after
+   * `idleMs` if none of them has work.
+   */
   private next(): void {
-    if (this.threads.size >= this.size) return;
-    const job = this.nextLive();
-    if (job !== undefined) this.dispatch(this.spawn(), job);
+    if (this.threads.size < this.size) {
+      const job = this.nextLive();
+      if (job !== undefined) return this.dispatch(this.spawn(), job);
+    }
+    if (this.threads.size > 0 && this.idle.length === this.threads.size && this.idleTimer === undefined) this.armIdleTimer();
   }
 
   private nextLive(): Job | undefined {

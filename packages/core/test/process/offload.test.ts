@@ -172,6 +172,32 @@ describe("offload", () => {
     // and starts again on demand
     expect(await run(p.run((x: number) => x * 2, 21))).toBe(42);
   });
+
+  test("stops the threads left idle after a busy one was cancelled or died", async () => {
+    for (const end of ["cancelled", "died"]) {
+      const p = pool({ size: 2, idleMs: 50 });
+      await run(function* () {
+        const quick = yield* spawn(p.run((x: number) => x + 1, 1));
+        const busy = yield* spawn(function* () {
+          try {
+            yield* p.run((how: string) => {
+              if (how === "died") setTimeout(() => process.exit(3), 20);
+              return new Promise(() => {});
+            }, end);
+          } catch (e) {
+            return e;
+          }
+        });
+        expect(yield* quick).toBe(2); // its thread goes idle, beside the busy one
+        yield* sleep(10);
+        if (end === "cancelled") yield* cancel(busy);
+        else expect(((yield* busy) as OffloadError).code).toBe("SKEIN_ERR_WORKER_EXITED");
+      });
+      expect(p.threadCount).toBe(1);
+      await until(() => p.threadCount === 0, 200);
+      expect(p.threadCount).toBe(0); // before: the idle thread stayed for good
+    }
+  });
 });
 
 describe("offload in a program", () => {
