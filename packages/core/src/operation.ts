@@ -188,24 +188,31 @@ export function isIterableOperation(value: unknown): value is Operation<unknown>
   );
 }
 
-/** The TypeError thrown into a task that yielded something the kernel cannot run. */
-export function foreignYieldError(value: unknown): TypeError {
+/**
+ * The TypeError thrown into a task that yielded something the kernel cannot
+ * run; `subject` names who got it (`timeout() was given`).
+ */
+export function foreignYieldError(value: unknown, subject = "a Skein task yielded"): TypeError {
   if (value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as PromiseLike<unknown>).then === "function") {
     return new TypeError(
-      "a Skein task yielded a Promise. Tasks do not await promises: write `yield* wait(promise)` " +
+      `${subject} a Promise. Tasks do not await promises: write \`yield* wait(promise)\` ` +
         "to suspend until it settles (are you calling an async library from a coroutine?)",
     );
   }
   if (typeof value === "function") {
-    return new TypeError(
-      "a Skein task yielded a function. Call it and yield its operation instead: `yield* fn()`",
-    );
+    return new TypeError(`${subject} a function. Call it and use the operation it returns instead: \`yield* fn()\``);
   }
   const shown = typeof value === "string" ? JSON.stringify(value) : Array.isArray(value) ? "an array" : String(value);
   return new TypeError(
-    `a Skein task yielded ${shown}, which is not an operation. Yield operations (\`yield* sleep(10)\`), ` +
+    `${subject} ${shown}, which is not an operation. Yield operations (\`yield* sleep(10)\`), ` +
       "generators (`yield* child()`), or `null` to let other tasks run; use `all([...])` for several operations",
   );
+}
+
+/** `op` when it is an operation, else the TypeError saying what to pass instead (`what`: the function given it, e.g. `timeout()`). */
+export function checkOperation<T>(op: Operation<T>, what: string): Operation<T> {
+  if (isIterableOperation(op)) return op;
+  throw foreignYieldError(op, `${what} was given`);
 }
 
 /**

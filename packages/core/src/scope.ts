@@ -5,7 +5,7 @@
  */
 import { Cancelled, TimeoutError } from "./errors.js";
 import { currentTaskSync } from "./kernel.js";
-import type { Operation } from "./operation.js";
+import { checkOperation, type Operation } from "./operation.js";
 import { checkDuration } from "./timers.js";
 
 /**
@@ -18,6 +18,7 @@ import { checkDuration } from "./timers.js";
  */
 export function* timeout<T>(ms: number, op: Operation<T>): Generator<unknown, T, any> {
   checkDuration(ms, "timeout");
+  checkOperation(op, "timeout()");
   const task = currentTaskSync();
   const kernel = task.kernel;
   const scope = kernel.openScope(task, false, kernel.now() + ms, `timed out after ${ms} ms`);
@@ -41,6 +42,7 @@ export function* timeout<T>(ms: number, op: Operation<T>): Generator<unknown, T,
  */
 export function* moveOnAfter<T>(ms: number, op: Operation<T>): Generator<unknown, T | undefined, any> {
   checkDuration(ms, "moveOnAfter");
+  checkOperation(op, "moveOnAfter()");
   const task = currentTaskSync();
   const kernel = task.kernel;
   const scope = kernel.openScope(task, false, kernel.now() + ms, `moved on after ${ms} ms`);
@@ -69,6 +71,7 @@ export function* moveOnAfter<T>(ms: number, op: Operation<T>): Generator<unknown
  * yield* shield(conn.sendAll(goodbye));
  */
 export function* shield<T>(op: Operation<T>): Generator<unknown, T, any> {
+  checkOperation(op, "shield()");
   const task = currentTaskSync();
   const kernel = task.kernel;
   const scope = kernel.openScope(task, true, Infinity, "shielded");

@@ -209,4 +209,28 @@ describe("timeouts and shields", () => {
     }, { clock: virtual() });
     expect(log).toEqual(["waited: undefined", "TimeoutError", "forced"]);
   });
+
+  test("a Promise or an uncalled generator function given to timeout, moveOnAfter or shield is a TypeError saying what to write", async () => {
+    function* child(): Operation<number> {
+      return 1;
+    }
+    const messages = await run(function* () {
+      const out: string[] = [];
+      const bad = [Promise.resolve(1), child] as unknown as Operation<number>[];
+      for (const op of bad) {
+        for (const wrap of [() => timeout(10, op), () => moveOnAfter(10, op), () => shield(op)]) {
+          try {
+            yield* wrap();
+          } catch (e) {
+            out.push((e as Error).message);
+          }
+        }
+      }
+      return out;
+    });
+    expect(messages).toHaveLength(6);
+    expect(messages.slice(0, 3).every((m) => m.includes("a Promise") && m.includes("yield* wait(promise)"))).toBe(true);
+    expect(messages.slice(3).every((m) => m.includes("a function. Call it"))).toBe(true);
+    expect(messages.map((m) => m.split(" was given")[0])).toEqual(["timeout()", "moveOnAfter()", "shield()", "timeout()", "moveOnAfter()", "shield()"]);
+  });
 });
