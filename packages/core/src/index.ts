@@ -26,7 +26,7 @@ export { connect, type ConnectOptions } from "./net/connect.js";
 export { serve, acceptLoop, type ServeOptions } from "./net/serve.js";
 
 export { main, type MainOptions } from "./process/main.js";
-export { signal, SIGNAL_ECHO_MS } from "./process/signal.js";
+export { signal, signals, SignalReceiver, SIGNAL_ECHO_MS } from "./process/signal.js";
 export { offload, offloadPool, WorkerPool, OffloadError, type WorkerPoolOptions } from "./process/offload.js";
 export { tasks, taskTree, findTask, formatTasks, type TaskInfo } from "./insight/tasks.js";
 export { remoteConsole, console, isLoopbackHost, ConsoleAddressError, type ConsoleOptions } from "./insight/console.js";

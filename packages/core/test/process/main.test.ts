@@ -240,6 +240,37 @@ describe("main", () => {
     expect(code).toBe(0);
   });
 
+  test("a reload loop on a signals() receiver survives a SIGHUP that comes while it reloads, and reloads again for it", async () => {
+    const child = runScript(
+      fx,
+      "reload.mjs",
+      `import { main, signals, sleep } from CORE;
+       await main(function* () {
+         const hup = signals("SIGHUP");
+         try {
+           console.log("ready");
+           for (let n = 1; n <= 2; n++) {
+             yield* hup.next();
+             console.log("reload " + n);
+             yield* sleep(300); // reading the configuration
+           }
+         } finally {
+           hup.close();
+         }
+         console.log("done, SIGHUP listeners " + process.listenerCount("SIGHUP"));
+       });`,
+    );
+    await child.waitFor("ready");
+    child.proc.kill("SIGHUP");
+    await child.waitFor("reload 1");
+    await new Promise((r) => setTimeout(r, 100));
+    child.proc.kill("SIGHUP"); // mid-reload: nobody waits in next() now
+    const { code, signal } = await child.exited;
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect(child.stdout()).toContain("reload 2");
+    expect(child.stdout()).toContain("done, SIGHUP listeners 0");
+  });
+
   test("cancelling the root from outside any task (as the signal handler does) reaches every child", async () => {
     const log: string[] = [];
     const app = start(

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { cancel, moveOnAfter, run, signal, sleep, spawn, VirtualClock } from "@skein/core";
+import { cancel, ClosedError, moveOnAfter, run, signal, signals, sleep, spawn, VirtualClock } from "@skein/core";
 
 describe("signal", () => {
   test("returns when the signal is delivered, and removes its listener", async () => {
@@ -79,5 +79,32 @@ describe("signal", () => {
     });
     expect(outcome).toBe("RangeError");
     expect(process.listenerCount("SIGINT")).toBe(before);
+  });
+
+  test("a signals() receiver keeps deliveries nobody waited for (one per signal), listens until closed, and wakes a waiter with ClosedError on close", async () => {
+    const before = process.listenerCount("SIGUSR2");
+    const log = await run(function* () {
+      const out: string[] = [];
+      const rx = signals("SIGUSR2", "SIGWINCH");
+      out.push(`listening: ${process.listenerCount("SIGUSR2") - before}`);
+      process.kill(process.pid, "SIGUSR2");
+      process.kill(process.pid, "SIGUSR2");
+      process.kill(process.pid, "SIGWINCH");
+      yield* sleep(30); // all three arrive while nobody waits in next()
+      out.push(`pending: ${rx.pending}`);
+      out.push(yield* rx.next(), yield* rx.next());
+      const waiter = yield* spawn(function* () {
+        try {
+          yield* rx.next();
+        } catch (e) {
+          return e instanceof ClosedError ? "ClosedError" : String(e);
+        }
+      });
+      yield* sleep(0);
+      rx.close();
+      out.push(String(yield* waiter), `after close: ${process.listenerCount("SIGUSR2") - before}`);
+      return out;
+    });
+    expect(log).toEqual(["listening: 1", "pending: 2", "SIGUSR2", "SIGWINCH", "ClosedError", "after close: 0"]);
   });
 });
