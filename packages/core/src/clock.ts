@@ -49,6 +49,11 @@ export class RealClock implements Clock {
   }
 
   wakeAt(at: number, wake: (runAll?: boolean) => void): void {
+    // One clock, one wake-up (as for VirtualClock): a second kernel would
+    // silently take over the first one's, whose timers would never fire.
+    if (this.wake !== undefined && this.wake !== wake && this.timer !== undefined) {
+      throw new Error("RealClock: already driving another kernel's timers; give each run() its own clock");
+    }
     this.wake = wake;
     // Re-arming costs a timer-list insertion in Node; skip it when the
     // armed wake-up is already early enough (timers are mostly cancelled

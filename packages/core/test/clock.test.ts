@@ -1,6 +1,6 @@
 // The real clock with deadlines beyond what one Node timer can hold.
 import { expect, test } from "vitest";
-import { action, Event, moveOnAfter, run, sleep, spawn, start, timeout, VirtualClock, type Task } from "@skein/core";
+import { action, Event, moveOnAfter, RealClock, run, sleep, spawn, start, timeout, VirtualClock, type Task } from "@skein/core";
 
 test("a sleep longer than a Node timer's limit (or forever) arms no 1 ms timer loop and warns nothing", async () => {
   const warnings: string[] = [];
@@ -53,6 +53,15 @@ test("VirtualClock refuses time going backwards or to NaN, and a second kernel w
   await expect(run(sleep(50), { clock })).rejects.toThrow(/another kernel/);
   clock.advance(100);
   await first;
+});
+
+test("a RealClock passed to a second kernel while the first has timers is refused, not silently taken over", async () => {
+  const clock = new RealClock();
+  const first = run(sleep(30), { clock });
+  // Before: the second kernel's wake-up replaced the first's, whose sleep never ended.
+  await expect(run(sleep(10), { clock })).rejects.toThrow(/another kernel/);
+  await first;
+  await run(sleep(1), { clock }); // free again once the first has no timer
 });
 
 test("VirtualClock's auto-jump waits for tasks still ready after one wake-up made more than the kernel runs in one go", async () => {
