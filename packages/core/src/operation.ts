@@ -60,6 +60,16 @@ export abstract class Instruction<T> implements Operation<T>, Iterator<unknown, 
   /** What a task suspended here is waiting for, e.g. `sleep(50)`; shown by `tasks()`. */
   abstract get description(): string;
 
+  /**
+   * @internal True while a `yield*` of this instance has not finished: a task
+   * waits in it, or was woken (cancelled, timed out) and has not yet run to
+   * take its result. A cached instruction handed out again must be a fresh
+   * one while this holds.
+   */
+  get inUse(): boolean {
+    return this.stepped;
+  }
+
   /** Runs the primitive for `task`; see the class comment. */
   abstract enter(task: Task): Teardown | void;
 

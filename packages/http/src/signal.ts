@@ -37,9 +37,14 @@ export class Signal extends Instruction<void> {
     return this.#task !== null;
   }
 
-  /** Suspends until {@link wake} (returns at once if a wake is pending). */
+  /**
+   * Suspends until {@link wake} (returns at once if a wake is pending). The
+   * signal itself is the instruction, except while a `yield*` of it is
+   * unfinished — a waiter cancelled a moment ago has not yet run to take its
+   * `Cancelled` — when the next waiter gets an instruction of its own.
+   */
   wait(): Instruction<void> {
-    return this;
+    return this.stepped ? new SignalWait(this) : this;
   }
 
   /** @internal */
@@ -75,5 +80,27 @@ export class Signal extends Instruction<void> {
   /** @internal the teardown: the waiting task was cancelled */
   cancelWait(this: Signal): void {
     this.#task = null;
+  }
+}
+
+/** A wait on a {@link Signal} whose own instruction is still held by a waiter that was cancelled and has not run yet. */
+class SignalWait extends Instruction<void> {
+  readonly #signal: Signal;
+
+  constructor(signal: Signal) {
+    super();
+    this.#signal = signal;
+  }
+
+  get description(): string {
+    return this.#signal.description;
+  }
+
+  enter(task: Task<unknown>): Teardown | void {
+    if (this.#signal.enter(task) !== undefined) return SignalWait.prototype.cancelWait;
+  }
+
+  cancelWait(this: SignalWait): void {
+    this.#signal.cancelWait();
   }
 }

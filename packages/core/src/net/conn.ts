@@ -180,10 +180,16 @@ export class Conn implements Flushable {
    */
   recv(options?: RecvOptions & { max?: number }): Operation<Buffer> {
     // The common case — recv() with no options — reuses one instruction per
-    // connection (only one task may read at a time anyway). Not while a task
-    // waits in it: the instruction keeps that task's step state, and a second
-    // reader (refused with a TypeError) must not reset it.
-    const op = options === undefined && this.reader === null ? (this.plainRecv ??= new Recv(this, Infinity)) : new Recv(this, options?.max ?? Infinity);
+    // connection (only one task may read at a time anyway). Not while a yield*
+    // of it is unfinished: a task waits in it (a second reader is refused with
+    // a TypeError and must not reset its state), or a reader cancelled a
+    // moment ago has not yet run to take the Cancelled, and the next reader
+    // gets its own.
+    const cached = this.plainRecv;
+    const op =
+      options === undefined && this.reader === null && (cached === null || !cached.inUse)
+        ? (cached ?? (this.plainRecv = new Recv(this, Infinity)))
+        : new Recv(this, options?.max ?? Infinity);
     return options?.timeoutMs !== undefined ? timeout(options.timeoutMs, op) : op;
   }
 

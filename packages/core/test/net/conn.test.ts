@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import {
-  all, cancel, connect, ConnectError, ConnectionClosedError, ConnectionResetError, Event, listen, ProtocolError, run, sleep, spawn, timeout, TimeoutError, wait, type Conn,
+  all, cancel, connect, ConnectError, ConnectionClosedError, ConnectionResetError, Event, listen, ProtocolError, run, sleep, spawn, TaskCancelledError, timeout, TimeoutError, wait, type Conn,
 } from "@skein/core";
 import { rawClient, startServer } from "./support.js";
 
@@ -365,6 +365,32 @@ describe("Conn over TCP", () => {
       client.send("hello");
       expect(yield* timeout(2000, first)).toBe("hello");
       client.close();
+      conn.close();
+      listener.close();
+    });
+  });
+
+  test("a reader cancelled a moment ago hands recv() over at once: the next reader gets the data, the old one its Cancelled", async () => {
+    await run(function* () {
+      const listener = yield* listen({ port: 0 });
+      const client = yield* connect({ port: listener.address.port });
+      const conn = yield* listener.accept();
+      const first = yield* spawn(function* () {
+        return String(yield* conn.recv());
+      });
+      yield* sleep(1); // the first reader now waits in recv()
+      first.cancel(); // requested: it has not run yet to take the Cancelled
+      client.send("hello");
+      expect(String(yield* conn.recv())).toBe("hello");
+      let ended: unknown;
+      try {
+        yield* first;
+      } catch (e) {
+        ended = e;
+      }
+      expect(ended).toBeInstanceOf(TaskCancelledError);
+      client.close();
+      expect(String(yield* conn.recv())).toBe(""); // the cached instruction again, at EOF
       conn.close();
       listener.close();
     });

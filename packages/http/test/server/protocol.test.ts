@@ -7,7 +7,7 @@ import { connect, Event, sleep, spawn } from "@skein/core";
 import type { Request, Response } from "../../src/app.js";
 import { Prepared } from "../../src/prepared.js";
 import { Router } from "../../src/router.js";
-import { exchange, normalizeDate, rawSocket, ResponseReader, startServer, type Running } from "../helpers/server.js";
+import { exchange, normalizeDate, rawSocket, ResponseReader, startServer, until, type Running } from "../helpers/server.js";
 
 const hello = Prepared.text(200, "Hello, World!");
 
@@ -79,6 +79,15 @@ const router = new Router()
     res.start(200);
     for (let chunk = yield* req.read(); chunk.length > 0; chunk = yield* req.read()) yield* res.write(chunk);
     res.end();
+  })
+  .post("/reader-handover", function* (req: Request, res: Response) {
+    // A task reading the body is cancelled; the handler reads on at once.
+    const first = yield* spawn(function* () {
+      return yield* req.read();
+    });
+    yield* sleep(5); // the first reader now waits for body bytes
+    first.cancel(); // requested: it has not yet run to take the Cancelled
+    return res.text(200, `body=${yield* req.text()}`);
   })
   .post("/write-then-read", function* (req: Request, res: Response) {
     res.start(200, { "content-type": "text/plain" });
@@ -236,6 +245,24 @@ describe("pipelining", () => {
     }
     expect(writes).toHaveLength(1);
     expect(writes[0]).toBe(received);
+  });
+});
+
+describe("request body", () => {
+  it("goes to the next reader at once when the task that waited for it is cancelled", async () => {
+    const socket = await rawSocket(s.port);
+    const got: Buffer[] = [];
+    socket.on("data", (d) => got.push(d));
+    socket.write("POST /reader-handover HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n");
+    await new Promise((r) => setTimeout(r, 50));
+    socket.write("hello");
+    const reader = new ResponseReader();
+    await until(() => {
+      return Buffer.concat(got).includes("body=hello") || Buffer.concat(got).includes("HTTP/1.1 500");
+    });
+    reader.push(Buffer.concat(got));
+    socket.destroy();
+    expect(reader.responses.map((r) => [r.status, r.body])).toEqual([[200, "body=hello"]]);
   });
 });
 
