@@ -149,7 +149,9 @@ export class Kernel {
   private create<T>(op: Operation<T> | (() => Operation<T>), parent: Task<unknown> | null, name: string | undefined, joiner: JoinLike | undefined): Task<T> {
     const operation = typeof op === "function" ? op() : op;
     if (!isIterableOperation(operation)) throw foreignYieldError(operation);
-    const task = new Task<T>(this, this.nextId++, parent, operation[Symbol.iterator](), name);
+    const frame = operation[Symbol.iterator]();
+    if (frame instanceof Instruction) frame.reserve();
+    const task = new Task<T>(this, this.nextId++, parent, frame, name);
     if (joiner !== undefined) task.joiners = joiner;
     if (parent !== null) this.link(task, parent);
     this.liveTasks++;

@@ -50,11 +50,15 @@ const finished: { done: true; value: unknown } = { done: true, value: undefined 
 export abstract class Instruction<T> implements Operation<T>, Iterator<unknown, T, any> {
   // Assigned in the constructor, not as a class field: a field initializer is
   // an extra call on every construction, and instructions are built per operation.
-  /** @internal the first `next()` has handed the instruction over; the second returns its value */
-  protected stepped: boolean;
+  /**
+   * @internal Where a `yield*` of this instance stands: 0 idle; 1 its first
+   * `next()` has handed it over and the second returns its value; 2 reserved
+   * as the whole body of a task not yet run (see {@link reserve}).
+   */
+  protected stepped: 0 | 1 | 2;
 
   constructor() {
-    this.stepped = false;
+    this.stepped = 0;
   }
 
   /** What a task suspended here is waiting for, e.g. `sleep(50)`; shown by `tasks()`. */
@@ -67,7 +71,17 @@ export abstract class Instruction<T> implements Operation<T>, Iterator<unknown, 
    * one while this holds.
    */
   get inUse(): boolean {
-    return this.stepped;
+    return this.stepped !== 0;
+  }
+
+  /**
+   * @internal Marks the instance as the body of a task about to be created
+   * (`spawn(get)`, `all([get, get])`): the task steps it later, and until then
+   * a second task given the same instance must be refused, not handed an
+   * instruction that looks half-finished.
+   */
+  reserve(): void {
+    this.stepped = 2;
   }
 
   /** Runs the primitive for `task`; see the class comment. */
@@ -80,17 +94,17 @@ export abstract class Instruction<T> implements Operation<T>, Iterator<unknown, 
    * a TypeError, where it would otherwise lose one of the two wake-ups.
    */
   [Symbol.iterator](): this {
-    if (this.stepped) throw inUseError(this);
+    if (this.stepped !== 0) throw inUseError(this);
     return this;
   }
 
   next(value?: any): IteratorResult<unknown, T> {
-    if (this.stepped) {
-      this.stepped = false;
+    if (this.stepped === 1) {
+      this.stepped = 0;
       finished.value = value;
       return finished as IteratorResult<unknown, T>;
     }
-    this.stepped = true;
+    this.stepped = 1;
     const task = running.task;
     if (task !== null && running.budget > 0 && task.st === RUNNING && (task.flags & F_CANCEL_HINT) === 0) return this.enterInline(task);
     yielded.value = this;
@@ -106,13 +120,13 @@ export abstract class Instruction<T> implements Operation<T>, Iterator<unknown, 
       teardown = this.enter(task);
     } catch (error) {
       task.st = RUNNING;
-      this.stepped = false;
+      this.stepped = 0;
       throw error;
     }
     const st = task.st;
     if (st === RESOLVED) {
       task.st = RUNNING;
-      this.stepped = false;
+      this.stepped = 0;
       const v = task.value;
       task.value = undefined;
       if (task.mode === THROW) throw v;
@@ -130,12 +144,12 @@ export abstract class Instruction<T> implements Operation<T>, Iterator<unknown, 
   }
 
   throw(error: unknown): IteratorResult<unknown, T> {
-    this.stepped = false;
+    this.stepped = 0;
     throw error;
   }
 
   return(value?: any): IteratorResult<unknown, T> {
-    this.stepped = false;
+    this.stepped = 0;
     return { done: true, value: value as T };
   }
 }
@@ -148,12 +162,12 @@ export abstract class Instruction<T> implements Operation<T>, Iterator<unknown, 
  */
 export abstract class KernelInstruction<T> extends Instruction<T> {
   override next(value?: any): IteratorResult<unknown, T> {
-    if (this.stepped) {
-      this.stepped = false;
+    if (this.stepped === 1) {
+      this.stepped = 0;
       finished.value = value;
       return finished as IteratorResult<unknown, T>;
     }
-    this.stepped = true;
+    this.stepped = 1;
     yielded.value = this;
     return yielded;
   }
@@ -229,6 +243,6 @@ export function checkOperation<T>(op: Operation<T>, what: string): Operation<T> 
  * The TypeError for an instruction yielded while a task still waits on it
  * (two tasks sharing `const tick = sleep(1000)`): it holds one waiter.
  */
-export function inUseError(op: Instruction<unknown>): TypeError {
+export function inUseError(op: { readonly description: string }): TypeError {
   return new TypeError(`${op.description} is already being waited on: an operation value serves one wait at a time; create one for each task (call sleep(), get(), … again)`);
 }

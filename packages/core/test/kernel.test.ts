@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { runChild } from "./support/child.js";
-import { call, cancel, Cancelled, currentTask, end, Event, join as joinTask, Queue, run, sleep, spawn, VirtualClock, wait, yieldNow, type Operation } from "@skein/core";
+import { all, call, cancel, Cancelled, currentTask, end, Event, join as joinTask, Queue, run, sleep, spawn, VirtualClock, wait, yieldNow, type Operation } from "@skein/core";
 
 describe("the kernel", () => {
   test("runs spawned tasks in FIFO order, interleaving at each yield point", async () => {
@@ -116,6 +116,46 @@ describe("the kernel", () => {
     expect(outcome.end).toBe(40);
     expect(outcome.errors).toHaveLength(2);
     for (const e of outcome.errors) expect(String((e as Error).message)).toMatch(/^sleep\(10\) is already being waited on/);
+  });
+
+  test("one operation value given as the body of two tasks is refused for the second (all([get, get]) would lose an item)", async () => {
+    const clock = new VirtualClock({ autoJump: true });
+    const outcome = await run(
+      function* () {
+        const q = new Queue<number>();
+        const get = q.get();
+        const seen: string[] = [];
+        try {
+          yield* all([get, get]);
+        } catch (e) {
+          seen.push(`all: ${(e as Error).message}`);
+        }
+        const tick = sleep(10);
+        const first = yield* spawn(tick);
+        try {
+          yield* spawn(tick); // the first task has not run yet: still refused
+        } catch (e) {
+          seen.push(`spawn: ${(e as Error).message}`);
+        }
+        yield* joinTask(first);
+        const again = yield* spawn(tick); // its task finished with it: free again
+        yield* joinTask(again);
+        const never = yield* spawn(get);
+        never.cancel(); // cancelled before it ran: the value is free again too
+        yield* yieldNow();
+        const later = yield* spawn(get);
+        yield* q.put(7);
+        seen.push(`got ${yield* joinTask(later)}`, `now ${clock.now()}`);
+        return seen;
+      },
+      { clock },
+    );
+    expect(outcome).toEqual([
+      expect.stringMatching(/^all: queue\.get\(\) is already being waited on/),
+      expect.stringMatching(/^spawn: sleep\(10\) is already being waited on/),
+      "got 7",
+      "now 20",
+    ]);
   });
 
   test("an operation from a second copy of @skein/core fails with a TypeError saying so, instead of hanging", async () => {

@@ -4,6 +4,7 @@ import { WaitList, type Waiter } from "./wait-list.js";
 
 class EventWait extends Instruction<void> implements Waiter {
   task: Task<unknown> | null = null;
+  queued = false;
   constructor(private readonly event: Event) {
     super();
   }
@@ -12,8 +13,7 @@ class EventWait extends Instruction<void> implements Waiter {
   }
   enter(task: Task<unknown>): Teardown | void {
     if (this.event.isSet) return task.resume();
-    this.task = task;
-    this.event.waiters.push(this);
+    this.event.waiters.push(this, task);
     return this.cancel;
   }
   cancel(this: EventWait): void {

@@ -9,6 +9,7 @@ const NOTHING: unique symbol = Symbol("nothing");
 
 class Get<T> extends Instruction<T> implements Waiter {
   task: Task<unknown> | null = null;
+  queued = false;
   constructor(
     private readonly q: Queue<T>,
     readonly orUndefined: boolean,
@@ -28,6 +29,7 @@ class Get<T> extends Instruction<T> implements Waiter {
 
 class Put<T> extends Instruction<void> implements Waiter {
   task: Task<unknown> | null = null;
+  queued = false;
   constructor(
     private readonly q: Queue<T>,
     readonly item: T,
@@ -158,16 +160,14 @@ export class Queue<T> {
     const value = this.take();
     if (value !== NOTHING) return task.resume(value);
     if (this.closed) return this.finishClosedGet(op, task);
-    op.task = task;
-    this.getters.push(op);
+    this.getters.push(op, task);
     return op.cancel;
   }
 
   /** @internal */
   enterPut(op: Put<T>, task: Task<unknown>): Teardown | void {
     if (this.tryPut(op.item)) return task.resume();
-    op.task = task;
-    this.putters.push(op);
+    this.putters.push(op, task);
     return op.cancel;
   }
 

@@ -6,6 +6,7 @@ import { WaitList, type Waiter } from "./wait-list.js";
 
 class Acquire extends Instruction<void> implements Waiter {
   task: Task<unknown> | null = null;
+  queued = false;
   constructor(private readonly sem: Semaphore) {
     super();
   }
@@ -102,8 +103,7 @@ export class Semaphore {
       this.granted(task);
       return task.resume();
     }
-    op.task = task;
-    this.waiters.push(op);
+    this.waiters.push(op, task);
     return op.cancel;
   }
 }

@@ -4,12 +4,16 @@
  * entries outnumber live ones. (Removing from the middle of a queue on every
  * cancellation would make cancelling n waiters O(n²).)
  */
+import { inUseError } from "../operation.js";
 import { Ring } from "../ring.js";
 import type { Task } from "../task.js";
 
-/** A waiter: live while `task` is set. */
+/** A waiter (an instruction such as a queue's get): live while `task` is set. */
 export interface Waiter {
   task: Task<unknown> | null;
+  /** @internal true while the list holds an entry for it, live or dead */
+  queued: boolean;
+  readonly description: string;
 }
 
 export class WaitList<W extends Waiter> {
@@ -21,7 +25,20 @@ export class WaitList<W extends Waiter> {
     return this.ring.length - this.dead;
   }
 
-  push(w: W): void {
+  /**
+   * Queues `w` for `task`. One instruction value waits for one task at a
+   * time: a second task yielding it plainly while the first waits is refused
+   * with a TypeError. A value waited on again after its wait was cancelled
+   * (a timeout, then a retry) leaves its dead entry and goes to the back.
+   */
+  push(w: W, task: Task<unknown>): void {
+    if (w.task !== null) throw inUseError(w);
+    if (w.queued) {
+      this.ring.remove(w); // O(n), on this rare path only
+      this.dead--;
+    }
+    w.task = task;
+    w.queued = true;
     this.ring.push(w);
   }
 
@@ -29,6 +46,7 @@ export class WaitList<W extends Waiter> {
   shift(): W | undefined {
     let w: W | undefined;
     while ((w = this.ring.shift()) !== undefined) {
+      w.queued = false;
       if (w.task !== null) return w;
       this.dead--;
     }
@@ -45,7 +63,10 @@ export class WaitList<W extends Waiter> {
 
   private compact(): void {
     const next = new Ring<W>(8);
-    for (const w of this.ring) if (w.task !== null) next.push(w);
+    for (const w of this.ring) {
+      if (w.task !== null) next.push(w);
+      else w.queued = false;
+    }
     this.ring = next;
     this.dead = 0;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { all, Event, Lock, Queue, race, run, runAll, Semaphore, sleep, spawn, VirtualClock, type Task } from "@skein/core";
+import { all, Event, Lock, moveOnAfter, Queue, race, run, runAll, Semaphore, sleep, spawn, VirtualClock, type Task } from "@skein/core";
 
 const virtual = () => new VirtualClock({ autoJump: true });
 
@@ -152,6 +152,61 @@ describe("bad use", () => {
       return { verdict, held };
     });
     expect(got).toEqual({ verdict: "SKEIN_ERR_NOT_LOCK_OWNER", held: true });
+  });
+
+  test("one acquire() value retried after each timeout is one waiter, at the back: counts stay true and the lock is not lost", async () => {
+    const outcome = await run(function* () {
+      const lock = new Semaphore(1);
+      yield* lock.acquire(); // held by this task
+      const order: string[] = [];
+      const retrier = yield* spawn(function* () {
+        const acquire = lock.acquire(); // one value, retried
+        for (let i = 0; i < 40; i++) {
+          const got = yield* moveOnAfter(1, acquire); // 40: past the list's compaction at 32 dead
+          if (got !== undefined) throw new Error("acquired while held");
+        }
+        const other = yield* spawn(function* () {
+          yield* lock.acquire();
+          order.push("other");
+          lock.release();
+        });
+        yield* sleep(1); // other waits now, ahead of the retry below
+        const waitingOther = lock.waiting;
+        yield* acquire;
+        order.push("retrier");
+        lock.release();
+        yield* other;
+        return waitingOther;
+      });
+      yield* sleep(100);
+      const waitingBeforeRelease = lock.waiting;
+      lock.release();
+      const waitingOther = yield* retrier;
+      return { waitingBeforeRelease, waitingOther, order, waitingAfter: lock.waiting, available: lock.available };
+    }, { clock: virtual() });
+    expect(outcome).toEqual({ waitingBeforeRelease: 2, waitingOther: 1, order: ["other", "retrier"], waitingAfter: 0, available: 1 });
+  });
+
+  test("an acquire() or get() value yielded plainly by a second task while the first waits on it is a TypeError; the first still gets its turn", async () => {
+    const outcome = await run(function* () {
+      const q = new Queue<number>();
+      const get = q.get();
+      const first = yield* spawn(function* () {
+        return (yield get) as number;
+      });
+      yield* sleep(1);
+      let refused: unknown;
+      try {
+        yield get;
+      } catch (e) {
+        refused = e;
+      }
+      yield* q.put(5);
+      return { got: yield* first, refused };
+    }, { clock: virtual() });
+    expect(outcome.got).toBe(5);
+    expect(outcome.refused).toBeInstanceOf(TypeError);
+    expect(String(outcome.refused)).toMatch(/queue\.get\(\) is already being waited on/);
   });
 
   test("a Semaphore or Queue size that is not a whole number is a RangeError", () => {
