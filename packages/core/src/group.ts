@@ -60,7 +60,7 @@ export function* group<T>(body: (g: Group) => Operation<T>, options?: SpawnOptio
  * @example
  * const [a, b] = yield* all([fetchA(), fetchB()]);
  */
-export function all<T extends readonly Operation<unknown>[]>(ops: T): Generator<unknown, { -readonly [K in keyof T]: T[K] extends Operation<infer R> ? R : never }, any>;
+export function all<const T extends readonly Operation<unknown>[]>(ops: T): Generator<unknown, { -readonly [K in keyof T]: T[K] extends Operation<infer R> ? R : never }, any>;
 export function* all(ops: readonly Operation<unknown>[]): Generator<unknown, unknown[], any> {
   return yield* group(function* (g) {
     const tasks: Task<unknown>[] = [];

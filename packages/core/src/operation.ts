@@ -148,7 +148,7 @@ export abstract class Instruction<T> implements Operation<T>, Iterator<unknown, 
     throw error;
   }
 
-  return(value?: any): IteratorResult<unknown, T> {
+  return(value: T): IteratorResult<unknown, T> {
     this.stepped = 0;
     return { done: true, value: value as T };
   }
