@@ -7,7 +7,7 @@
  * @module
  */
 import cluster, { type Worker } from "node:cluster";
-import { moveOnAfter } from "@skein/core";
+import { moveOnAfter, shield } from "@skein/core";
 import { HttpError } from "./errors.js";
 import { Signal } from "./signal.js";
 
@@ -91,7 +91,10 @@ export function* runPrimary(count: number, graceMs: number, log?: (message: stri
     for (const timer of restarts) clearTimeout(timer);
     const message: ShutdownMessage = { skein: "shutdown", graceMs };
     for (const w of workers) if (w.isConnected()) w.send(message);
-    yield* moveOnAfter(graceMs + 1000, allExited(workers, changed));
+    // Shielded: cancelled by main() on SIGTERM, the primary's own cleanup is
+    // bounded by the kernel's grace period (5 s by default), which would cut
+    // the workers' graceMs short (they exit once the primary is gone).
+    yield* shield(moveOnAfter(graceMs + 1000, allExited(workers, changed)));
     for (const w of workers) w.process.kill("SIGKILL");
   }
 }

@@ -182,6 +182,25 @@ describe("transports", () => {
     }
   });
 
+  it("gives requests in flight on workers serve's graceMs after a SIGTERM, however short the primary kernel's own grace period", async () => {
+    const child = spawn(process.execPath, [await clusterProgram()], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, KERNEL_GRACE_MS: "100" } });
+    let output = "";
+    const port = await new Promise<number>((resolve) => {
+      child.stdout.on("data", (d) => {
+        output += d;
+        const ready = output.split("\n").filter((l) => l.startsWith("listening"));
+        if (ready.length === 2) resolve(Number(ready[0]!.split(" ")[1]));
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const slow = fetchText({ host: "127.0.0.1", port, path: "/sleep?ms=1200", agent: false });
+    await new Promise((r) => setTimeout(r, 200)); // the request is in a worker's handler
+    child.kill("SIGTERM");
+    const answer = await slow;
+    expect(answer.status).toBe(200);
+    expect(await exited).toBe(0);
+  });
+
   it("runs workers: n under node:cluster, spreading connections, and stops them gracefully", async () => {
     const out = await clusterProgram();
     const child = spawn(process.execPath, [out], { stdio: ["ignore", "pipe", "inherit"] });
