@@ -6,19 +6,24 @@
  * N workers (restarting any that die), relays chat between them and sums
  * their figures. Every serving process stops the same way on SIGTERM or
  * SIGINT (or when its primary asks): stop accepting, let in-flight requests
- * finish, close WebSockets with 1001, exit 0.
+ * finish, close WebSockets with 1001, exit 0. A second signal meanwhile exits
+ * at once with 128 + its number. Started by a package manager, the demo also
+ * stops when a process that started it is gone (see lineage.ts).
  */
 import cluster, { type Worker } from "node:cluster";
-import { action, main, race, signal, SkeinError, spawn, type Operation } from "@skein/core";
+import { constants } from "node:os";
+import { action, main, race, signal, SkeinError, spawn, type Operation, type Task } from "@skein/core";
 import { HttpError, HttpServer, serve } from "@skein/http";
 import { localBus, Relay, workerBus, type IpcPort } from "./bus.js";
 import { ConfigError, parseConfig, urlOf, USAGE, type DemoConfig } from "./config.js";
 import { demoApp } from "./app.js";
+import { ancestors, anyGone, startedByPackageManager } from "./lineage.js";
 import { loadPage } from "./page/page.js";
 import { demoSockets, publishFigures } from "./sockets.js";
 
 /** How long in-flight requests may take once a shutdown began. */
 const GRACE_MS = 10_000;
+const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
 function readConfig(): DemoConfig {
   try {
@@ -77,17 +82,52 @@ function* serveDemo(config: DemoConfig): Operation<void> {
     }),
     { name: "figures" },
   );
+  const orphaned = worker ? null : yield* followStarter();
+  let impatient: Task<never> | null = null;
   try {
-    const stops: Operation<string>[] = [signal("SIGTERM"), signal("SIGINT")];
+    const stops: Operation<string>[] = STOP_SIGNALS.map((s) => signal(s));
     if (worker) stops.push(primaryGone());
-    yield* race(stops);
+    const first = yield* race(stops);
+    if (first !== "shutdown" && first !== "disconnect") impatient = yield* spawn(exitOnSecondSignal(first), { name: "second signal" });
     server.close({ graceMs: GRACE_MS }); // stop accepting; idle keep-alives close; in-flight requests finish
     yield* sockets.shutdown(); // 1001 to every WebSocket, then wait for their handlers
     yield* serving;
   } finally {
+    impatient?.cancel();
+    orphaned?.cancel();
     figures.cancel();
     bus.close();
   }
+}
+
+/**
+ * Once a signal started the graceful stop, the next one (a second Ctrl-C)
+ * ends the process at once, with 128 + the signal's number, as core's
+ * `main` does — not by cancelling the requests in flight and exiting 0.
+ */
+function* exitOnSecondSignal(first: string): Operation<never> {
+  const sig: NodeJS.Signals = yield* race(STOP_SIGNALS.map((s) => signal(s)));
+  const code = 128 + (constants.signals[sig] ?? 0);
+  console.error(`demo: ${sig} received while stopping after ${first}; exiting now (code ${code}), requests in flight are cut off`);
+  process.exit(code);
+}
+
+/**
+ * Started by a package manager, stops the demo (with a SIGTERM to itself, so
+ * one path serves both modes) once a process that started it is gone: see
+ * lineage.ts. Returns the watching task, or null when nothing is watched.
+ */
+function* followStarter(): Operation<Task<void> | null> {
+  const chain = startedByPackageManager() ? ancestors() : [];
+  if (chain.length === 0) return null;
+  return yield* spawn(
+    function* () {
+      const gone = yield* anyGone(chain);
+      console.error(`demo: process ${gone.pid}, which started it, is gone; stopping as on SIGTERM`);
+      process.kill(process.pid, "SIGTERM");
+    },
+    { name: "follow starter" },
+  );
 }
 
 /** The cluster primary: forks and supervises workers (via @skein/http), relays chat, sums figures. */
@@ -105,12 +145,14 @@ function* primary(config: DemoConfig): Operation<void> {
   cluster.on("exit", onExit);
   cluster.on("listening", onListening);
   const tick = setInterval(() => relay.tick(), 1000);
+  const orphaned = yield* followStarter();
   try {
     // The app runs in the workers; serve() in the primary only supervises them.
     yield* serve({ host: config.host, port: config.port, workers: config.workers, graceMs: GRACE_MS }, function* (_req, res) {
       return res.text(500, "the primary serves no requests\n");
     });
   } finally {
+    orphaned?.cancel();
     clearInterval(tick);
     cluster.off("fork", onFork);
     cluster.off("exit", onExit);

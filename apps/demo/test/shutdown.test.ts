@@ -2,9 +2,11 @@
  * SIGTERM/SIGINT: the demo stops accepting, finishes the requests in flight,
  * closes WebSockets with 1001 and exits 0.
  */
+import { once } from "node:events";
 import net from "node:net";
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { startDemo, type Demo } from "./support/demo-process.js";
+import { buildDemo, DEMO_MAIN, startDemo, type Demo } from "./support/demo-process.js";
 import { get, RawConn } from "./support/raw-http.js";
 import { Inbox, openWs } from "./support/ws-client.js";
 
@@ -63,5 +65,52 @@ describe.each(["SIGTERM", "SIGINT"] as const)("%s", (sig) => {
     expect((await chat.closeEvent(10_000)).code).toBe(1001);
     expect((await echo.closeEvent(10_000)).code).toBe(1001);
     expect(await demo.exited).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe("a second signal while stopping", () => {
+  it("exits at once with 128 + its number and says so, instead of cutting the requests in flight and exiting 0", async () => {
+    const demo = await startDemo();
+    running.push(demo);
+    const sleeper = await RawConn.open(demo.port);
+    sleeper.write(get("/sleep?ms=5000"));
+    await new Promise((r) => setTimeout(r, 100)); // in the handler
+    demo.child.kill("SIGTERM");
+    await refused(demo.port);
+    await new Promise((r) => setTimeout(r, 200)); // past the 100 ms in which a repeat counts as an echo of the first
+    demo.child.kill("SIGINT");
+    expect(await demo.exited).toEqual({ code: 130, signal: null });
+    expect(demo.output()).toContain("demo: SIGINT received while stopping after SIGTERM; exiting now (code 130)");
+  });
+});
+
+describe("started by a package manager", () => {
+  const STARTER = fileURLToPath(new URL("./support/starter.mjs", import.meta.url));
+
+  it("stops as on SIGTERM when the process that started it is killed (a SIGTERM to the outer npx does not reach it)", async () => {
+    await buildDemo();
+    const starter = await startDemo({ entry: STARTER, args: [DEMO_MAIN, "--port", "0"], env: { npm_lifecycle_event: "start" } });
+    running.push(starter);
+    const outputClosed = once(starter.child.stdout!, "close"); // once the demo too has exited: it shares the pipe
+    starter.child.kill("SIGKILL");
+    await outputClosed;
+    expect(starter.output()).toMatch(new RegExp(`demo: process ${starter.child.pid}, which started it, is gone; stopping as on SIGTERM`));
+    await refused(starter.port, 1000);
+  });
+
+  it("is not followed when no package manager started it", async () => {
+    await buildDemo();
+    const env: Record<string, string> = { npm_lifecycle_event: "" };
+    const starter = await startDemo({ entry: STARTER, args: [DEMO_MAIN, "--port", "0"], env });
+    const outputClosed = once(starter.child.stdout!, "close");
+    starter.child.kill("SIGKILL");
+    await new Promise((r) => setTimeout(r, 1500)); // three looks at the chain, had it been followed
+    const answer = await RawConn.open(starter.port).then(async (c) => {
+      c.write(get("/plaintext"));
+      return c.response();
+    });
+    expect(answer.status).toBe(200);
+    process.kill(Number(/starter: demo pid (\d+)/.exec(starter.output())![1]), "SIGTERM");
+    await outputClosed;
   });
 });
