@@ -158,7 +158,8 @@ export function* remoteConsole(options: ConsoleOptions): Generator<unknown, void
   const prompt = options.prompt ?? "skein> ";
   if (options.path !== undefined) {
     const path = options.path;
-    return yield* serve({ path, maxConnections: CONSOLE_MAX_SESSIONS, onListening: (address) => {
+    // Owner-only from its creation; the chmod covers a cluster worker, whose primary binds it.
+    return yield* serve({ path, mode: 0o600, maxConnections: CONSOLE_MAX_SESSIONS, onListening: (address) => {
       chmodSync(path, 0o600);
       options.onListening?.(address);
     } }, (conn) => session(conn, prompt));

@@ -30,6 +30,13 @@ export interface ListenOptions extends ConnOptions {
    * does not see them (Node's `maxConnections` counts them with the rest).
    */
   maxHandshakes?: number;
+  /**
+   * Unix socket: the file's permission bits, in force from the moment it is
+   * created (e.g. `0o600`: only this user may connect). Default: what the
+   * process umask leaves. A chmod after listening would leave a moment in
+   * which others could connect.
+   */
+  mode?: number;
   /** Kernel listen backlog. Default 511. */
   backlog?: number;
   /** Disable Nagle's algorithm on accepted sockets. Default true. */
@@ -238,6 +245,28 @@ function socketFileId(path: string): string | null {
   }
 }
 
+/**
+ * `server.listen` on a Unix socket path whose file is created with `mode`:
+ * Node binds synchronously inside `listen()`, so a umask held around the
+ * call applies to the new file and to nothing else. (Where `listen()`
+ * cannot bind itself — a cluster worker asks its primary — the umask is
+ * moot; callers that need the mode there chmod afterwards.)
+ */
+function listenOnPath(server: Server, path: string, backlog: number, mode: number | undefined): void {
+  if (mode === undefined) return void server.listen({ path, backlog });
+  let previous: number | undefined;
+  try {
+    previous = process.umask(~mode & 0o777);
+  } catch {
+    // A worker thread may not change the umask: the mode is then the caller's to apply.
+  }
+  try {
+    server.listen({ path, backlog });
+  } finally {
+    if (previous !== undefined) process.umask(previous);
+  }
+}
+
 class Listen extends Instruction<Listener> {
   constructor(private readonly options: ListenOptions) {
     super();
@@ -274,7 +303,7 @@ class Listen extends Instruction<Listener> {
             return fail(err);
           }
           server.once("error", onError);
-          server.listen({ path: o.path, backlog: o.backlog ?? 511 });
+          listenOnPath(server, o.path!, o.backlog ?? 511, o.mode);
         });
         return;
       }
@@ -291,7 +320,7 @@ class Listen extends Instruction<Listener> {
     };
     server.once("error", onError);
     server.once("listening", onListening);
-    if (o.path !== undefined) server.listen({ path: o.path, backlog: o.backlog ?? 511 });
+    if (o.path !== undefined) listenOnPath(server, o.path, o.backlog ?? 511, o.mode);
     else server.listen({ port: o.port ?? 0, host: o.host ?? "127.0.0.1", backlog: o.backlog ?? 511, exclusive: o.exclusive ?? false });
     return () => {
       abandoned = true;
@@ -314,5 +343,9 @@ class Listen extends Instruction<Listener> {
  * const conn = yield* listener.accept();
  */
 export function listen(options: ListenOptions = {}): Instruction<Listener> {
+  const mode = options.mode;
+  if (mode !== undefined && !(Number.isInteger(mode) && mode >= 0 && mode <= 0o777)) {
+    throw new RangeError(`listen: mode must be permission bits from 0 to 0o777, got ${String(mode)}`);
+  }
   return new Listen(options);
 }

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
 import { tmpdir } from "node:os";
@@ -687,6 +687,28 @@ describe("Conn over Unix sockets and TLS", () => {
       c.close();
       yield* cancel(server.task);
     });
+  });
+
+  test("a Unix socket listened on with a mode has those permissions from its creation, whatever the umask; a bad mode is a RangeError", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "skein-"));
+    const previous = process.umask(0); // the most permissive: the socket file would be 0777
+    try {
+      await run(function* () {
+        const owner = yield* listen({ path: join(dir, "owner.sock"), mode: 0o600 });
+        const open = yield* listen({ path: join(dir, "open.sock") });
+        // No chmod anywhere: what listen created is what is there.
+        expect(statSync(join(dir, "owner.sock")).mode & 0o777).toBe(0o600);
+        expect(statSync(join(dir, "open.sock")).mode & 0o777).toBe(0o777);
+        owner.close();
+        open.close();
+      });
+      expect(process.umask(0)).toBe(0); // put back as it was
+    } finally {
+      process.umask(previous);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(() => listen({ path: "x.sock", mode: 0o1777 })).toThrow(RangeError);
+    expect(() => listen({ path: "x.sock", mode: -1 })).toThrow(RangeError);
   });
 
   test("serves and connects over TLS", async () => {
