@@ -19,6 +19,27 @@ function* echo(conn: Conn) {
   }
 }
 
+/** A listener, a Skein client connected to it, and the server side of that connection. */
+function* loopbackPair() {
+  const listener = yield* listen({ port: 0 });
+  const client = yield* connect({ port: listener.address.port });
+  const conn = yield* listener.accept();
+  return {
+    client,
+    conn,
+    close() {
+      client.close();
+      conn.close();
+      listener.close();
+    },
+  };
+}
+
+/** Reads once from `conn`, as text. */
+function* reader(conn: Conn) {
+  return String(yield* conn.recv());
+}
+
 describe("Conn over TCP", () => {
   test("echoes exact bytes to a raw net client and closes after the client's EOF", async () => {
     await run(function* () {
@@ -349,12 +370,8 @@ describe("Conn over TCP", () => {
 
   test("a second recv() refused with a TypeError leaves the task already waiting in recv() its data", async () => {
     await run(function* () {
-      const listener = yield* listen({ port: 0 });
-      const client = yield* connect({ port: listener.address.port });
-      const conn = yield* listener.accept();
-      const first = yield* spawn(function* () {
-        return String(yield* conn.recv());
-      });
+      const { client, conn, close } = yield* loopbackPair();
+      const first = yield* spawn(reader(conn));
       let refused: unknown;
       try {
         yield* conn.recv();
@@ -364,20 +381,14 @@ describe("Conn over TCP", () => {
       expect(refused).toBeInstanceOf(TypeError);
       client.send("hello");
       expect(yield* timeout(2000, first)).toBe("hello");
-      client.close();
-      conn.close();
-      listener.close();
+      close();
     });
   });
 
   test("a reader cancelled a moment ago hands recv() over at once: the next reader gets the data, the old one its Cancelled", async () => {
     await run(function* () {
-      const listener = yield* listen({ port: 0 });
-      const client = yield* connect({ port: listener.address.port });
-      const conn = yield* listener.accept();
-      const first = yield* spawn(function* () {
-        return String(yield* conn.recv());
-      });
+      const { client, conn, close } = yield* loopbackPair();
+      const first = yield* spawn(reader(conn));
       yield* sleep(1); // the first reader now waits in recv()
       first.cancel(); // requested: it has not run yet to take the Cancelled
       client.send("hello");
@@ -391,8 +402,7 @@ describe("Conn over TCP", () => {
       expect(ended).toBeInstanceOf(TaskCancelledError);
       client.close();
       expect(String(yield* conn.recv())).toBe(""); // the cached instruction again, at EOF
-      conn.close();
-      listener.close();
+      close();
     });
   });
 
