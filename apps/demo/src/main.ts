@@ -12,7 +12,7 @@
  */
 import cluster, { type Worker } from "node:cluster";
 import { constants } from "node:os";
-import { action, main, race, signal, SkeinError, spawn, type Operation, type Task } from "@skein/core";
+import { action, main, race, signal, SIGNAL_ECHO_MS, SkeinError, spawn, type Operation, type Task } from "@skein/core";
 import { HttpError, HttpServer, serve } from "@skein/http";
 import { localBus, Relay, workerBus, type IpcPort } from "./bus.js";
 import { ConfigError, parseConfig, urlOf, USAGE, type DemoConfig } from "./config.js";
@@ -88,7 +88,7 @@ function* serveDemo(config: DemoConfig): Operation<void> {
     const stops: Operation<string>[] = STOP_SIGNALS.map((s) => signal(s));
     if (worker) stops.push(primaryGone());
     const first = yield* race(stops);
-    if (first !== "shutdown" && first !== "disconnect") impatient = yield* spawn(exitOnSecondSignal(first), { name: "second signal" });
+    if (first !== "shutdown" && first !== "disconnect") impatient = yield* spawn(exitOnSecondSignal(first, performance.now()), { name: "second signal" });
     server.close({ graceMs: GRACE_MS }); // stop accepting; idle keep-alives close; in-flight requests finish
     yield* sockets.shutdown(); // 1001 to every WebSocket, then wait for their handlers
     yield* serving;
@@ -105,8 +105,12 @@ function* serveDemo(config: DemoConfig): Operation<void> {
  * ends the process at once, with 128 + the signal's number, as core's
  * `main` does — not by cancelling the requests in flight and exiting 0.
  */
-function* exitOnSecondSignal(first: string): Operation<never> {
-  const sig: NodeJS.Signals = yield* race(STOP_SIGNALS.map((s) => signal(s)));
+function* exitOnSecondSignal(first: string, at: number): Operation<never> {
+  let sig: NodeJS.Signals;
+  do {
+    sig = yield* race(STOP_SIGNALS.map((s) => signal(s)));
+    // One Ctrl-C under `pnpm start` arrives twice (see core's SIGNAL_ECHO_MS): a copy is not a second signal.
+  } while (sig === first && performance.now() - at < SIGNAL_ECHO_MS);
   const code = 128 + (constants.signals[sig] ?? 0);
   console.error(`demo: ${sig} received while stopping after ${first}; exiting now (code ${code}), requests in flight are cut off`);
   process.exit(code);

@@ -69,6 +69,19 @@ describe.each(["SIGTERM", "SIGINT"] as const)("%s", (sig) => {
 });
 
 describe("a second signal while stopping", () => {
+  it("is not the echo of the first: two SIGINTs sent at once (one Ctrl-C under pnpm start) still stop gracefully", async () => {
+    const demo = await startDemo();
+    running.push(demo);
+    const sleeper = await RawConn.open(demo.port);
+    sleeper.write(get("/sleep?ms=800"));
+    await new Promise((r) => setTimeout(r, 150)); // in the handler
+    demo.child.kill("SIGINT");
+    demo.child.kill("SIGINT");
+    expect((await sleeper.response({ timeoutMs: 5000 })).status).toBe(200);
+    expect(await demo.exited).toEqual({ code: 0, signal: null });
+  });
+
+
   it("exits at once with 128 + its number and says so, instead of cutting the requests in flight and exiting 0", async () => {
     const demo = await startDemo();
     running.push(demo);
