@@ -88,6 +88,8 @@ function* serveDemo(config: DemoConfig): Operation<void> {
     const stops: Operation<string>[] = STOP_SIGNALS.map((s) => signal(s));
     if (worker) stops.push(primaryGone());
     const first = yield* race(stops);
+    // Stopping now: the starter may die meanwhile (one Ctrl-C reaches the whole group), which is no further signal.
+    orphaned?.cancel();
     if (first !== "shutdown" && first !== "disconnect") impatient = yield* spawn(exitOnSecondSignal(first, performance.now()), { name: "second signal" });
     server.close({ graceMs: GRACE_MS }); // stop accepting; idle keep-alives close; in-flight requests finish
     yield* sockets.shutdown(); // 1001 to every WebSocket, then wait for their handlers

@@ -1,4 +1,4 @@
-import { lstatSync, unlinkSync } from "node:fs";
+import { chmodSync, lstatSync, unlinkSync } from "node:fs";
 import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type TlsOptions } from "node:tls";
 import { ConnectionError, SkeinError } from "../errors.js";
@@ -34,7 +34,8 @@ export interface ListenOptions extends ConnOptions {
    * Unix socket: the file's permission bits, in force from the moment it is
    * created (e.g. `0o600`: only this user may connect). Default: what the
    * process umask leaves. A chmod after listening would leave a moment in
-   * which others could connect.
+   * which others could connect; that is the fallback only in a worker
+   * thread, which may not set the umask.
    */
   mode?: number;
   /** Kernel listen backlog. Default 511. */
@@ -258,7 +259,14 @@ function listenOnPath(server: Server, path: string, backlog: number, mode: numbe
   try {
     previous = process.umask(~mode & 0o777);
   } catch {
-    // A worker thread may not change the umask: the mode is then the caller's to apply.
+    // A worker thread may not change the umask: chmod as soon as it listens (a moment late, but applied).
+    server.prependOnceListener("listening", () => {
+      try {
+        chmodSync(path, mode);
+      } catch {
+        // the file is gone already: nothing to protect
+      }
+    });
   }
   try {
     server.listen({ path, backlog });
